@@ -1,0 +1,122 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { gatherUsers, type RequestedUser } from '../../../shared/logic/batching';
+import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
+import { indexById, type Presence } from '../../../shared/logic/presence';
+import type { GraphClient } from '../../../shared/transport/graphClient';
+import { errorItem, presenceJson } from '../output';
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'User IDs',
+		name: 'userIds',
+		type: 'string',
+		typeOptions: { rows: 2 },
+		default: '',
+		required: true,
+		placeholder: 'e.g. {{ $json.id }} or id1, id2, jane@contoso.com',
+		description:
+			'Entra object IDs (GUIDs), user principal names or e-mail addresses: one, several separated by commas, semicolons, spaces or new lines, or an expression giving a list. IDs from all input items are gathered, duplicates removed, and read 650 per Graph request.',
+		displayOptions: { show: { operation: ['getMany'] } },
+	},
+];
+
+/**
+ * Gathers ids from every input item, de-duplicates them case-insensitively, resolves names in bulk, reads
+ * presence 650 ids a request under the shared throttle, and puts out one item per user, paired to every
+ * item that asked for it. Nobody is silently dropped: users Graph does not know come out marked `notFound`.
+ */
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+	simplify: boolean,
+): Promise<INodeExecutionData[]> {
+	const items = this.getInputData();
+	const output: INodeExecutionData[] = [];
+	const perItem: Array<{ itemIndex: number; refs: UserRef[] }> = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		const value = this.getNodeParameter('userIds', itemIndex);
+		const parsed = parseUserIds(value);
+		if (parsed.ok) {
+			perItem.push({ itemIndex, refs: parsed.refs });
+			continue;
+		}
+		const error = new NodeOperationError(this.getNode(), `Item ${itemIndex}: ${parsed.message}`, {
+			itemIndex,
+			description:
+				'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, separated by commas, semicolons, spaces or new lines, or a list of them.',
+		});
+		if (!this.continueOnFail()) throw error;
+		output.push(errorItem(error, itemIndex));
+	}
+
+	const requested = gatherUsers(perItem);
+	const upns = requested.filter((user) => user.ref.kind === 'upn').map((user) => user.ref.value);
+	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
+
+	// Users named once by GUID and once by UPN are one user: merge them under the object id.
+	const byId = new Map<string, RequestedUser>();
+	const unresolved: Array<{ user: RequestedUser; result: { notFound: true } | { error: Error } }> = [];
+	for (const user of requested) {
+		let id = user.ref.value;
+		if (user.ref.kind === 'upn') {
+			const found = resolved.get(user.ref.key);
+			if (!found || !('id' in found)) {
+				unresolved.push({ user, result: found && 'error' in found ? found : { notFound: true } });
+				continue;
+			}
+			id = found.id;
+		}
+		const known = byId.get(id);
+		if (known) known.itemIndexes = [...new Set([...known.itemIndexes, ...user.itemIndexes])].sort((a, b) => a - b);
+		else byId.set(id, user);
+	}
+	const lookupFailure = unresolved.find(({ result }) => 'error' in result);
+	if (lookupFailure && 'error' in lookupFailure.result && !this.continueOnFail()) throw lookupFailure.result.error;
+
+	const batches = await client.getManyPresences([...byId.keys()]);
+	const presences = new Map<string, Presence>();
+	const failed = new Map<string, Error>();
+	for (const batch of batches) {
+		if (batch.result instanceof Error) {
+			if (!this.continueOnFail()) throw batch.result;
+			for (const id of batch.ids) failed.set(id, batch.result);
+		} else {
+			for (const [id, presence] of indexById(batch.result)) presences.set(id, presence);
+		}
+	}
+
+	const pairedItem = (indexes: number[]) => indexes.map((item) => ({ item }));
+	for (const [id, user] of byId) {
+		const presence = presences.get(id);
+		const error = failed.get(id);
+		if (presence) {
+			output.push({ json: presenceJson(presence, simplify), pairedItem: pairedItem(user.itemIndexes) });
+		} else if (error) {
+			output.push(errorItem(error, user.itemIndexes, { id }));
+		} else {
+			output.push({ json: notFound(id, 'Graph returned no presence for this ID'), pairedItem: pairedItem(user.itemIndexes) });
+		}
+	}
+	for (const { user, result } of unresolved) {
+		if ('error' in result) {
+			output.push(errorItem(result.error, user.itemIndexes, { id: user.ref.value }));
+		} else {
+			output.push({
+				json: notFound(user.ref.value, 'No user with this user principal name or e-mail address'),
+				pairedItem: pairedItem(user.itemIndexes),
+			});
+		}
+	}
+	return output;
+}
+
+function notFound(id: string, reason: string): IDataObject {
+	return { id, notFound: true, reason };
+}

@@ -1,0 +1,35 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import type { GraphClient } from '../../../shared/transport/graphClient';
+import { errorItem, presenceJson } from '../output';
+
+export const description: INodeProperties[] = [
+	{
+		displayName:
+			'Get Me reads the presence of the signed-in user, so it needs the OAuth2 (delegated) credential',
+		name: 'getMeNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { operation: ['getMe'], authentication: ['application'] } },
+	},
+];
+
+/** `GET /me/presence`, once per input item. */
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+	simplify: boolean,
+): Promise<INodeExecutionData[]> {
+	const items = this.getInputData();
+	const output: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			const presence = await client.getMyPresence();
+			output.push({ json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } });
+		} catch (error) {
+			if (!this.continueOnFail()) throw error;
+			output.push(errorItem(error, itemIndex));
+		}
+	}
+	return output;
+}

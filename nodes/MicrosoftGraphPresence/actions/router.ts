@@ -1,0 +1,55 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
+import { readOptions } from '../descriptions/common';
+import * as get from './presence/get.operation';
+import * as getMany from './presence/getMany.operation';
+import * as getMe from './presence/getMe.operation';
+
+type Operation = {
+	description: INodeProperties[];
+	execute: (this: IExecuteFunctions, client: GraphClient, simplify: boolean) => Promise<INodeExecutionData[]>;
+};
+
+/** Every operation of the node: adding one means its own file, a line here and one in `operationProperty`. */
+export const operations: Record<string, Operation> = { getMe, get, getMany };
+
+export const operationProperty: INodeProperties = {
+	displayName: 'Operation',
+	name: 'operation',
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{
+			name: 'Get Me',
+			value: 'getMe',
+			description: 'Get the presence of the signed-in user (delegated credential only)',
+			action: 'Get my presence',
+		},
+		{
+			name: 'Get User',
+			value: 'get',
+			description: 'Get the presence of one user per input item, by object ID, user principal name or e-mail',
+			action: 'Get a user\'s presence',
+		},
+		{
+			name: 'Get Many',
+			value: 'getMany',
+			description:
+				'Get the presence of many users at once: IDs from all items are de-duplicated and read 650 per request, one item per user',
+			action: 'Get many users\' presence',
+		},
+	],
+	default: 'getMany',
+};
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const operationName = this.getNodeParameter('operation', 0) as string;
+	const operation = operations[operationName];
+	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not supported`);
+	const authentication = this.getNodeParameter('authentication', 0) as Authentication;
+	const { simplify = false, ...clientOptions } = readOptions(this);
+	const client = await GraphClient.create(this, authentication, clientOptions);
+	return [await operation.execute.call(this, client, simplify)];
+}

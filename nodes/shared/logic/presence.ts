@@ -1,0 +1,87 @@
+/**
+ * Graph's presence resource and the guards that admit it. Values are open sets (Graph has added
+ * availabilities and changed their case over time), so they are typed as strings and passed through.
+ */
+
+export interface PresenceStatusMessage {
+	message?: { content?: string; contentType?: string } | null;
+	expiryDateTime?: { dateTime?: string; timeZone?: string } | null;
+	publishedDateTime?: string | null;
+}
+
+export interface Presence {
+	id: string;
+	availability?: string;
+	activity?: string;
+	statusMessage?: PresenceStatusMessage | null;
+	outOfOfficeSettings?: { isOutOfOffice?: boolean; message?: string | null } | null;
+	sequenceNumber?: string | null;
+	workLocation?: { workLocationType?: string; source?: string; placeId?: string | null } | null;
+	[key: string]: unknown;
+}
+
+export interface GraphError {
+	code: string;
+	message: string;
+	requestId?: string;
+	date?: string;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isPresence(value: unknown): value is Presence {
+	return isRecord(value) && typeof value.id === 'string';
+}
+
+/** `{ value: Presence[] }`, as getPresencesByUserId answers. */
+export function isPresenceList(value: unknown): value is { value: Presence[] } {
+	return isRecord(value) && Array.isArray(value.value) && value.value.every(isPresence);
+}
+
+/** Reads Graph's error body `{ error: { code, message, innerError: { 'request-id', date } } }`. */
+export function readGraphError(body: unknown): GraphError | undefined {
+	if (!isRecord(body) || !isRecord(body.error)) return undefined;
+	const { code, message, innerError } = body.error;
+	if (typeof code !== 'string' && typeof message !== 'string') return undefined;
+	const inner = isRecord(innerError) ? innerError : {};
+	return {
+		code: typeof code === 'string' ? code : 'UnknownError',
+		message: typeof message === 'string' ? message : '',
+		requestId: typeof inner['request-id'] === 'string' ? inner['request-id'] : undefined,
+		date: typeof inner.date === 'string' ? inner.date : undefined,
+	};
+}
+
+export interface SimplePresence {
+	id: string;
+	availability: string | null;
+	activity: string | null;
+	statusMessage: string | null;
+	isOutOfOffice: boolean;
+	outOfOfficeMessage: string | null;
+	workLocation: string | null;
+	sequenceNumber: string | null;
+}
+
+/** The flat shape of the Simplify option: what a status light, an IF node or a Slack message needs. */
+export function simplifyPresence(presence: Presence): SimplePresence {
+	return {
+		id: presence.id,
+		availability: presence.availability ?? null,
+		activity: presence.activity ?? null,
+		statusMessage: presence.statusMessage?.message?.content ?? null,
+		isOutOfOffice: presence.outOfOfficeSettings?.isOutOfOffice === true,
+		outOfOfficeMessage: presence.outOfOfficeSettings?.message ?? null,
+		workLocation: presence.workLocation?.workLocationType ?? null,
+		sequenceNumber: presence.sequenceNumber ?? null,
+	};
+}
+
+/** Graph keeps neither order nor, for unknown ids, count: index the answer by id, case-insensitively. */
+export function indexById(presences: readonly Presence[]): Map<string, Presence> {
+	const byId = new Map<string, Presence>();
+	for (const presence of presences) byId.set(presence.id.toLowerCase(), presence);
+	return byId;
+}

@@ -1,0 +1,494 @@
+import {
+	NodeApiError,
+	NodeOperationError,
+	sleep,
+	type IDataObject,
+	type IExecuteFunctions,
+	type IHookFunctions,
+	type IHttpRequestMethods,
+	type IHttpRequestOptions,
+	type INode,
+	type IPollFunctions,
+	type IWebhookFunctions,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import { chunk, MAX_IDS_PER_REQUEST } from '../logic/batching';
+import { isGuid } from '../logic/ids';
+import { isPresence, isPresenceList, isRecord, readGraphError, type GraphError, type Presence } from '../logic/presence';
+import { SlidingWindowLimiter, Semaphore, sharedLimiter } from '../logic/rateLimiter';
+import { decideRetry, type AttemptOutcome, type RetryPolicyOptions } from '../logic/retryPolicy';
+import { parseRetryAfter } from '../logic/retryAfter';
+import { acquireAppToken, AppTokenError, checkAppCredential, readAppCredential, type AppCredential } from './appTokens';
+import { resolveCloud, type CloudEndpoints } from './clouds';
+
+/**
+ * The one door to Graph for the node and the triggers: base URL per cloud, tokens, the shared throttle,
+ * concurrency, retries, timeouts, cancellation and error mapping. Operations hand it paths and ids; they never
+ * build URLs or read error bodies themselves.
+ */
+
+export type Authentication = 'oAuth2' | 'application';
+export const OAUTH2_CREDENTIAL = 'microsoftGraphPresenceOAuth2Api';
+export const APP_CREDENTIAL = 'microsoftGraphPresenceAppApi';
+
+export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions;
+
+export interface GraphClientOptions {
+	apiVersion: 'v1.0' | 'beta';
+	/** Requests this process may start per 30 s for this app and tenant (Graph allows 1,500). */
+	maxRequestsPer30Seconds: number;
+	/** Requests in flight at once. */
+	concurrency: number;
+	maxRetries: number;
+	maxRetryWaitSeconds: number;
+	timeoutSeconds: number;
+}
+
+export const GRAPH_THROTTLE_LIMIT = 1500;
+const GRAPH_THROTTLE_WINDOW_MS = 30_000;
+// Our clock starts a request a little before Graph counts it, and latencies vary: keeping a 2 % wider window
+// than Graph's keeps this process from ever tipping Graph's own window.
+const LIMITER_WINDOW_MS = Math.round(GRAPH_THROTTLE_WINDOW_MS * 1.02);
+
+export const DEFAULT_CLIENT_OPTIONS: GraphClientOptions = {
+	apiVersion: 'v1.0',
+	maxRequestsPer30Seconds: GRAPH_THROTTLE_LIMIT,
+	concurrency: 8,
+	maxRetries: 5,
+	maxRetryWaitSeconds: 180,
+	timeoutSeconds: 30,
+};
+
+interface GraphRequest {
+	method: IHttpRequestMethods;
+	/** Path below the version, e.g. `/me/presence`. */
+	path: string;
+	body?: IDataObject;
+	/** Shown in errors: what the request was for. */
+	hint?: (status: number, error: GraphError | undefined) => string | undefined;
+}
+
+interface RawResponse {
+	statusCode: number;
+	headers: Record<string, unknown>;
+	body: unknown;
+}
+
+/** A Graph answer that is not a success, after retries: what Graph said, as n8n shows API errors. */
+export class GraphRequestError extends Error {
+	constructor(
+		readonly status: number,
+		readonly graphError: GraphError | undefined,
+		readonly hint: string | undefined,
+	) {
+		super(`${graphError?.code ?? `HTTP ${status}`}: ${graphError?.message ?? 'no error details'}`);
+	}
+}
+
+/** A user as the presence endpoints know it, or why not. */
+export type ResolvedUser = { id: string } | { notFound: true } | { error: NodeApiError };
+
+export class GraphClient {
+	readonly endpoints: CloudEndpoints;
+	private readonly limiter: SlidingWindowLimiter;
+	private readonly semaphore: Semaphore;
+	private readonly retry: RetryPolicyOptions;
+	private readonly signal: AbortSignal | undefined;
+	private appToken: Promise<string> | undefined;
+	/** Retries by reason, for reports and tests. */
+	readonly stats = { requests: 0, retries: 0, throttled: 0, tokenRefreshes: 0 };
+
+	private constructor(
+		private readonly ctx: GraphContext,
+		readonly authentication: Authentication,
+		private readonly cloud: string,
+		endpoints: CloudEndpoints,
+		private readonly appCredential: AppCredential | undefined,
+		budgetKey: string,
+		private readonly options: GraphClientOptions,
+	) {
+		this.endpoints = endpoints;
+		this.limiter = sharedLimiter(budgetKey, LIMITER_WINDOW_MS);
+		this.semaphore = new Semaphore(options.concurrency);
+		this.retry = {
+			maxRetries: options.maxRetries,
+			baseDelayMs: 1000,
+			maxDelayMs: options.maxRetryWaitSeconds * 1000,
+			jitterMs: 1000,
+		};
+		this.signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
+	}
+
+	static async create(
+		ctx: GraphContext,
+		authentication: Authentication,
+		options: Partial<GraphClientOptions> = {},
+	): Promise<GraphClient> {
+		const merged = checkOptions(ctx.getNode(), { ...DEFAULT_CLIENT_OPTIONS, ...options });
+		const credentialName = authentication === 'application' ? APP_CREDENTIAL : OAUTH2_CREDENTIAL;
+		const data = await ctx.getCredentials(credentialName);
+		const cloud = typeof data.cloud === 'string' && data.cloud ? data.cloud : 'global';
+		const resolved = resolveCloud(cloud, data.graphBaseUrl, data.loginBaseUrl);
+		if (!resolved.ok) throw new NodeOperationError(ctx.getNode(), `Credential: ${resolved.message}`);
+
+		let appCredential: AppCredential | undefined;
+		let tenant: string;
+		let clientId: string;
+		if (authentication === 'application') {
+			appCredential = readAppCredential(data);
+			const problem = checkAppCredential(appCredential);
+			if (problem) throw new NodeOperationError(ctx.getNode(), `Credential: ${problem}`);
+			tenant = appCredential.tenantId;
+			clientId = appCredential.clientId;
+		} else {
+			tenant = String(data.tenant ?? 'organizations');
+			clientId = String(data.clientId ?? '');
+		}
+		// Graph's budget belongs to the app in a tenant of a cloud: every execution with that app shares it.
+		const budgetKey = [resolved.endpoints.graphBaseUrl, tenant.toLowerCase(), clientId.toLowerCase()].join('|');
+		return new GraphClient(ctx, authentication, cloud, resolved.endpoints, appCredential, budgetKey, merged);
+	}
+
+	/** `GET /me/presence`: delegated only, refused before any request with the application credential. */
+	async getMyPresence(): Promise<Presence> {
+		if (this.authentication === 'application') {
+			throw new NodeOperationError(
+				this.ctx.getNode(),
+				'Get Me needs the delegated (OAuth2) credential',
+				{
+					description:
+						'An application signs in as itself, not as a user, so Graph has no "me" for it. Use Get User or Get Many with the application credential, or switch Authentication to OAuth2.',
+				},
+			);
+		}
+		return await this.request({ method: 'GET', path: '/me/presence', hint: presenceHint }, isPresence);
+	}
+
+	/** `GET /users/{id}/presence` for one object id. */
+	async getPresence(id: string): Promise<Presence> {
+		return await this.request(
+			{ method: 'GET', path: `/users/${encodeURIComponent(id)}/presence`, hint: presenceHint },
+			isPresence,
+		);
+	}
+
+	/** One `getPresencesByUserId` call: at most 650 GUIDs. */
+	async getPresencesByUserId(ids: readonly string[]): Promise<Presence[]> {
+		if (ids.length > MAX_IDS_PER_REQUEST) {
+			throw new RangeError(`getPresencesByUserId takes at most ${MAX_IDS_PER_REQUEST} ids, got ${ids.length}`);
+		}
+		const answer = await this.request(
+			{ method: 'POST', path: '/communications/getPresencesByUserId', body: { ids: [...ids] }, hint: presenceHint },
+			isPresenceList,
+		);
+		return answer.value;
+	}
+
+	/**
+	 * Presence of any number of GUIDs: 650 a request, all requests under the shared throttle at once. Each batch
+	 * settles on its own, so one failed batch does not lose the others.
+	 */
+	async getManyPresences(ids: readonly string[]): Promise<Array<{ ids: string[]; result: Presence[] | Error }>> {
+		const batches = chunk(ids, MAX_IDS_PER_REQUEST);
+		return await Promise.all(
+			batches.map(async (batch) => {
+				try {
+					return { ids: batch, result: await this.getPresencesByUserId(batch) };
+				} catch (error) {
+					if (this.signal?.aborted) throw error;
+					return { ids: batch, result: error instanceof Error ? error : new Error(String(error)) };
+				}
+			}),
+		);
+	}
+
+	/**
+	 * Resolves user principal names or e-mail addresses to object ids, 20 at a time through JSON batching.
+	 * Sub-requests that Graph throttles are sent again in a later batch after the wait it asks for.
+	 */
+	async resolveUserIds(upns: readonly string[]): Promise<Map<string, ResolvedUser>> {
+		const resolved = new Map<string, ResolvedUser>();
+		const original = new Map(upns.map((upn) => [upn.toLowerCase(), upn]));
+		let pending = [...original.keys()];
+		for (let round = 0; pending.length > 0; round++) {
+			const again = new Set<string>();
+			let waitMs = 0;
+			const giveUp = round >= this.retry.maxRetries;
+			await Promise.all(
+				chunk(pending, 20).map(async (group) => {
+					const requests = group.map((key, index) => ({
+						id: String(index),
+						method: 'GET',
+						url: `/users/${encodeURIComponent(original.get(key) ?? key)}?$select=id`,
+					}));
+					let answer: BatchAnswer;
+					try {
+						answer = await this.request({ method: 'POST', path: '/$batch', body: { requests } }, isBatchAnswer);
+					} catch (error) {
+						if (this.signal?.aborted || !(error instanceof NodeApiError)) throw error;
+						for (const key of group) resolved.set(key, { error });
+						return;
+					}
+					for (const response of answer.responses) {
+						const key = group[Number(response.id)];
+						if (key === undefined) continue;
+						const { status, body } = response;
+						if (status >= 200 && status < 300 && isRecord(body) && typeof body.id === 'string' && isGuid(body.id)) {
+							resolved.set(key, { id: body.id.toLowerCase() });
+						} else if (status === 404) {
+							resolved.set(key, { notFound: true });
+						} else if ([429, 503, 504].includes(status) && !giveUp) {
+							again.add(key);
+							const told = parseRetryAfter(headerValue(response.headers, 'retry-after'), Date.now());
+							waitMs = Math.max(waitMs, told ?? this.retry.baseDelayMs * 2 ** round);
+						} else {
+							const graphError = readGraphError(body);
+							resolved.set(key, { error: this.apiError(new GraphRequestError(status, graphError, userLookupHint(status))) });
+						}
+					}
+					// A sub-request the answer left out is asked again, like a throttled one.
+					for (const key of group) {
+						if (resolved.has(key) || again.has(key)) continue;
+						if (giveUp) resolved.set(key, { error: this.apiError(new GraphRequestError(500, undefined, 'Graph\'s batch answer left this user out')) });
+						else again.add(key);
+					}
+				}),
+			);
+			pending = [...again];
+			if (pending.length > 0) await this.wait(Math.min(waitMs || this.retry.baseDelayMs, this.retry.maxDelayMs));
+		}
+		return resolved;
+	}
+
+	/** Turns what Graph said into the error n8n shows: code, message, request-id, HTTP status and a hint. */
+	apiError(error: GraphRequestError): NodeApiError {
+		const { status, graphError, hint } = error;
+		const code = graphError?.code ?? `HTTP ${status}`;
+		const description = [
+			hint,
+			graphError?.requestId ? `Graph request-id: ${graphError.requestId}` : undefined,
+			graphError?.date ? `date: ${graphError.date}` : undefined,
+		]
+			.filter((part) => part)
+			.join(' — ');
+		const response: JsonObject = {
+			code,
+			message: graphError?.message ?? '',
+			requestId: graphError?.requestId ?? null,
+			httpCode: String(status),
+		};
+		return new NodeApiError(this.ctx.getNode(), response, {
+			message: `Microsoft Graph answered ${status} ${code}${graphError?.message ? `: ${graphError.message}` : ''}`,
+			description,
+			httpCode: String(status),
+		});
+	}
+
+	/**
+	 * Sends one request: waits for the shared budget and a free slot, retries what Graph asks to retry, refreshes
+	 * an app token once on 401, and checks the answer's shape with `guard`.
+	 */
+	async request<T>(request: GraphRequest, guard: (body: unknown) => body is T): Promise<T> {
+		let refreshedToken = false;
+		for (let retries = 0; ; ) {
+			this.throwIfCancelled();
+			const outcome = await this.semaphore.run(async () => {
+				await this.wait(this.limiter.reserve(Date.now(), this.options.maxRequestsPer30Seconds));
+				this.throwIfCancelled();
+				return await this.sendOnce(request, refreshedToken);
+			});
+
+			let attempt: AttemptOutcome;
+			if ('transportError' in outcome) {
+				attempt = { kind: 'transport' };
+			} else if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
+				if (guard(outcome.body)) return outcome.body;
+				// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
+				attempt = { kind: 'transport' };
+			} else {
+				if (outcome.statusCode === 401 && this.authentication === 'application' && !refreshedToken) {
+					refreshedToken = true;
+					this.stats.tokenRefreshes++;
+					this.appToken = undefined;
+					continue;
+				}
+				attempt = { kind: 'status', status: outcome.statusCode, retryAfter: headerValue(outcome.headers, 'retry-after') };
+			}
+
+			const decision = decideRetry(attempt, retries, this.retry, Date.now(), Math.random());
+			if (!decision.retry) {
+				if ('transportError' in outcome) {
+					throw new NodeApiError(this.ctx.getNode(), { message: outcome.transportError } as JsonObject, {
+						message: `Microsoft Graph could not be reached after ${retries + 1} attempts: ${outcome.transportError}`,
+						description: `${request.method} ${request.path}`,
+					});
+				}
+				if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
+					throw new NodeApiError(this.ctx.getNode(), { message: 'unexpected response' } as JsonObject, {
+						message: `Microsoft Graph sent an unreadable answer ${retries + 1} times to ${request.method} ${request.path}`,
+						httpCode: String(outcome.statusCode),
+					});
+				}
+				const graphError = readGraphError(outcome.body);
+				throw this.apiError(new GraphRequestError(outcome.statusCode, graphError, request.hint?.(outcome.statusCode, graphError) ?? genericHint(outcome.statusCode, retries)));
+			}
+			retries++;
+			this.stats.retries++;
+			if (attempt.kind === 'status' && attempt.status === 429) {
+				this.stats.throttled++;
+				// Graph throttles the app, not this request: everyone sharing the budget holds back.
+				if (decision.fromRetryAfter) this.limiter.pauseUntil(Date.now() + decision.delayMs);
+			}
+			await this.wait(decision.delayMs);
+		}
+	}
+
+	private async sendOnce(request: GraphRequest, forceRefresh: boolean): Promise<RawResponse | { transportError: string }> {
+		const options: IHttpRequestOptions = {
+			method: request.method,
+			url: `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${request.path}`,
+			body: request.body,
+			json: true,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			timeout: this.options.timeoutSeconds * 1000,
+			abortSignal: this.signal,
+			headers: { Accept: 'application/json' },
+		};
+		this.stats.requests++;
+		try {
+			let response: unknown;
+			if (this.authentication === 'application') {
+				const token = await this.token(forceRefresh);
+				options.headers = { ...options.headers, Authorization: `Bearer ${token}` };
+				response = await this.ctx.helpers.httpRequest(options);
+			} else {
+				response = await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, OAUTH2_CREDENTIAL, options);
+			}
+			return readResponse(response);
+		} catch (error) {
+			this.throwIfCancelled();
+			if (error instanceof AppTokenError) {
+				throw new NodeOperationError(this.ctx.getNode(), error.message, {
+					description:
+						'Check Tenant ID, Client ID and the secret or certificate of the application credential (secrets expire; the certificate must be uploaded to the app registration).',
+				});
+			}
+			if (error instanceof NodeApiError || error instanceof NodeOperationError) throw error;
+			return { transportError: transportMessage(error) };
+		}
+	}
+
+	private async token(forceRefresh: boolean): Promise<string> {
+		if (!this.appCredential) throw new Error('No application credential');
+		if (forceRefresh || !this.appToken) {
+			const pending = acquireAppToken(this.cloud, this.endpoints, this.appCredential, forceRefresh);
+			this.appToken = pending;
+			pending.catch(() => {
+				if (this.appToken === pending) this.appToken = undefined;
+			});
+		}
+		return await this.appToken;
+	}
+
+	private throwIfCancelled(): void {
+		if (this.signal?.aborted) {
+			throw new NodeOperationError(this.ctx.getNode(), 'The execution was cancelled');
+		}
+	}
+
+	/** Sleeps in short steps so that a cancelled execution stops waiting within a quarter second. */
+	private async wait(ms: number): Promise<void> {
+		const until = Date.now() + ms;
+		for (let left = ms; left > 0; left = until - Date.now()) {
+			this.throwIfCancelled();
+			await sleep(Math.min(left, 250));
+		}
+		this.throwIfCancelled();
+	}
+}
+
+function readResponse(response: unknown): RawResponse | { transportError: string } {
+	if (!isRecord(response) || typeof response.statusCode !== 'number') {
+		return { transportError: 'the answer had no HTTP status' };
+	}
+	return {
+		statusCode: response.statusCode,
+		headers: isRecord(response.headers) ? response.headers : {},
+		body: response.body,
+	};
+}
+
+function headerValue(headers: unknown, name: string): string | undefined {
+	if (!isRecord(headers)) return undefined;
+	for (const [key, value] of Object.entries(headers)) {
+		if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : value === undefined ? undefined : String(value);
+	}
+	return undefined;
+}
+
+/** Names a network failure without echoing the request (whose headers hold the token). */
+function transportMessage(error: unknown): string {
+	if (!isRecord(error) && !(error instanceof Error)) return 'network error';
+	const record = error as unknown as Record<string, unknown>;
+	const code = typeof record.code === 'string' ? record.code : undefined;
+	const message = error instanceof Error ? error.message.split('\n')[0] : undefined;
+	return [code, message].filter((part) => part).join(' ') || 'network error';
+}
+
+interface BatchAnswer {
+	responses: Array<{ id: string; status: number; headers?: unknown; body?: unknown }>;
+}
+
+function isBatchAnswer(value: unknown): value is BatchAnswer {
+	return (
+		isRecord(value) &&
+		Array.isArray(value.responses) &&
+		value.responses.every((entry) => isRecord(entry) && typeof entry.id === 'string' && typeof entry.status === 'number')
+	);
+}
+
+function checkOptions(node: INode, options: GraphClientOptions): GraphClientOptions {
+	const problems: string[] = [];
+	if (!['v1.0', 'beta'].includes(options.apiVersion)) problems.push(`API Version must be v1.0 or beta, got "${options.apiVersion}"`);
+	if (!(options.maxRequestsPer30Seconds >= 1 && options.maxRequestsPer30Seconds <= GRAPH_THROTTLE_LIMIT)) {
+		problems.push(`Max Requests per 30 Seconds must be between 1 and ${GRAPH_THROTTLE_LIMIT}, got ${options.maxRequestsPer30Seconds}`);
+	}
+	if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 64)) {
+		problems.push(`Concurrency must be a whole number from 1 to 64, got ${options.concurrency}`);
+	}
+	if (!(Number.isInteger(options.maxRetries) && options.maxRetries >= 0 && options.maxRetries <= 10)) {
+		problems.push(`Max Retries must be a whole number from 0 to 10, got ${options.maxRetries}`);
+	}
+	if (!(options.maxRetryWaitSeconds >= 0 && options.maxRetryWaitSeconds <= 180)) {
+		problems.push(`Max Retry Wait must be between 0 and 180 seconds, got ${options.maxRetryWaitSeconds}`);
+	}
+	if (!(options.timeoutSeconds > 0 && options.timeoutSeconds <= 300)) {
+		problems.push(`Timeout must be between 1 and 300 seconds, got ${options.timeoutSeconds}`);
+	}
+	if (problems.length > 0) throw new NodeOperationError(node, problems.join('; '));
+	return options;
+}
+
+function presenceHint(status: number): string | undefined {
+	if (status === 403) {
+		return 'Permission missing: reading presence needs Presence.Read (Get Me) or Presence.Read.All (other users), delegated or application. Application permissions need an administrator to grant admin consent in Entra ID (App registrations → API permissions → Grant admin consent).';
+	}
+	if (status === 404) return 'Graph knows no presence for this user: check that the id is the user\'s Entra object id and that the user has a Teams license.';
+	if (status === 401) return 'Graph rejected the token: check the credential (tenant, client id, secret or certificate, and that the account is still allowed to sign in).';
+	return undefined;
+}
+
+function userLookupHint(status: number): string | undefined {
+	if (status === 403) return 'Resolving user principal names needs User.ReadBasic.All (delegated) or User.Read.All (application), with admin consent.';
+	return presenceHint(status);
+}
+
+function genericHint(status: number, retries: number): string | undefined {
+	if (status === 429) {
+		return `Graph kept throttling after ${retries} retries. If other tools share this app registration, lower "Max Requests per 30 Seconds".`;
+	}
+	if (status === 503 || status === 504) return `Graph was unavailable after ${retries} retries; try again later.`;
+	return presenceHint(status);
+}
