@@ -105,6 +105,7 @@ export class MicrosoftGraphPresenceAppApi implements ICredentialType {
 			description:
 				'Thumbprint of that certificate as hex: SHA-256 (64 characters, preferred) or SHA-1 (40 characters, as the Entra portal shows it)',
 			displayOptions: { show: { authMethod: ['certificate'] } },
+			typeOptions: { password: true },
 		},
 	];
 }

@@ -31,14 +31,14 @@ export const operationProperty: INodeProperties = {
 			name: 'Get User',
 			value: 'get',
 			description: 'Get the presence of one user per input item, by object ID, user principal name or e-mail',
-			action: 'Get a user\'s presence',
+			action: 'Get a user s presence',
 		},
 		{
 			name: 'Get Many',
 			value: 'getMany',
 			description:
 				'Get the presence of many users at once: IDs from all items are de-duplicated and read 650 per request, one item per user',
-			action: 'Get many users\' presence',
+			action: 'Get many users presence',
 		},
 	],
 	default: 'getMany',

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { DEFAULT_CLIENT_OPTIONS, type GraphClientOptions } from '../../shared/transport/graphClient';
+import type { GraphClientOptions } from '../../shared/transport/graphClient';
 
 export const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
@@ -21,7 +21,7 @@ export const authenticationProperty: INodeProperties = {
 	default: 'oAuth2',
 };
 
-/** Settings that tune the Graph client; shared by every operation. */
+/** Settings that tune the Graph client; shared by every operation. Defaults match DEFAULT_CLIENT_OPTIONS. */
 export const optionsProperty: INodeProperties = {
 	displayName: 'Options',
 	name: 'options',
@@ -45,7 +45,7 @@ export const optionsProperty: INodeProperties = {
 			name: 'concurrency',
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 64 },
-			default: DEFAULT_CLIENT_OPTIONS.concurrency,
+			default: 8,
 			description: 'How many Graph requests may be in flight at once',
 		},
 		{
@@ -53,7 +53,7 @@ export const optionsProperty: INodeProperties = {
 			name: 'maxRequestsPer30Seconds',
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 1500 },
-			default: DEFAULT_CLIENT_OPTIONS.maxRequestsPer30Seconds,
+			default: 1500,
 			description:
 				'Graph allows 1,500 presence requests per 30 seconds per app and tenant. Lower it when other tools use the same app registration.',
 		},
@@ -62,7 +62,7 @@ export const optionsProperty: INodeProperties = {
 			name: 'maxRetries',
 			type: 'number',
 			typeOptions: { minValue: 0, maxValue: 10 },
-			default: DEFAULT_CLIENT_OPTIONS.maxRetries,
+			default: 5,
 			description: 'How often a throttled (429), unavailable (503, 504) or dropped request is tried again',
 		},
 		{
@@ -70,7 +70,7 @@ export const optionsProperty: INodeProperties = {
 			name: 'maxRetryWaitSeconds',
 			type: 'number',
 			typeOptions: { minValue: 0, maxValue: 180 },
-			default: DEFAULT_CLIENT_OPTIONS.maxRetryWaitSeconds,
+			default: 180,
 			description: 'The longest single wait before a retry, whatever Graph\'s Retry-After says',
 		},
 		{
@@ -86,7 +86,7 @@ export const optionsProperty: INodeProperties = {
 			name: 'timeoutSeconds',
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 300 },
-			default: DEFAULT_CLIENT_OPTIONS.timeoutSeconds,
+			default: 30,
 			description: 'How long one Graph request may take before it is dropped and retried',
 		},
 	],

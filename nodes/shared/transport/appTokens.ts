@@ -179,17 +179,18 @@ export async function acquireAppToken(
 	forceRefresh = false,
 ): Promise<string> {
 	const client = clientFor(cloud, endpoints, credential);
+	let accessToken: string | undefined;
 	try {
 		const result = await client.acquireTokenByClientCredential({
 			scopes: [appScope(cloud, endpoints)],
 			skipCache: forceRefresh,
 		});
-		if (!result?.accessToken) throw new AppTokenError('The token endpoint returned no access token', 'no_token');
-		return result.accessToken;
+		accessToken = result?.accessToken;
 	} catch (error) {
-		if (error instanceof AppTokenError) throw error;
 		throw describeMsalError(error);
 	}
+	if (!accessToken) throw new AppTokenError('The token endpoint returned no access token', 'no_token');
+	return accessToken;
 }
 
 /** MSAL's errors carry Entra's code and AADSTS message, which never echo the secret; keep just those. */

@@ -29,8 +29,8 @@ import { resolveCloud, type CloudEndpoints } from './clouds';
  */
 
 export type Authentication = 'oAuth2' | 'application';
-export const OAUTH2_CREDENTIAL = 'microsoftGraphPresenceOAuth2Api';
-export const APP_CREDENTIAL = 'microsoftGraphPresenceAppApi';
+export const DELEGATED_CREDENTIAL_TYPE = 'microsoftGraphPresenceOAuth2Api';
+export const APP_CREDENTIAL_TYPE = 'microsoftGraphPresenceAppApi';
 
 export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions;
 
@@ -126,7 +126,7 @@ export class GraphClient {
 		options: Partial<GraphClientOptions> = {},
 	): Promise<GraphClient> {
 		const merged = checkOptions(ctx.getNode(), { ...DEFAULT_CLIENT_OPTIONS, ...options });
-		const credentialName = authentication === 'application' ? APP_CREDENTIAL : OAUTH2_CREDENTIAL;
+		const credentialName = authentication === 'application' ? APP_CREDENTIAL_TYPE : DELEGATED_CREDENTIAL_TYPE;
 		const data = await ctx.getCredentials(credentialName);
 		const cloud = typeof data.cloud === 'string' && data.cloud ? data.cloud : 'global';
 		const resolved = resolveCloud(cloud, data.graphBaseUrl, data.loginBaseUrl);
@@ -196,7 +196,7 @@ export class GraphClient {
 				try {
 					return { ids: batch, result: await this.getPresencesByUserId(batch) };
 				} catch (error) {
-					if (this.signal?.aborted) throw error;
+					this.throwIfCancelled();
 					return { ids: batch, result: error instanceof Error ? error : new Error(String(error)) };
 				}
 			}),
@@ -226,7 +226,8 @@ export class GraphClient {
 					try {
 						answer = await this.request({ method: 'POST', path: '/$batch', body: { requests } }, isBatchAnswer);
 					} catch (error) {
-						if (this.signal?.aborted || !(error instanceof NodeApiError)) throw error;
+						this.throwIfCancelled();
+						if (!(error instanceof NodeApiError)) throw asNodeError(this.ctx.getNode(), error);
 						for (const key of group) resolved.set(key, { error });
 						return;
 					}
@@ -364,7 +365,7 @@ export class GraphClient {
 				options.headers = { ...options.headers, Authorization: `Bearer ${token}` };
 				response = await this.ctx.helpers.httpRequest(options);
 			} else {
-				response = await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, OAUTH2_CREDENTIAL, options);
+				response = await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, DELEGATED_CREDENTIAL_TYPE, options);
 			}
 			return readResponse(response);
 		} catch (error) {
@@ -375,7 +376,7 @@ export class GraphClient {
 						'Check Tenant ID, Client ID and the secret or certificate of the application credential (secrets expire; the certificate must be uploaded to the app registration).',
 				});
 			}
-			if (error instanceof NodeApiError || error instanceof NodeOperationError) throw error;
+			if (error instanceof NodeApiError || error instanceof NodeOperationError) throw asNodeError(this.ctx.getNode(), error);
 			return { transportError: transportMessage(error) };
 		}
 	}
@@ -407,6 +408,12 @@ export class GraphClient {
 		}
 		this.throwIfCancelled();
 	}
+}
+
+/** n8n shows its own error classes best; anything else is wrapped without its (possibly secret-laden) details. */
+export function asNodeError(node: INode, error: unknown): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+	return new NodeOperationError(node, error instanceof Error ? error.message : String(error));
 }
 
 function readResponse(response: unknown): RawResponse | { transportError: string } {

@@ -1,7 +1,7 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
 
 import { parseSingleUserId, type UserRef } from '../../../shared/logic/ids';
-import type { GraphClient } from '../../../shared/transport/graphClient';
+import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
 import { errorItem, presenceJson } from '../output';
 
 export const description: INodeProperties[] = [
@@ -37,7 +37,7 @@ export async function execute(
 			itemIndex,
 			description: 'Use the user\'s Entra object ID (a GUID), user principal name or e-mail address.',
 		});
-		if (!this.continueOnFail()) throw error;
+		if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 		refs.push(error);
 	}
 
@@ -63,7 +63,7 @@ export async function execute(
 				const presence = await client.getPresence(id);
 				return { json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } };
 			} catch (error) {
-				if (!this.continueOnFail()) throw error;
+				if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 				return errorItem(error, itemIndex);
 			}
 		}),

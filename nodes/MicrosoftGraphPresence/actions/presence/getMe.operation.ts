@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { GraphClient } from '../../../shared/transport/graphClient';
+import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
 import { errorItem, presenceJson } from '../output';
 
 export const description: INodeProperties[] = [
@@ -27,7 +27,7 @@ export async function execute(
 			const presence = await client.getMyPresence();
 			output.push({ json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } });
 		} catch (error) {
-			if (!this.continueOnFail()) throw error;
+			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 			output.push(errorItem(error, itemIndex));
 		}
 	}
