@@ -1,0 +1,564 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Directory, type EmulatedUser, type Presence, type PresenceUpdate } from './directory';
+import {
+	DEFAULT_SLOW_MS,
+	RetryAfter,
+	SlidingWindowThrottle,
+	drawFault,
+	validateFaults,
+	type FaultConfig,
+	type FaultKind,
+	type RetryAfterFormat,
+	type ThrottleConfig,
+} from './faults';
+import { GRAPH_JSON, graphError, routeGraph, type GraphRequest, type GraphResult } from './graph-routes';
+import { TokenService, type AppRegistration, type LoginResponse, type TokenCheck, type TokenKind, type TokenRecord } from './tokens';
+import { createRng, flattenHeaders, isRecord, queryToRecord, redactHeaders, shuffle, type Rng } from './util';
+
+export interface GraphEmulatorOptions {
+	latencyMs?: number;
+	/** Default: 1,500 requests per 30 s per tenant + client id, Graph's documented presence limit. */
+	throttle?: ThrottleConfig | false;
+	/** Drives user ids, presences, response shuffling and fault draws. Default 1. */
+	seed?: number;
+	/** Default 3599, what Entra usually returns. */
+	tokenLifetimeSeconds?: number;
+	faults?: FaultConfig;
+	retryAfterFormat?: RetryAfterFormat;
+}
+
+export interface LogEntry {
+	/** When the request arrived (ms since epoch). */
+	time: number;
+	method: string;
+	/** Without the query; $batch sub-requests show the version prefix too, e.g. '/v1.0/users/x'. */
+	path: string;
+	query: Record<string, string>;
+	/** Parsed JSON, the form fields of login requests (secrets redacted), or the raw text. */
+	body: unknown;
+	/** 0 when the socket was reset without an answer. */
+	status: number;
+	fault?: FaultKind;
+	/** Set when the emulator's own rate limit (not an injected fault) answered 429. */
+	throttled?: boolean;
+	tokenKind?: TokenKind;
+	clientId?: string;
+	headers: Record<string, string>;
+	batchSubRequest?: boolean;
+}
+
+export interface EmulatorStats {
+	total: number;
+	byStatus: Record<string, number>;
+	faults: Record<string, number>;
+	throttled: number;
+}
+
+export const DEFAULT_THROTTLE: Readonly<ThrottleConfig> = { limit: 1500, windowMs: 30_000 };
+export const MAX_BATCH_REQUESTS = 20;
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Graph's own first-party app id, which it names in WWW-Authenticate. */
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Login form fields that must not end up in a log someone might print. */
+const SECRET_FIELDS = new Set(['client_secret', 'client_assertion', 'refresh_token', 'code', 'code_verifier']);
+
+export class GraphEmulator {
+	readonly url: string;
+	readonly loginBaseUrl: string;
+	latencyMs: number;
+	readonly log: LogEntry[] = [];
+
+	private throttleConfig: ThrottleConfig | false;
+	private throttleWindow = new SlidingWindowThrottle();
+	private faultConfig: FaultConfig = {};
+	private readonly retryAfter = new RetryAfter();
+	private readonly directory: Directory;
+	private readonly tokens: TokenService;
+	private readonly faultRng: Rng;
+	private readonly shuffleRng: Rng;
+	private explicitMeUserId: string | undefined;
+	private counters: EmulatorStats = emptyStats();
+	private readonly sockets = new Set<Socket>();
+	private readonly timers = new Set<NodeJS.Timeout>();
+	private stopping: Promise<void> | undefined;
+
+	static async start(options: GraphEmulatorOptions = {}): Promise<GraphEmulator> {
+		const server = createServer();
+		await new Promise<void>((resolve, reject) => {
+			server.once('error', reject);
+			server.listen(0, '127.0.0.1', () => {
+				server.off('error', reject);
+				resolve();
+			});
+		});
+		const address = server.address();
+		if (address === null || typeof address === 'string') throw new Error('Graph emulator did not get a TCP port');
+		return new GraphEmulator(server, `http://127.0.0.1:${address.port}`, options);
+	}
+
+	private constructor(
+		private readonly server: Server,
+		url: string,
+		options: GraphEmulatorOptions,
+	) {
+		const seed = options.seed ?? 1;
+		this.url = url;
+		this.loginBaseUrl = `${url}/login`;
+		this.latencyMs = options.latencyMs ?? 0;
+		this.throttleConfig = options.throttle === undefined ? { ...DEFAULT_THROTTLE } : options.throttle;
+		this.directory = new Directory(seed);
+		this.tokens = new TokenService(this.loginBaseUrl, options.tokenLifetimeSeconds ?? 3599, () => this.meUserId);
+		// Separate streams, so adding a fault rate does not change the shuffle order a test relies on.
+		this.faultRng = createRng(seed ^ 0x9e3779b9);
+		this.shuffleRng = createRng(seed ^ 0x85ebca6b);
+		if (options.faults !== undefined) this.faults = options.faults;
+		if (options.retryAfterFormat !== undefined) this.retryAfterFormat = options.retryAfterFormat;
+
+		server.on('connection', (socket: Socket) => {
+			this.sockets.add(socket);
+			socket.on('close', () => this.sockets.delete(socket));
+		});
+		server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+			this.handle(req, res).catch((err: unknown) => {
+				if (res.headersSent) {
+					res.destroy();
+					return;
+				}
+				res.writeHead(500, { 'Content-Type': 'text/plain' });
+				res.end(`graph emulator error: ${err instanceof Error ? err.message : String(err)}`);
+			});
+		});
+	}
+
+	// ---- users and presence ----
+
+	get users(): readonly EmulatedUser[] {
+		return this.directory.users;
+	}
+
+	addUsers(count: number): EmulatedUser[] {
+		return this.directory.add(count);
+	}
+
+	getUser(idOrUpn: string): EmulatedUser | undefined {
+		return this.directory.get(idOrUpn);
+	}
+
+	/** Advances sequenceNumber, like every real presence change. */
+	setPresence(idOrUpn: string, update: PresenceUpdate): Presence {
+		return this.directory.setPresence(idOrUpn, update);
+	}
+
+	/** Who delegated tokens act as: set explicitly, else the first user. */
+	get meUserId(): string | undefined {
+		return this.explicitMeUserId ?? this.directory.users[0]?.id;
+	}
+
+	set meUserId(idOrUpn: string) {
+		const user = this.directory.get(idOrUpn);
+		if (user === undefined) throw new Error(`meUserId: no emulated user '${idOrUpn}'`);
+		this.explicitMeUserId = user.id;
+	}
+
+	// ---- apps and tokens ----
+
+	registerApp(registration: AppRegistration): void {
+		this.tokens.registerApp(registration);
+	}
+
+	/** Every access and refresh token handed out, so tests can scan outputs and logs for leaks. */
+	get tokensIssued(): string[] {
+		return [...this.tokens.issued];
+	}
+
+	tokenRecord(accessToken: string): TokenRecord | undefined {
+		return this.tokens.record(accessToken);
+	}
+
+	/** Issued access tokens answer 401 from now on; refresh tokens keep working. */
+	expireAllTokens(): void {
+		this.tokens.expireAll(Date.now());
+	}
+
+	get tokenLifetimeSeconds(): number {
+		return this.tokens.lifetimeSeconds;
+	}
+
+	set tokenLifetimeSeconds(seconds: number) {
+		this.tokens.lifetimeSeconds = seconds;
+	}
+
+	// ---- throttling and faults ----
+
+	get throttle(): ThrottleConfig | false {
+		return this.throttleConfig === false ? false : { ...this.throttleConfig };
+	}
+
+	/** A new setting starts from an empty window, so a test's request counts start from zero. */
+	set throttle(config: ThrottleConfig | false) {
+		if (config !== false && !(config.limit >= 1 && config.windowMs > 0)) {
+			throw new RangeError('throttle needs limit >= 1 and windowMs > 0');
+		}
+		this.throttleConfig = config === false ? false : { ...config };
+		this.throttleWindow = new SlidingWindowThrottle();
+	}
+
+	get faults(): FaultConfig {
+		return { ...this.faultConfig };
+	}
+
+	set faults(config: FaultConfig) {
+		this.faultConfig = validateFaults(config);
+	}
+
+	get retryAfterFormat(): RetryAfterFormat {
+		return this.retryAfter.format;
+	}
+
+	set retryAfterFormat(format: RetryAfterFormat) {
+		if (!['seconds', 'date', 'alternate', 'none'].includes(format)) throw new RangeError(`unknown retryAfterFormat '${format}'`);
+		this.retryAfter.format = format;
+	}
+
+	// ---- log ----
+
+	requests(pathSubstring?: string): LogEntry[] {
+		return pathSubstring === undefined ? [...this.log] : this.log.filter((e) => e.path.includes(pathSubstring));
+	}
+
+	get stats(): EmulatorStats {
+		return { ...this.counters, byStatus: { ...this.counters.byStatus }, faults: { ...this.counters.faults } };
+	}
+
+	/** Clears the counters too, so "since the last clearLog" means the same for both. */
+	clearLog(): void {
+		this.log.length = 0;
+		this.counters = emptyStats();
+	}
+
+	// ---- lifecycle ----
+
+	/** Destroys open (keep-alive) sockets too, so jest is not held open by idle connections. */
+	stop(): Promise<void> {
+		this.stopping ??= new Promise<void>((resolve) => {
+			for (const timer of this.timers) clearTimeout(timer);
+			this.timers.clear();
+			for (const socket of this.sockets) socket.destroy();
+			this.sockets.clear();
+			this.server.close(() => resolve());
+		});
+		return this.stopping;
+	}
+
+	close(): Promise<void> {
+		return this.stop();
+	}
+
+	// ---- request pipeline ----
+
+	private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const time = Date.now();
+		const url = new URL(req.url ?? '/', this.url);
+		const headers = flattenHeaders(req.headers);
+		const raw = await readBody(req);
+		if (this.latencyMs > 0) await this.sleep(this.latencyMs);
+
+		if (/^\/login\//i.test(url.pathname)) {
+			this.handleLogin(req, res, url, headers, raw, time);
+			return;
+		}
+		const text = raw.toString('utf8');
+		const entry: LogEntry = {
+			time,
+			method: (req.method ?? 'GET').toUpperCase(),
+			path: url.pathname,
+			query: queryToRecord(url.searchParams),
+			body: parseJson(text),
+			status: 0,
+			headers: redactHeaders(headers),
+		};
+		const graphReq: GraphRequest = {
+			method: entry.method,
+			version: '',
+			path: url.pathname,
+			query: entry.query,
+			body: entry.body,
+			requestId: randomUUID(),
+			clientRequestId: headers['client-request-id'],
+		};
+		const version = /^\/(v1\.0|beta)(\/.*)?$/i.exec(url.pathname);
+		if (version === null) {
+			this.writeGraph(req, res, graphReq, graphError(graphReq, 400, 'BadRequest', `Invalid version in '${url.pathname}': use /v1.0 or /beta.`), entry);
+			return;
+		}
+		graphReq.version = version[1].toLowerCase();
+		graphReq.path = version[2] ?? '/';
+
+		const check = this.tokens.check(headers.authorization, Date.now());
+		entry.tokenKind = check.record?.kind;
+		entry.clientId = check.record?.clientId;
+
+		const fault = drawFault(this.faultConfig, this.faultRng, false);
+		if (fault !== undefined) entry.fault = fault;
+		if (fault === 'reset') {
+			this.record(entry);
+			req.socket.destroy();
+			return;
+		}
+		if (fault === 'slow') await this.sleep(this.faultConfig.slowMs ?? DEFAULT_SLOW_MS);
+		const result = this.injectedStatus(graphReq, fault) ?? this.dispatch(graphReq, check, entry, false);
+		this.writeGraph(req, res, graphReq, result, entry);
+	}
+
+	/** Auth, then throttling, then the route. Shared by top-level requests and $batch sub-requests. */
+	private dispatch(req: GraphRequest, check: TokenCheck, entry: LogEntry, inBatch: boolean): GraphResult {
+		if (!check.ok) return this.unauthorized(req, check.reason);
+		if (/^\/\$batch\/?$/i.test(req.path)) {
+			if (inBatch) return graphError(req, 400, 'BadRequest', 'A $batch request cannot contain another $batch request.');
+			if (req.method !== 'POST') return graphError(req, 405, 'Request_BadRequest', `Specified HTTP method '${req.method}' is not allowed for $batch.`);
+			// The envelope itself is not counted: Graph evaluates each sub-request against the limits.
+			return this.batch(req, check.record);
+		}
+		if (this.throttleConfig !== false) {
+			const key = `${check.record.tenantId}|${check.record.clientId}`.toLowerCase();
+			const waitMs = this.throttleWindow.take(key, this.throttleConfig, Date.now());
+			if (waitMs > 0) {
+				entry.throttled = true;
+				return graphError(req, 429, 'TooManyRequests', 'Too many requests.', this.retryAfterHeader(waitMs));
+			}
+		}
+		return routeGraph(req, { directory: this.directory, token: check.record, shuffleRng: this.shuffleRng, baseUrl: this.url });
+	}
+
+	private batch(req: GraphRequest, token: TokenRecord): GraphResult {
+		const requests: unknown = isRecord(req.body) ? req.body.requests : undefined;
+		if (!Array.isArray(requests) || requests.length === 0) {
+			return graphError(req, 400, 'BadRequest', "Invalid batch payload format: 'requests' must be a non-empty array.");
+		}
+		if (requests.length > MAX_BATCH_REQUESTS) {
+			return graphError(req, 400, 'BadRequest', `The number of batch requests exceeds the limit of ${MAX_BATCH_REQUESTS}.`);
+		}
+		const subs: SubRequest[] = [];
+		for (const item of requests) {
+			const sub = parseSubRequest(item);
+			if (sub === undefined) return graphError(req, 400, 'BadRequest', 'Invalid batch payload format: every request needs string id, method and url.');
+			if (subs.some((s) => s.id === sub.id)) return graphError(req, 400, 'BadRequest', `Batch request id '${sub.id}' is not unique.`);
+			subs.push(sub);
+		}
+		const responses = subs.map((sub) => this.subRequest(req, sub, token));
+		// Graph answers in any order; shuffling makes clients that rely on request order fail here, not in production.
+		return { status: 200, headers: { 'Content-Type': GRAPH_JSON }, body: { responses: shuffle(responses, this.shuffleRng) } };
+	}
+
+	private subRequest(outer: GraphRequest, sub: SubRequest, token: TokenRecord): BatchResponse {
+		const url = new URL(sub.url.startsWith('/') ? sub.url : `/${sub.url}`, this.url);
+		const entry: LogEntry = {
+			time: Date.now(),
+			method: sub.method,
+			path: `/${outer.version}${url.pathname}`,
+			query: queryToRecord(url.searchParams),
+			body: sub.body,
+			status: 0,
+			headers: redactHeaders(sub.headers),
+			tokenKind: token.kind,
+			clientId: token.clientId,
+			batchSubRequest: true,
+		};
+		const req: GraphRequest = {
+			method: sub.method,
+			version: outer.version,
+			path: url.pathname,
+			query: entry.query,
+			body: sub.body,
+			requestId: randomUUID(),
+			clientRequestId: sub.headers['client-request-id'],
+		};
+		const fault = drawFault(this.faultConfig, this.faultRng, true);
+		if (fault !== undefined) entry.fault = fault;
+		let result: GraphResult;
+		if (/^[a-z][a-z0-9+.-]*:/i.test(sub.url)) {
+			result = graphError(req, 400, 'BadRequest', `Batch request id '${sub.id}': the url must be relative, e.g. '/users/{id}'.`);
+		} else if (sub.body !== undefined && sub.headers['content-type'] === undefined) {
+			result = graphError(req, 400, 'BadRequest', `Write request id : ${sub.id} does not contain Content-Type header or body.`);
+		} else {
+			result = this.injectedStatus(req, fault) ?? this.dispatch(req, { ok: true, record: token }, entry, true);
+		}
+		entry.status = result.status;
+		this.record(entry);
+		return { id: sub.id, status: result.status, headers: result.headers, body: result.body };
+	}
+
+	private injectedStatus(req: GraphRequest, fault: FaultKind | undefined): GraphResult | undefined {
+		const retryMs = (this.faultConfig.retryAfterSeconds ?? 1) * 1000;
+		switch (fault) {
+			case '429':
+				return graphError(req, 429, 'TooManyRequests', 'Too many requests (injected fault).', this.retryAfterHeader(retryMs));
+			case '503':
+				return graphError(req, 503, 'ServiceUnavailable', 'The service is temporarily unavailable (injected fault).', this.retryAfterHeader(retryMs));
+			case '504':
+				return graphError(req, 504, 'GatewayTimeout', 'The gateway timed out (injected fault).');
+			default:
+				return undefined;
+		}
+	}
+
+	private unauthorized(req: GraphRequest, reason: 'missing' | 'unknown' | 'expired'): GraphResult {
+		const messages = {
+			missing: 'Access token is empty.',
+			unknown: 'Access token validation failure.',
+			expired: 'Lifetime validation failed, the token is expired.',
+		};
+		return graphError(req, 401, 'InvalidAuthenticationToken', messages[reason], {
+			'WWW-Authenticate': `Bearer realm="", authorization_uri="${this.loginBaseUrl}/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`,
+		});
+	}
+
+	private retryAfterHeader(waitMs: number): Record<string, string> {
+		const value = this.retryAfter.header(waitMs);
+		return value === undefined ? {} : { 'Retry-After': value };
+	}
+
+	private writeGraph(req: IncomingMessage, res: ServerResponse, graphReq: GraphRequest, result: GraphResult, entry: LogEntry): void {
+		const payload = Buffer.from(JSON.stringify(result.body));
+		const headers: Record<string, string> = {
+			...result.headers,
+			'request-id': graphReq.requestId,
+			'client-request-id': graphReq.clientRequestId ?? graphReq.requestId,
+		};
+		// Half of a JSON object is never valid JSON: its only closing brace is the last character.
+		const half = payload.subarray(0, Math.max(1, Math.floor(payload.length / 2)));
+		if (entry.fault === 'malformedJson') {
+			entry.status = 200;
+			res.writeHead(200, { ...headers, 'Content-Length': String(half.length) });
+			res.end(half);
+		} else if (entry.fault === 'truncated') {
+			entry.status = 200;
+			res.writeHead(200, { ...headers, 'Content-Length': String(payload.length) });
+			res.write(half, () => req.socket.destroy());
+		} else {
+			entry.status = result.status;
+			res.writeHead(result.status, { ...headers, 'Content-Length': String(payload.length) });
+			res.end(payload);
+		}
+		this.record(entry);
+	}
+
+	private handleLogin(req: IncomingMessage, res: ServerResponse, url: URL, headers: Record<string, string>, raw: Buffer, time: number): void {
+		const method = (req.method ?? 'GET').toUpperCase();
+		const form = new URLSearchParams(raw.toString('utf8'));
+		const loggedForm: Record<string, string> = {};
+		form.forEach((value, key) => {
+			loggedForm[key] = SECRET_FIELDS.has(key) ? '<redacted>' : value;
+		});
+		const query = queryToRecord(url.searchParams);
+		const match = /^\/login\/([^/]+)\/(oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|v2\.0\/\.well-known\/openid-configuration)\/?$/i.exec(url.pathname);
+		const now = Date.now();
+		let response: LoginResponse;
+		const endpoint = match?.[2].toLowerCase();
+		if (match === null) {
+			response = { status: 404, headers: { 'Content-Type': 'application/json' }, body: { error: 'invalid_request', error_description: `No such login endpoint: ${url.pathname}` } };
+		} else if (endpoint === 'oauth2/v2.0/token' && method === 'POST') {
+			response = this.tokens.token(match[1], form, headers.authorization, now);
+		} else if (endpoint === 'oauth2/v2.0/authorize' && method === 'GET') {
+			response = this.tokens.authorize(match[1], url.searchParams, now);
+		} else if (endpoint === 'v2.0/.well-known/openid-configuration' && method === 'GET') {
+			response = this.tokens.openIdConfiguration(match[1]);
+		} else {
+			response = { status: 405, headers: { 'Content-Type': 'application/json' }, body: { error: 'invalid_request', error_description: `${method} is not allowed here.` } };
+		}
+		const payload = response.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(response.body));
+		res.writeHead(response.status, { ...response.headers, 'Content-Length': String(payload.length) });
+		res.end(payload);
+		this.record({
+			time,
+			method,
+			path: url.pathname,
+			query,
+			body: raw.length === 0 ? undefined : loggedForm,
+			status: response.status,
+			clientId: response.clientId,
+			headers: redactHeaders(headers),
+		});
+	}
+
+	private record(entry: LogEntry): void {
+		this.log.push(entry);
+		const c = this.counters;
+		c.total += 1;
+		c.byStatus[entry.status] = (c.byStatus[entry.status] ?? 0) + 1;
+		if (entry.fault !== undefined) c.faults[entry.fault] = (c.faults[entry.fault] ?? 0) + 1;
+		if (entry.throttled === true) c.throttled += 1;
+	}
+
+	/** Timers are tracked so stop() can cancel them; a cancelled request simply never answers. */
+	private sleep(ms: number): Promise<void> {
+		return new Promise<void>((resolve) => {
+			const timer = setTimeout(() => {
+				this.timers.delete(timer);
+				resolve();
+			}, ms);
+			this.timers.add(timer);
+		});
+	}
+}
+
+interface SubRequest {
+	id: string;
+	method: string;
+	url: string;
+	headers: Record<string, string>;
+	body: unknown;
+}
+
+interface BatchResponse {
+	id: string;
+	status: number;
+	headers: Record<string, string>;
+	body: unknown;
+}
+
+function parseSubRequest(item: unknown): SubRequest | undefined {
+	if (!isRecord(item)) return undefined;
+	const { id, method, url, headers, body } = item;
+	if (typeof id !== 'string' || typeof method !== 'string' || typeof url !== 'string') return undefined;
+	const flat: Record<string, string> = {};
+	if (isRecord(headers)) {
+		for (const [name, value] of Object.entries(headers)) {
+			if (typeof value === 'string') flat[name.toLowerCase()] = value;
+		}
+	}
+	return { id, method: method.toUpperCase(), url, headers: flat, body };
+}
+
+function parseJson(text: string): unknown {
+	if (text === '') return undefined;
+	try {
+		return JSON.parse(text) as unknown;
+	} catch {
+		return text;
+	}
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+	return new Promise<Buffer>((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		req.on('data', (chunk: Buffer) => {
+			size += chunk.length;
+			if (size > MAX_BODY_BYTES) {
+				req.destroy();
+				reject(new Error(`request body over ${MAX_BODY_BYTES} bytes`));
+				return;
+			}
+			chunks.push(chunk);
+		});
+		req.on('end', () => resolve(Buffer.concat(chunks)));
+		req.on('error', reject);
+	});
+}
+
+function emptyStats(): EmulatorStats {
+	return { total: 0, byStatus: {}, faults: {}, throttled: 0 };
+}
