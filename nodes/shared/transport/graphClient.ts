@@ -279,7 +279,7 @@ export class GraphClient {
 			requestId: graphError?.requestId ?? null,
 			httpCode: String(status),
 		};
-		return new NodeApiError(this.ctx.getNode(), response, {
+		return graphApiError(this.ctx.getNode(), response, {
 			message: `Microsoft Graph answered ${status} ${code}${graphError?.message ? `: ${graphError.message}` : ''}`,
 			description,
 			httpCode: String(status),
@@ -320,13 +320,13 @@ export class GraphClient {
 			const decision = decideRetry(attempt, retries, this.retry, Date.now(), Math.random());
 			if (!decision.retry) {
 				if ('transportError' in outcome) {
-					throw new NodeApiError(this.ctx.getNode(), { message: outcome.transportError } as JsonObject, {
+					throw graphApiError(this.ctx.getNode(), { message: outcome.transportError }, {
 						message: `Microsoft Graph could not be reached after ${retries + 1} attempts: ${outcome.transportError}`,
 						description: `${request.method} ${request.path}`,
 					});
 				}
 				if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
-					throw new NodeApiError(this.ctx.getNode(), { message: 'unexpected response' } as JsonObject, {
+					throw graphApiError(this.ctx.getNode(), { message: 'unexpected response' }, {
 						message: `Microsoft Graph sent an unreadable answer ${retries + 1} times to ${request.method} ${request.path}`,
 						httpCode: String(outcome.statusCode),
 					});
@@ -352,7 +352,9 @@ export class GraphClient {
 			body: request.body,
 			json: true,
 			returnFullResponse: true,
-			ignoreHttpStatusErrors: true,
+			// n8n refreshes an OAuth2 token only when the request throws a 401, so for OAuth2 HTTP errors are
+			// thrown (and read back below); the application credential refreshes its token itself.
+			ignoreHttpStatusErrors: this.authentication === 'application',
 			timeout: this.options.timeoutSeconds * 1000,
 			abortSignal: this.signal,
 			headers: { Accept: 'application/json' },
@@ -376,8 +378,9 @@ export class GraphClient {
 						'Check Tenant ID, Client ID and the secret or certificate of the application credential (secrets expire; the certificate must be uploaded to the app registration).',
 				});
 			}
-			if (error instanceof NodeApiError || error instanceof NodeOperationError) throw asNodeError(this.ctx.getNode(), error);
-			return { transportError: transportMessage(error) };
+			const failure = readFailure(error);
+			if (failure) return failure;
+			throw asNodeError(this.ctx.getNode(), error);
 		}
 	}
 
@@ -410,6 +413,20 @@ export class GraphClient {
 	}
 }
 
+/**
+ * NodeApiError swaps a message for a stock text when it contains a Node.js error code anywhere, and Graph's
+ * "ResourceNotFound" contains "ENOTFOUND": the message is set again afterwards so that what Graph said stays.
+ */
+function graphApiError(
+	node: INode,
+	response: JsonObject,
+	options: { message: string; description?: string; httpCode?: string },
+): NodeApiError {
+	const error = new NodeApiError(node, response, options);
+	error.message = options.message;
+	return error;
+}
+
 /** n8n shows its own error classes best; anything else is wrapped without its (possibly secret-laden) details. */
 export function asNodeError(node: INode, error: unknown): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
@@ -435,13 +452,50 @@ function headerValue(headers: unknown, name: string): string | undefined {
 	return undefined;
 }
 
-/** Names a network failure without echoing the request (whose headers hold the token). */
-function transportMessage(error: unknown): string {
-	if (!isRecord(error) && !(error instanceof Error)) return 'network error';
-	const record = error as unknown as Record<string, unknown>;
-	const code = typeof record.code === 'string' ? record.code : undefined;
-	const message = error instanceof Error ? error.message.split('\n')[0] : undefined;
-	return [code, message].filter((part) => part).join(' ') || 'network error';
+/**
+ * What a thrown request error says: an HTTP answer (n8n's OAuth2 path throws those, wrapped in NodeApiError), a
+ * network failure (worth a retry), or undefined for anything else (a refresh that failed, a bug: not retried).
+ * Only status, headers and body are kept; the request, whose headers hold the token, is dropped.
+ */
+function readFailure(error: unknown): RawResponse | { transportError: string } | undefined {
+	for (let current: unknown = error, depth = 0; isRecord(current) && depth < 5; current = current.cause, depth++) {
+		const response = current.response;
+		if (isRecord(response) && typeof response.status === 'number') {
+			return {
+				statusCode: response.status,
+				headers: isRecord(response.headers) ? { ...response.headers } : {},
+				body: parseBody(response.data ?? response.body),
+			};
+		}
+		const code = typeof current.code === 'string' ? current.code : undefined;
+		if (current.isAxiosError === true || current.name === 'AxiosError' || (code && NETWORK_ERROR_CODES.has(code))) {
+			const message = typeof current.message === 'string' ? current.message.split('\n')[0] : '';
+			return { transportError: [code, message].filter((part) => part).join(' ') || 'network error' };
+		}
+	}
+	return undefined;
+}
+
+const NETWORK_ERROR_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ERR_BAD_RESPONSE',
+	'ERR_STREAM_PREMATURE_CLOSE',
+	'UND_ERR_SOCKET',
+]);
+
+function parseBody(body: unknown): unknown {
+	if (typeof body !== 'string') return body;
+	try {
+		return JSON.parse(body);
+	} catch {
+		return body;
+	}
 }
 
 interface BatchAnswer {

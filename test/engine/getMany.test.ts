@@ -1,0 +1,185 @@
+import type { IPairedItemData } from 'n8n-workflow';
+
+import { GraphEmulator } from '../emulator';
+import { runWorkflow, type HarnessCredential } from '../harness';
+import {
+	appSecretCredential,
+	credentialTypes,
+	findSecrets,
+	nodeTypes,
+	presenceWorkflow,
+	registerApp,
+	secretsOf,
+	type TestApp,
+} from './support';
+
+let emu: GraphEmulator;
+let app: TestApp;
+let credentials: Record<string, HarnessCredential>;
+
+beforeAll(async () => {
+	emu = await GraphEmulator.start({ seed: 7 });
+	emu.addUsers(12_000);
+	app = await registerApp(emu, 'aaaaaaaa-0000-4000-8000-000000000001');
+	credentials = { app: appSecretCredential(emu, app) };
+});
+afterAll(async () => await emu.stop());
+beforeEach(() => {
+	emu.clearLog();
+	emu.faults = {};
+	emu.throttle = { limit: 1500, windowMs: 30_000 };
+});
+
+const pairedItems = (paired: unknown): number[] =>
+	(Array.isArray(paired) ? (paired as IPairedItemData[]) : [paired as IPairedItemData]).map((p) => p.item).sort((a, b) => a - b);
+
+const getMany = (items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}, continueOnFail = false) =>
+	runWorkflow({
+		workflow: presenceWorkflow({
+			items,
+			parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', ...extra },
+			authentication: 'application',
+			credentialId: 'app',
+			continueOnFail,
+		}),
+		nodeTypes,
+		credentialTypes,
+		credentials,
+	});
+
+describe('Get Many through n8n\'s engine', () => {
+	it('2,000 ids over 300 items with duplicates in other case: 4 requests, one item per id, every asker paired', async () => {
+		const ids = emu.users.slice(0, 2000).map((user) => user.id);
+		// Item i asks for ids [7i, 7i+7) (mod 2,000), sometimes upper-cased, so every id is asked for about once
+		// and a good share twice or more, by different items.
+		const askers = new Map<string, Set<number>>();
+		const items = Array.from({ length: 300 }, (_, item) => {
+			const mine = Array.from({ length: 7 }, (_, k) => ids[(item * 7 + k) % 2000]);
+			if (item % 3 === 0) mine.push(ids[(item * 13) % 2000].toUpperCase());
+			for (const id of mine) (askers.get(id.toLowerCase()) ?? askers.set(id.toLowerCase(), new Set()).get(id.toLowerCase())!).add(item);
+			return { ids: item % 2 === 0 ? mine.join(', ') : mine };
+		});
+		expect(askers.size).toBe(2000);
+		expect([...askers.values()].some((set) => set.size > 1)).toBe(true);
+
+		const result = await getMany(items);
+		expect(result.error).toBeUndefined();
+
+		const calls = emu.requests('/communications/getPresencesByUserId');
+		expect(calls).toHaveLength(4);
+		for (const call of calls) {
+			const body = call.body as { ids: string[] };
+			expect(body.ids.length).toBeLessThanOrEqual(650);
+		}
+		const sent = calls.flatMap((call) => (call.body as { ids: string[] }).ids);
+		expect(new Set(sent).size).toBe(2000);
+		expect(sent).toHaveLength(2000);
+
+		const output = result.output('Presence');
+		expect(output).toHaveLength(2000);
+		const seen = new Set<string>();
+		for (const item of output) {
+			const id = String(item.json.id);
+			expect(seen.has(id)).toBe(false);
+			seen.add(id);
+			expect(item.json.availability).toBe(emu.getUser(id)?.presence.availability);
+			expect(pairedItems(item.pairedItem)).toEqual([...askers.get(id)!].sort((a, b) => a - b));
+		}
+	});
+
+	it('marks ids Graph does not know as not found, and resolves UPNs in bulk through $batch', async () => {
+		const unknown = '99999999-9999-4999-8999-999999999999';
+		const users = emu.users.slice(0, 45);
+		const result = await getMany([
+			{ ids: [users[0].id, unknown] },
+			{ ids: users.slice(1, 45).map((user) => user.userPrincipalName.toUpperCase()).join('\n') },
+			{ ids: `${users[0].userPrincipalName}; nobody@contoso.test` },
+		]);
+		expect(result.error).toBeUndefined();
+		const output = result.output('Presence');
+		expect(output).toHaveLength(47);
+		const byId = new Map(output.map((item) => [String(item.json.id), item]));
+		expect(byId.get(unknown)?.json).toMatchObject({ notFound: true });
+		expect(byId.get('nobody@contoso.test')?.json).toMatchObject({ notFound: true });
+		// users[0] was asked for by GUID (item 0) and by UPN (item 2): one item, both paired.
+		expect(pairedItems(byId.get(users[0].id)?.pairedItem)).toEqual([0, 2]);
+		expect(byId.get(users[44].id)?.json.availability).toBe(users[44].presence.availability);
+		// 46 names to look up, 20 per $batch → 3 batches; one presence request.
+		expect(emu.requests('/$batch').filter((entry) => !entry.batchSubRequest)).toHaveLength(3);
+		expect(emu.requests('/communications/getPresencesByUserId')).toHaveLength(1);
+	});
+
+	it('simplifies on request', async () => {
+		const user = emu.users[3];
+		const result = await getMany([{ ids: user.id }], { options: { simplify: true } });
+		expect(result.output('Presence')[0].json).toEqual({
+			id: user.id,
+			availability: user.presence.availability,
+			activity: user.presence.activity,
+			statusMessage: null,
+			isOutOfOffice: false,
+			outOfOfficeMessage: null,
+			workLocation: 'unspecified',
+			sequenceNumber: user.presence.sequenceNumber,
+		});
+	});
+
+	it('a malformed id fails before anything is sent, naming the item and the value', async () => {
+		const result = await getMany([{ ids: emu.users[0].id }, { ids: `${emu.users[1].id}, 1234-not-a-guid` }]);
+		expect(result.error?.message).toContain('Item 1');
+		expect(result.error?.message).toContain('"1234-not-a-guid"');
+		expect(emu.log.filter((entry) => !entry.path.startsWith('/login'))).toHaveLength(0);
+	});
+
+	it('a value that is neither text nor list is named too', async () => {
+		const result = await getMany([{ ids: 42 }]);
+		expect(result.error?.message).toContain('Item 0');
+		expect(result.error?.message).toContain('number 42');
+	});
+
+	it('with Continue On Fail, a bad input yields one error item and the others still get their presences', async () => {
+		const good = emu.users.slice(0, 3).map((user) => user.id);
+		const result = await getMany([{ ids: good[0] }, { ids: '' }, { ids: [good[1], good[2]] }], {}, true);
+		expect(result.error).toBeUndefined();
+		const output = result.output('Presence');
+		const errors = output.filter((item) => item.json.error);
+		expect(errors).toHaveLength(1);
+		expect(pairedItems(errors[0].pairedItem)).toEqual([1]);
+		expect(JSON.stringify(errors[0].json.error)).toContain('No user ID given');
+		expect(output.filter((item) => !item.json.error).map((item) => item.json.id)).toEqual(good);
+	});
+
+	it('completes with every id while the emulator throttles hard (429 with Retry-After in both forms)', async () => {
+		emu.throttle = { limit: 3, windowMs: 1500 };
+		emu.retryAfterFormat = 'alternate';
+		const ids = emu.users.slice(0, 6500).map((user) => user.id);
+		const result = await getMany([{ ids }], { options: { maxRetries: 10 } });
+		expect(result.error).toBeUndefined();
+		expect(emu.log.filter((entry) => entry.status === 429).length).toBeGreaterThan(0);
+		const output = result.output('Presence');
+		expect(output.map((item) => item.json.id).sort()).toEqual([...ids].sort());
+		emu.retryAfterFormat = 'seconds';
+	});
+
+	it('20 % 429, 10 % 503 and 5 % resets over 10,000 ids: every id exactly once', async () => {
+		emu.faults = { rate429: 0.2, rate503: 0.1, rateReset: 0.05, retryAfterSeconds: 1 };
+		const ids = emu.users.slice(0, 10_000).map((user) => user.id);
+		const items = Array.from({ length: 100 }, (_, i) => ({ ids: ids.slice(i * 100, i * 100 + 100) }));
+		const result = await getMany(items, { options: { maxRetries: 10, maxRetryWaitSeconds: 2 } });
+		expect(result.error).toBeUndefined();
+		const faults = emu.log.filter((entry) => entry.fault);
+		expect(faults.length).toBeGreaterThan(0);
+		const output = result.output('Presence');
+		expect(output).toHaveLength(10_000);
+		expect(new Set(output.map((item) => item.json.id))).toEqual(new Set(ids));
+		expect(output.every((item) => item.json.availability)).toBe(true);
+	});
+
+	it('keeps secrets out of output, errors and logs', async () => {
+		const result = await getMany([{ ids: emu.users.slice(0, 5).map((user) => user.id) }, { ids: 'bad' }], {}, true);
+		const secrets = secretsOf(emu, app);
+		expect(secrets.length).toBeGreaterThan(2);
+		expect(findSecrets(result.output('Presence'), secrets)).toEqual([]);
+		expect(findSecrets(result.logs.join('\n'), secrets)).toEqual([]);
+	});
+});
