@@ -69,6 +69,8 @@ export class GraphEmulator {
 	readonly loginBaseUrl: string;
 	latencyMs: number;
 	readonly log: LogEntry[] = [];
+	/** Client ids whose permissions were never consented to: Graph answers them 403 Forbidden. */
+	readonly unconsentedClients = new Set<string>();
 
 	private throttleConfig: ThrottleConfig | false;
 	private throttleWindow = new SlidingWindowThrottle();
@@ -315,6 +317,9 @@ export class GraphEmulator {
 	/** Auth, then throttling, then the route. Shared by top-level requests and $batch sub-requests. */
 	private dispatch(req: GraphRequest, check: TokenCheck, entry: LogEntry, inBatch: boolean): GraphResult {
 		if (!check.ok) return this.unauthorized(req, check.reason);
+		if (this.unconsentedClients.has(check.record.clientId.toLowerCase()) && !/^\/\$batch\/?$/i.test(req.path)) {
+			return graphError(req, 403, 'Forbidden', 'Insufficient privileges to complete the operation.');
+		}
 		if (/^\/\$batch\/?$/i.test(req.path)) {
 			if (inBatch) return graphError(req, 400, 'BadRequest', 'A $batch request cannot contain another $batch request.');
 			if (req.method !== 'POST') return graphError(req, 405, 'Request_BadRequest', `Specified HTTP method '${req.method}' is not allowed for $batch.`);

@@ -182,4 +182,66 @@ describe('Get Many through n8n\'s engine', () => {
 		expect(findSecrets(result.output('Presence'), secrets)).toEqual([]);
 		expect(findSecrets(result.logs.join('\n'), secrets)).toEqual([]);
 	});
+
+	it('retries answers that are unreadable, cut short or slower than the timeout', async () => {
+		emu.faults = { rateMalformedJson: 0.15, rateTruncated: 0.15, rateSlow: 0.1, slowMs: 2500 };
+		const ids = emu.users.slice(0, 6500).map((user) => user.id);
+		const result = await getMany([{ ids }], { options: { maxRetries: 10, maxRetryWaitSeconds: 1, timeoutSeconds: 1 } });
+		expect(result.error).toBeUndefined();
+		const kinds = new Set(emu.log.map((entry) => entry.fault).filter((fault) => fault));
+		expect(kinds.size).toBeGreaterThanOrEqual(2);
+		const output = result.output('Presence');
+		expect(output).toHaveLength(6500);
+		expect(output.every((item) => typeof item.json.availability === 'string')).toBe(true);
+	});
+
+	it('gives up after Max Retries with a clear error, and with Continue On Fail marks exactly those users', async () => {
+		emu.faults = { rate503: 1, retryAfterSeconds: 0 };
+		const ids = emu.users.slice(0, 700).map((user) => user.id);
+		const failing = await getMany([{ ids }], { options: { maxRetries: 1 } });
+		expect(failing.error?.message).toContain('Microsoft Graph answered 503');
+		expect(emu.requests('/communications/getPresencesByUserId')).toHaveLength(4);
+
+		emu.clearLog();
+		const result = await getMany([{ ids: ids.slice(0, 2) }, { ids: ids.slice(2) }], { options: { maxRetries: 0 } }, true);
+		expect(result.error).toBeUndefined();
+		const output = result.output('Presence');
+		expect(output).toHaveLength(700);
+		expect(output.every((item) => (item.json.error as { httpCode?: string } | undefined)?.httpCode === '503')).toBe(true);
+		expect(output[0].json.id).toBe(ids[0]);
+		expect(pairedItems(output[0].pairedItem)).toEqual([0]);
+		expect(pairedItems(output[699].pairedItem)).toEqual([1]);
+	});
+
+	it('stops sending within a second of the execution being cancelled', async () => {
+		emu.latencyMs = 300;
+		emu.throttle = { limit: 4, windowMs: 60_000 };
+		const ids = emu.users.slice(0, 10_000).map((user) => user.id);
+		const controller = new AbortController();
+		const started = Date.now();
+		const running = runWorkflow({
+			workflow: presenceWorkflow({
+				items: [{ ids }],
+				parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', options: { concurrency: 2 } },
+				authentication: 'application',
+				credentialId: 'app',
+			}),
+			nodeTypes,
+			credentialTypes,
+			credentials,
+			signal: controller.signal,
+		});
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		controller.abort();
+		const abortedAt = Date.now();
+		const result = await running;
+		emu.latencyMs = 0;
+		expect(Date.now() - abortedAt).toBeLessThan(1500);
+		expect(Date.now() - started).toBeLessThan(5000);
+		expect(result.error).toBeDefined();
+		const late = emu.log.filter((entry) => entry.time > abortedAt + 1000);
+		expect(late).toHaveLength(0);
+		expect(emu.requests('/communications/getPresencesByUserId').length).toBeLessThan(16);
+	});
 });
+

@@ -181,4 +181,31 @@ describe('errors from Graph', () => {
 		const logged = emu.requests('/presence').at(-1);
 		expect(error?.description).toContain(String(logged?.headers['request-id'] ?? (logged as { requestId?: string })?.requestId ?? ''));
 	});
+
+	it('403 says which permission is missing and that admin consent may be needed', async () => {
+		const own = await registerApp(emu, 'bbbbbbbb-0000-4000-8000-000000000005');
+		emu.unconsentedClients.add(own.clientId);
+		const result = await run({ cred: appSecretCredential(emu, own) }, 'application', [{}], { operation: 'getMany', userIds: emu.users[0].id });
+		const error = result.error as (Error & { httpCode?: string; description?: string }) | undefined;
+		expect(error?.message).toBe('Microsoft Graph answered 403 Forbidden: Insufficient privileges to complete the operation.');
+		expect(error?.httpCode).toBe('403');
+		expect(error?.description).toContain('Presence.Read.All');
+		expect(error?.description).toContain('admin consent');
+		// Not a retryable status: one request only.
+		expect(emu.requests('/communications/getPresencesByUserId')).toHaveLength(1);
+	});
 });
+
+describe('delegated credential under faults', () => {
+	it('Get Many through n8n\'s OAuth2 path retries 429, 503 and resets and loses nothing', async () => {
+		const credentials = { cred: await delegatedCredential(emu, app) };
+		emu.faults = { rate429: 0.2, rate503: 0.1, rateReset: 0.1, retryAfterSeconds: 0 };
+		const ids = emu.users.map((user) => user.id);
+		const items = ids.map((id) => ({ id }));
+		const result = await run(credentials, 'oAuth2', items, { operation: 'get', userId: '={{ $json.id }}', options: { maxRetries: 10, maxRetryWaitSeconds: 1 } });
+		expect(result.error).toBeUndefined();
+		expect(emu.log.filter((entry) => entry.fault).length).toBeGreaterThan(5);
+		expect(result.output('Presence').map((item) => item.json.id)).toEqual(ids);
+	});
+});
+
