@@ -27,6 +27,8 @@ export interface GraphEmulatorOptions {
 	tokenLifetimeSeconds?: number;
 	faults?: FaultConfig;
 	retryAfterFormat?: RetryAfterFormat;
+	/** Default 0: any free port. */
+	port?: number;
 }
 
 export interface LogEntry {
@@ -90,7 +92,7 @@ export class GraphEmulator {
 		const server = createServer();
 		await new Promise<void>((resolve, reject) => {
 			server.once('error', reject);
-			server.listen(0, '127.0.0.1', () => {
+			server.listen(options.port ?? 0, '127.0.0.1', () => {
 				server.off('error', reject);
 				resolve();
 			});

