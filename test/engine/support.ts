@@ -17,10 +17,15 @@ const { MicrosoftGraphPresenceOAuth2Api } = require(join(dist, 'credentials/Micr
 const { MicrosoftGraphPresenceAppApi } = require(join(dist, 'credentials/MicrosoftGraphPresenceAppApi.credentials.js')) as {
 	MicrosoftGraphPresenceAppApi: new () => ICredentialType;
 };
+const { MicrosoftGraphPresenceTrigger } = require(join(dist, 'nodes/MicrosoftGraphPresenceTrigger/MicrosoftGraphPresenceTrigger.node.js')) as {
+	MicrosoftGraphPresenceTrigger: new () => INodeType;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const PRESENCE_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresence';
 export const nodeTypes = { [PRESENCE_TYPE]: new MicrosoftGraphPresence() };
+export const TRIGGER_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresenceTrigger';
+export const triggerNodeTypes = { [TRIGGER_TYPE]: new MicrosoftGraphPresenceTrigger() };
 export const credentialTypes = [new MicrosoftGraphPresenceOAuth2Api(), new MicrosoftGraphPresenceAppApi()];
 
 export { TENANT, registerApp, secretsOf, findSecrets, type TestApp } from '../shared/graphApp';

@@ -15,3 +15,5 @@ export {
 } from './node-types';
 export type { NodeTypeMap } from './node-types';
 export { describeValue, logsOutsideRuns } from './environment';
+export { runPoll } from './run-poll';
+export type { RunPollOptions, RunPollResult } from './run-poll';

@@ -90,8 +90,8 @@ function notInHarness(what: string): () => Promise<never> {
 	};
 }
 
-/** Executes workflow JSON through n8n-core's `WorkflowExecute`, the engine n8n itself runs. */
-export async function runWorkflow(options: RunWorkflowOptions): Promise<RunWorkflowResult> {
+/** The workflow, credentials and `additionalData` n8n-core needs, built the way n8n builds them for a run. */
+export async function buildEnvironment(options: RunWorkflowOptions) {
 	const mode = options.mode ?? 'manual';
 	const source = deepCopy(options.workflow);
 	const workflowId = source.id ?? 'harness-workflow';
@@ -165,6 +165,12 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunWorkf
 		startRunnerTask: notInHarness('startRunnerTask (task runners)'),
 		logAiEvent: () => undefined,
 	};
+	return { mode, source, workflow, additionalData, credentialsHelper, executedNodes };
+}
+
+/** Executes workflow JSON through n8n-core's `WorkflowExecute`, the engine n8n itself runs. */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<RunWorkflowResult> {
+	const { mode, source, workflow, additionalData, credentialsHelper, executedNodes } = await buildEnvironment(options);
 
 	const startNode = options.startNode === undefined ? undefined : workflow.getNode(options.startNode);
 	if (startNode === null) throw new UnexpectedError(`Start node "${options.startNode ?? ''}" is not in the workflow`);

@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError } from 'n8n-workflow';
 
 import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
+import { clientOptions } from '../../shared/descriptions';
 import { readOptions } from '../descriptions/common';
 import * as get from './presence/get.operation';
 import * as getMany from './presence/getMany.operation';
@@ -49,7 +50,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const operation = operations[operationName];
 	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not supported`);
 	const authentication = this.getNodeParameter('authentication', 0) as Authentication;
-	const { simplify = false, ...clientOptions } = readOptions(this);
-	const client = await GraphClient.create(this, authentication, clientOptions);
-	return [await operation.execute.call(this, client, simplify)];
+	const options = readOptions(this);
+	const client = await GraphClient.create(this, authentication, clientOptions(options));
+	return [await operation.execute.call(this, client, options.simplify === true)];
 }

@@ -1,0 +1,87 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import type { GraphClientOptions } from './transport/graphClient';
+
+/** Fields that the Presence node and its triggers share, so that saved workflows read the same everywhere. */
+
+export const authenticationProperty: INodeProperties = {
+	displayName: 'Authentication',
+	name: 'authentication',
+	type: 'options',
+	options: [
+		{
+			name: 'OAuth2 (Delegated)',
+			value: 'oAuth2',
+			description: 'Sign in as a user. Needed for Get Me.',
+		},
+		{
+			name: 'Application (Client Credentials)',
+			value: 'application',
+			description: 'The app signs in as itself with a client secret or certificate',
+		},
+	],
+	default: 'oAuth2',
+};
+
+/** Settings of the Graph client (defaults match DEFAULT_CLIENT_OPTIONS), listed in each node's Options. */
+export const clientOptionFields: INodeProperties[] = [
+	{
+		displayName: 'API Version',
+		name: 'apiVersion',
+		type: 'options',
+		options: [
+			{ name: 'v1.0', value: 'v1.0' },
+			{ name: 'Beta', value: 'beta' },
+		],
+		default: 'v1.0',
+		description: 'Graph API version. Beta may show newer fields; it can change without notice.',
+	},
+	{
+		displayName: 'Concurrency',
+		name: 'concurrency',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 64 },
+		default: 8,
+		description: 'How many Graph requests may be in flight at once',
+	},
+	{
+		displayName: 'Max Requests per 30 Seconds',
+		name: 'maxRequestsPer30Seconds',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 1500 },
+		default: 1500,
+		description:
+			'Graph allows 1,500 presence requests per 30 seconds per app and tenant. Lower it when other tools use the same app registration.',
+	},
+	{
+		displayName: 'Max Retries',
+		name: 'maxRetries',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 10 },
+		default: 5,
+		description: 'How often a throttled (429), unavailable (503, 504) or dropped request is tried again',
+	},
+	{
+		displayName: 'Max Retry Wait (Seconds)',
+		name: 'maxRetryWaitSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 180 },
+		default: 180,
+		description: 'The longest single wait before a retry, whatever Graph\'s Retry-After says',
+	},
+	{
+		displayName: 'Timeout (Seconds)',
+		name: 'timeoutSeconds',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 300 },
+		default: 30,
+		description: 'How long one Graph request may take before it is dropped and retried',
+	},
+];
+
+/** Picks the Graph client's settings out of a node's Options collection. */
+export function clientOptions(options: Record<string, unknown>): Partial<GraphClientOptions> {
+	const picked: Record<string, unknown> = {};
+	for (const field of clientOptionFields) if (options[field.name] !== undefined) picked[field.name] = options[field.name];
+	return picked as Partial<GraphClientOptions>;
+}
