@@ -1,0 +1,89 @@
+import type { Presence } from '../../nodes/shared/logic/presence';
+import { diffPresences, forgetUnwatched, type PresenceState } from '../../nodes/shared/logic/presenceDiff';
+
+const p = (id: string, availability: string, activity: string, seq: string, extra: Partial<Presence> = {}): Presence => ({
+	id,
+	availability,
+	activity,
+	sequenceNumber: seq,
+	...extra,
+});
+const both = { fields: ['availability', 'activity'] as const };
+
+describe('diffPresences', () => {
+	it('baselines unknown users silently and reports later changes with previous values', () => {
+		const state: PresenceState = {};
+		expect(diffPresences(state, [p('A', 'Busy', 'InACall', '01')], both, 't1')).toEqual({ changes: [], baselined: ['a'], stale: [] });
+		const result = diffPresences(state, [p('a', 'Available', 'Available', '02')], both, 't2');
+		expect(result.changes).toHaveLength(1);
+		expect(result.changes[0]).toMatchObject({
+			id: 'a',
+			changed: ['availability', 'activity'],
+			previous: { availability: 'Busy', activity: 'InACall', sequenceNumber: '01', observedAt: 't1' },
+			observedAt: 't2',
+		});
+		expect(state.a).toMatchObject({ a: 'Available', q: '02', t: 't2' });
+	});
+
+	it('ignores stale and repeated answers by sequence number', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [p('a', 'Busy', 'InACall', '05')], both, 't1');
+		expect(diffPresences(state, [p('a', 'Available', 'Available', '04')], both, 't2')).toEqual({ changes: [], baselined: [], stale: ['a'] });
+		expect(diffPresences(state, [p('a', 'Available', 'Available', '05')], both, 't2').stale).toEqual(['a']);
+		expect(state.a.a).toBe('Busy');
+	});
+
+	it('compares without sequence numbers when Graph gives none, and case-insensitively', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [{ id: 'a', availability: 'Busy', activity: 'InACall' }], both, 't1');
+		expect(diffPresences(state, [{ id: 'a', availability: 'busy', activity: 'inacall' }], both, 't2').changes).toEqual([]);
+		expect(diffPresences(state, [{ id: 'a', availability: 'Away', activity: 'Away' }], both, 't3').changes).toHaveLength(1);
+	});
+
+	it('keeps the state true even for changes the filter does not report', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, 't1');
+		expect(diffPresences(state, [p('a', 'Busy', 'InAMeeting', '2')], { fields: ['availability'] }, 't2').changes).toEqual([]);
+		expect(state.a.c).toBe('InAMeeting');
+	});
+
+	it('to / from filters require an availability transition matching both ends', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [p('a', 'Busy', 'InACall', '1'), p('b', 'Away', 'Away', '1'), p('c', 'Available', 'Available', '1')], both, 't1');
+		const result = diffPresences(
+			state,
+			[p('a', 'Available', 'Available', '2'), p('b', 'Available', 'Available', '2'), p('c', 'Available', 'Away', '2')],
+			{ ...both, toAvailability: ['available'], fromAvailability: ['Busy'] },
+			't2',
+		);
+		expect(result.changes.map((change) => change.id)).toEqual(['a']);
+	});
+
+	it('reports status message, out of office and work location only when watched', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, 't1');
+		const next = p('a', 'Busy', 'InACall', '2', {
+			statusMessage: { message: { content: 'Back at 3' } },
+			outOfOfficeSettings: { isOutOfOffice: true },
+			workLocation: { workLocationType: 'remote' },
+		});
+		const copy = JSON.parse(JSON.stringify(state)) as PresenceState;
+		expect(diffPresences(state, [next], both, 't2').changes).toEqual([]);
+		expect(diffPresences(copy, [next], { fields: ['statusMessage', 'outOfOffice', 'workLocation'] }, 't2').changes[0].changed).toEqual([
+			'statusMessage',
+			'outOfOffice',
+			'workLocation',
+		]);
+	});
+});
+
+describe('forgetUnwatched', () => {
+	it('drops users no longer watched', () => {
+		const state: PresenceState = {
+			a: { a: null, c: null, s: null, o: false, w: null, q: null, t: 't' },
+			b: { a: null, c: null, s: null, o: false, w: null, q: null, t: 't' },
+		};
+		expect(forgetUnwatched(state, new Set(['a']))).toEqual(['b']);
+		expect(Object.keys(state)).toEqual(['a']);
+	});
+});
