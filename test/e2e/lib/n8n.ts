@@ -97,7 +97,10 @@ export async function packPackage(): Promise<string> {
 		cwd: ROOT,
 		maxBuffer: 64 * 1024 * 1024,
 	});
-	const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
+	// The prepack build logs to stdout too (gulp's "[hh:mm:ss]" lines): the JSON starts at a line that is just "[".
+	const json = /^\[\s*$/m.exec(stdout);
+	if (!json) throw new Error(`npm pack printed no JSON:\n${stdout.slice(-2000)}`);
+	const [{ filename }] = JSON.parse(stdout.slice(json.index)) as Array<{ filename: string }>;
 	tarball = join(out, filename);
 	return tarball;
 }

@@ -1,0 +1,184 @@
+/**
+ * `npm run demo`: a real n8n on localhost with this package installed from its tarball, credentials and sample
+ * workflows ready, against the project's Graph emulator (a few thousand users whose presence changes over time)
+ * or, with GRAPH_TENANT_ID / GRAPH_CLIENT_ID / GRAPH_CLIENT_SECRET set, against a real tenant.
+ * `npm run demo -- --check` runs the sample workflow, checks what it printed, starts n8n, signs in, and exits.
+ */
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+
+import { GraphEmulator } from '../emulator';
+import {
+	createUserFolder,
+	ensureN8n,
+	executeWorkflow,
+	importJson,
+	N8N_LINES,
+	packPackage,
+	removeUserFolder,
+	setupOwner,
+	startN8n,
+	type N8nInstall,
+} from '../e2e/lib/n8n';
+import { appSecretData, delegatedData, registerApp } from '../shared/graphApp';
+import { meAndColleagueWorkflow, teamAvailabilityWorkflow } from './workflows';
+
+const check = process.argv.includes('--check');
+const port = Number(process.env.DEMO_PORT ?? 5678);
+const owner = { email: process.env.DEMO_EMAIL ?? 'demo@example.com', password: process.env.DEMO_PASSWORD ?? 'Presence-Demo-1' };
+const realTenant = process.env.GRAPH_TENANT_ID && process.env.GRAPH_CLIENT_ID && process.env.GRAPH_CLIENT_SECRET;
+
+const APP_CREDENTIAL = { id: 'DemoGraphApp0001', name: 'Microsoft Graph (application)' };
+const DELEGATED_CREDENTIAL = { id: 'DemoGraphUser001', name: 'Microsoft Graph (delegated, emulator)' };
+const TEAM_WORKFLOW = 'DemoTeamPresence';
+const ME_WORKFLOW = 'DemoMeColleague1';
+
+function say(line: string): void {
+	process.stdout.write(`${line}\n`);
+}
+
+interface Setup {
+	credentials: Array<{ id: string; name: string; type: string; data: ICredentialDataDecryptedObject }>;
+	teamIds: string[];
+	colleague: string;
+	delegated: boolean;
+	emulator?: GraphEmulator;
+	stopChanges?: () => void;
+	available?: () => number;
+}
+
+async function emulatorSetup(): Promise<Setup> {
+	const emu = await GraphEmulator.start({ port: Number(process.env.DEMO_GRAPH_PORT ?? 0), seed: 2026 });
+	emu.addUsers(3000);
+	const app = await registerApp(emu, 'd3a0a990-0000-4000-8000-000000000001');
+	const team = emu.users.slice(0, 25);
+	// Presence changes over time, as in a real tenant: a few users every two seconds.
+	const states = [
+		['Available', 'Available'],
+		['Busy', 'InACall'],
+		['Busy', 'InAMeeting'],
+		['Away', 'Away'],
+		['DoNotDisturb', 'Presenting'],
+		['BeRightBack', 'BeRightBack'],
+		['Offline', 'OffWork'],
+	];
+	let tick = 0;
+	const timer = setInterval(() => {
+		for (let i = 0; i < 20; i++) {
+			const user = emu.users[(tick * 37 + i * 101) % emu.users.length];
+			const [availability, activity] = states[(tick + i) % states.length];
+			emu.setPresence(user.id, { availability, activity });
+		}
+		tick++;
+		if (emu.log.length > 50_000) emu.clearLog();
+	}, 2000);
+	return {
+		credentials: [
+			{ ...APP_CREDENTIAL, type: 'microsoftGraphPresenceAppApi', data: appSecretData(emu, app) },
+			{ ...DELEGATED_CREDENTIAL, type: 'microsoftGraphPresenceOAuth2Api', data: await delegatedData(emu, app) },
+		],
+		teamIds: team.map((user) => user.id),
+		colleague: emu.users[1].userPrincipalName,
+		delegated: true,
+		emulator: emu,
+		stopChanges: () => clearInterval(timer),
+		available: () => team.filter((user) => emu.getUser(user.id)?.presence.availability === 'Available').length,
+	};
+}
+
+function tenantSetup(): Setup {
+	const teamIds = (process.env.GRAPH_USER_IDS ?? '').split(/[\s,;]+/).filter((id) => id);
+	return {
+		credentials: [
+			{
+				...APP_CREDENTIAL,
+				type: 'microsoftGraphPresenceAppApi',
+				data: {
+					cloud: process.env.GRAPH_CLOUD ?? 'global',
+					tenantId: process.env.GRAPH_TENANT_ID ?? '',
+					clientId: process.env.GRAPH_CLIENT_ID ?? '',
+					authMethod: 'secret',
+					clientSecret: process.env.GRAPH_CLIENT_SECRET ?? '',
+				},
+			},
+		],
+		teamIds,
+		colleague: process.env.GRAPH_COLLEAGUE ?? teamIds[0] ?? '',
+		delegated: false,
+	};
+}
+
+type RunOutput = { data?: { resultData?: { runData?: Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown> }> | null> } }>> } } };
+
+function nodeItems(run: unknown, node: string): Array<{ json: Record<string, unknown> }> {
+	const runs = (run as RunOutput)?.data?.resultData?.runData?.[node];
+	return runs?.[runs.length - 1]?.data?.main?.[0] ?? [];
+}
+
+async function verify(install: N8nInstall, userFolder: string, setup: Setup): Promise<void> {
+	setup.stopChanges?.();
+	const expected = setup.available?.();
+	const { result, run } = await executeWorkflow(install, userFolder, TEAM_WORKFLOW);
+	const presences = nodeItems(run, 'Get presence of the team');
+	const messages = nodeItems(run, 'Message per person');
+	if (presences.length !== setup.teamIds.length) {
+		throw new Error(`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
+	}
+	if (expected !== undefined && messages.length !== expected) {
+		throw new Error(`demo check: expected ${expected} available people, got ${messages.length}`);
+	}
+	say(`check: the team workflow read ${presences.length} presences in ${setup.emulator?.requests('/communications/getPresencesByUserId').length ?? '?'} Graph request(s); ${messages.length} available`);
+}
+
+async function main(): Promise<void> {
+	say('Preparing n8n (the first run installs it into a cache: several minutes)…');
+	const install = await ensureN8n(N8N_LINES.v2);
+	const userFolder = await createUserFolder(await packPackage(), 'n8n-presence-demo-');
+	const setup = realTenant ? tenantSetup() : await emulatorSetup();
+	if (realTenant && setup.teamIds.length === 0) throw new Error('Set GRAPH_USER_IDS to the object ids (or UPNs) of a few users of your tenant');
+
+	await importJson(install, userFolder, 'credentials', setup.credentials);
+	const credentials = { app: APP_CREDENTIAL, delegated: setup.delegated ? DELEGATED_CREDENTIAL : undefined };
+	await importJson(install, userFolder, 'workflow', [
+		teamAvailabilityWorkflow(TEAM_WORKFLOW, setup.teamIds, credentials),
+		meAndColleagueWorkflow(ME_WORKFLOW, setup.colleague, credentials),
+	]);
+
+	if (check) await verify(install, userFolder, setup);
+
+	const n8n = await startN8n(install, userFolder, port);
+	await setupOwner(n8n.url, owner);
+	const login = await fetch(`${n8n.url}/rest/login`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ emailOrLdapLoginId: owner.email, email: owner.email, password: owner.password }),
+	});
+	if (!login.ok) throw new Error(`signing in failed: ${login.status}`);
+
+	const stop = async () => {
+		await n8n.stop();
+		await setup.emulator?.stop();
+		setup.stopChanges?.();
+		removeUserFolder(userFolder);
+	};
+	if (check) {
+		say(`check: n8n ${install.line.version} started at ${n8n.url} and the owner signed in`);
+		await stop();
+		return;
+	}
+	say('');
+	say(`n8n ${install.line.version} is running: ${n8n.url}`);
+	say(`  sign in as ${owner.email} / ${owner.password}`);
+	say(`  workflows: ${n8n.url}/workflow/${TEAM_WORKFLOW} and ${n8n.url}/workflow/${ME_WORKFLOW}`);
+	if (setup.emulator) say(`  Graph emulator: ${setup.emulator.url} (3,000 users, presence changing every 2 s)`);
+	say('Ctrl+C stops everything.');
+	await new Promise<void>((resolveStop) => {
+		process.once('SIGINT', () => resolveStop());
+		process.once('SIGTERM', () => resolveStop());
+	});
+	await stop();
+}
+
+main().catch((error: unknown) => {
+	process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+	process.exit(1);
+});
