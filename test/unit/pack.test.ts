@@ -33,7 +33,7 @@ describe('npm pack', () => {
 	});
 
 	it('ships only dist and the package files, and is a community node package', () => {
-		for (const file of files) expect(['package.json', 'index.js', 'README.md', 'LICENSE'].includes(file) || file.startsWith('dist/')).toBe(true);
+		for (const file of files) expect(['package.json', 'index.js', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(file) || file.startsWith('dist/')).toBe(true);
 		expect(pkg.keywords).toContain('n8n-community-node-package');
 		expect(Object.keys(pkg.dependencies ?? {})).toEqual(['@azure/msal-node']);
 	});
