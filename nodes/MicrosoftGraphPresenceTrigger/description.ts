@@ -14,7 +14,7 @@ export const properties: INodeProperties[] = [
 		typeOptions: { rows: 2 },
 		default: '',
 		required: true,
-		placeholder: 'e.g. id1, id2, jane@contoso.com',
+		placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e, jane@contoso.com',
 		description:
 			'Whom to watch: Entra object IDs (GUIDs), user principal names or e-mail addresses, separated by commas, semicolons, spaces or new lines, or an expression giving a list. Every poll reads all of them, 650 per Graph request.',
 	},

@@ -4,9 +4,17 @@ import { NodeOperationError } from 'n8n-workflow';
 import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
 import { clientOptions } from '../../shared/descriptions';
 import { readOptions } from '../descriptions/common';
+import * as clearPreferredPresence from './presence/clearPreferredPresence.operation';
+import * as clearPresence from './presence/clearPresence.operation';
+import * as clearStatusMessage from './presence/clearStatusMessage.operation';
+import * as clearWorkLocation from './presence/clearWorkLocation.operation';
 import * as get from './presence/get.operation';
 import * as getMany from './presence/getMany.operation';
 import * as getMe from './presence/getMe.operation';
+import * as setPreferredPresence from './presence/setPreferredPresence.operation';
+import * as setPresence from './presence/setPresence.operation';
+import * as setStatusMessage from './presence/setStatusMessage.operation';
+import * as setWorkLocation from './presence/setWorkLocation.operation';
 
 type Operation = {
 	description: INodeProperties[];
@@ -14,7 +22,19 @@ type Operation = {
 };
 
 /** Every operation of the node: adding one means its own file, a line here and one in `operationProperty`. */
-export const operations: Record<string, Operation> = { getMe, get, getMany };
+export const operations: Record<string, Operation> = {
+	getMe,
+	get,
+	getMany,
+	setPresence,
+	clearPresence,
+	setPreferredPresence,
+	clearPreferredPresence,
+	setStatusMessage,
+	clearStatusMessage,
+	setWorkLocation,
+	clearWorkLocation,
+};
 
 export const operationProperty: INodeProperties = {
 	displayName: 'Operation',

@@ -12,7 +12,9 @@ const SEPARATORS = /[\s,;]+/;
 
 export type UserRef =
 	| { kind: 'guid'; value: string; key: string }
-	| { kind: 'upn'; value: string; key: string };
+	| { kind: 'upn'; value: string; key: string }
+	/** The signed-in user (delegated writes go to /me); only where the caller allows it. */
+	| { kind: 'me'; value: 'me'; key: 'me' };
 
 export type ParsedIds =
 	| { ok: true; refs: UserRef[] }
@@ -47,7 +49,7 @@ function splitValues(value: unknown): { ok: true; parts: string[] } | { ok: fals
 }
 
 /** Parses a list of user ids; the first bad value makes the whole list an error that names that value. */
-export function parseUserIds(value: unknown): ParsedIds {
+export function parseUserIds(value: unknown, options: { allowMe?: boolean } = {}): ParsedIds {
 	const split = splitValues(value);
 	if (!split.ok) {
 		return {
@@ -61,6 +63,10 @@ export function parseUserIds(value: unknown): ParsedIds {
 	}
 	const refs: UserRef[] = [];
 	for (const part of split.parts) {
+		if (options.allowMe && part.toLowerCase() === 'me') {
+			refs.push({ kind: 'me', value: 'me', key: 'me' });
+			continue;
+		}
 		const ref = classifyUserRef(part);
 		if (!ref) {
 			return {

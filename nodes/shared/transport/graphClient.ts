@@ -62,8 +62,9 @@ export const DEFAULT_CLIENT_OPTIONS: GraphClientOptions = {
 
 interface GraphRequest {
 	method: IHttpRequestMethods;
-	/** Path below the version, e.g. `/me/presence`. */
+	/** Path below the version, e.g. `/me/presence`, or a full `@odata.nextLink` on the same Graph host. */
 	path: string;
+	headers?: Record<string, string>;
 	body?: IDataObject;
 	/** Shown in errors: what the request was for. */
 	hint?: (status: number, error: GraphError | undefined) => string | undefined;
@@ -105,6 +106,8 @@ export class GraphClient {
 		private readonly cloud: string,
 		endpoints: CloudEndpoints,
 		private readonly appCredential: AppCredential | undefined,
+		/** The app's client id: the default presence session id for Set / Clear Presence. */
+		readonly clientId: string,
 		budgetKey: string,
 		private readonly options: GraphClientOptions,
 	) {
@@ -147,7 +150,7 @@ export class GraphClient {
 		}
 		// Graph's budget belongs to the app in a tenant of a cloud: every execution with that app shares it.
 		const budgetKey = [resolved.endpoints.graphBaseUrl, tenant.toLowerCase(), clientId.toLowerCase()].join('|');
-		return new GraphClient(ctx, authentication, cloud, resolved.endpoints, appCredential, budgetKey, merged);
+		return new GraphClient(ctx, authentication, cloud, resolved.endpoints, appCredential, clientId, budgetKey, merged);
 	}
 
 	/** `GET /me/presence`: delegated only, refused before any request with the application credential. */
@@ -262,6 +265,47 @@ export class GraphClient {
 		return resolved;
 	}
 
+	/** A presence write (any 2xx, with or without a body, counts as done). */
+	async write(path: string, body: IDataObject | undefined, hint?: GraphRequest['hint']): Promise<void> {
+		await this.request({ method: 'POST', path, body, hint: hint ?? presenceHint }, anyBody);
+	}
+
+	/** Follows `@odata.nextLink` through every page of a collection. */
+	async *pages(path: string, headers?: Record<string, string>): AsyncGenerator<unknown[]> {
+		for (let next: string | undefined = path; next; ) {
+			const page: { value: unknown[]; '@odata.nextLink'?: string } = await this.request({ method: 'GET', path: next, headers, hint: directoryHint }, isCollection);
+			yield page.value;
+			next = page['@odata.nextLink'];
+		}
+	}
+
+	/** One page of a collection, with its next link (for n8n's list search). */
+	async page(path: string, headers?: Record<string, string>): Promise<{ value: unknown[]; next?: string }> {
+		const page = await this.request({ method: 'GET', path, headers, hint: directoryHint }, isCollection);
+		return { value: page.value, next: page['@odata.nextLink'] };
+	}
+
+	/** Object ids of a group's members, nested groups included, users only. `group` is an object id or a display name. */
+	async groupMemberIds(group: string): Promise<string[]> {
+		let groupId = group.trim();
+		if (!isGuid(groupId)) {
+			const filter = encodeURIComponent(`displayName eq '${groupId.replace(/'/g, "''")}'`);
+			const found = await this.page(`/groups?$filter=${filter}&$select=id,displayName`);
+			const ids = found.value.filter(isRecord).map((entry) => entry.id).filter((id): id is string => typeof id === 'string');
+			if (ids.length !== 1) {
+				throw new NodeOperationError(this.ctx.getNode(), ids.length === 0 ? `No group named "${groupId}"` : `${ids.length} groups are named "${groupId}"`, {
+					description: 'Give the group\'s object ID to be unambiguous.',
+				});
+			}
+			groupId = ids[0];
+		}
+		const members = new Set<string>();
+		for await (const page of this.pages(`/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=999`)) {
+			for (const member of page) if (isRecord(member) && typeof member.id === 'string') members.add(member.id.toLowerCase());
+		}
+		return [...members];
+	}
+
 	/** Turns what Graph said into the error n8n shows: code, message, request-id, HTTP status and a hint. */
 	apiError(error: GraphRequestError): NodeApiError {
 		const { status, graphError, hint } = error;
@@ -348,7 +392,7 @@ export class GraphClient {
 	private async sendOnce(request: GraphRequest, forceRefresh: boolean): Promise<RawResponse | { transportError: string }> {
 		const options: IHttpRequestOptions = {
 			method: request.method,
-			url: `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${request.path}`,
+			url: this.url(request.path),
 			body: request.body,
 			json: true,
 			returnFullResponse: true,
@@ -357,7 +401,7 @@ export class GraphClient {
 			ignoreHttpStatusErrors: this.authentication === 'application',
 			timeout: this.options.timeoutSeconds * 1000,
 			abortSignal: this.signal,
-			headers: { Accept: 'application/json' },
+			headers: { Accept: 'application/json', ...request.headers },
 		};
 		this.stats.requests++;
 		try {
@@ -382,6 +426,15 @@ export class GraphClient {
 			if (failure) return failure;
 			throw asNodeError(this.ctx.getNode(), error);
 		}
+	}
+
+	/** Graph paths below the version; next links are followed only on this credential's own Graph host. */
+	private url(path: string): string {
+		if (!/^https?:\/\//i.test(path)) return `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${path}`;
+		if (!path.startsWith(`${this.endpoints.graphBaseUrl}/`)) {
+			throw new NodeOperationError(this.ctx.getNode(), 'Graph sent a next link to another host; not followed');
+		}
+		return path;
 	}
 
 	private async token(forceRefresh: boolean): Promise<string> {
@@ -496,6 +549,18 @@ function parseBody(body: unknown): unknown {
 	} catch {
 		return body;
 	}
+}
+
+const anyBody = (_body: unknown): _body is unknown => true;
+
+function isCollection(value: unknown): value is { value: unknown[]; '@odata.nextLink'?: string } {
+	return isRecord(value) && Array.isArray(value.value) && (value['@odata.nextLink'] === undefined || typeof value['@odata.nextLink'] === 'string');
+}
+
+function directoryHint(status: number): string | undefined {
+	if (status === 403) return 'Reading users and groups needs User.ReadBasic.All and GroupMember.Read.All (delegated) or User.Read.All and GroupMember.Read.All (application), with admin consent.';
+	if (status === 404) return 'No such group or user in this tenant.';
+	return presenceHint(status);
 }
 
 interface BatchAnswer {

@@ -20,7 +20,7 @@ export const description: INodeProperties[] = [
 		typeOptions: { rows: 2 },
 		default: '',
 		required: true,
-		placeholder: 'e.g. {{ $json.ID }} or id1, id2, jane@contoso.com',
+		placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e, jane@contoso.com',
 		description:
 			'Entra object IDs (GUIDs), user principal names or e-mail addresses: one, several separated by commas, semicolons, spaces or new lines, or an expression giving a list. IDs from all input items are gathered, duplicates removed, and read 650 per Graph request.',
 		displayOptions: { show: { operation: ['getMany'] } },

@@ -1,0 +1,25 @@
+import type { INodePropertyOptions } from 'n8n-workflow';
+
+import { DURATIONS } from '../../../shared/logic/presenceWrites';
+
+/** Dropdown entries for availability/activity pairs: "Busy/InACall" shown as "Busy — In a Call". */
+export function pairOptions(pairs: readonly string[]): INodePropertyOptions[] {
+	const words = (text: string) => text.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/\bIn A\b/, 'In a');
+	return pairs.map((pair) => {
+		const [availability, activity] = pair.split('/');
+		return { name: availability === activity ? words(availability) : `${words(availability)} — ${words(activity)}`, value: pair };
+	});
+}
+
+const DURATION_NAMES: Record<string, string> = {
+	PT5M: '5 Minutes',
+	PT10M: '10 Minutes',
+	PT15M: '15 Minutes',
+	PT30M: '30 Minutes',
+	PT1H: '1 Hour',
+	PT2H: '2 Hours',
+	PT3H: '3 Hours',
+	PT4H: '4 Hours',
+};
+
+export const durationOptions: INodePropertyOptions[] = DURATIONS.map((value) => ({ name: DURATION_NAMES[value], value }));
