@@ -9,6 +9,7 @@ import {
 import { operationProperty, operations, router } from './actions/router';
 import { authenticationProperty, optionsProperty } from './descriptions/common';
 import { microsoftGraphPresenceAppApiTest } from './methods/credentialTest';
+import { searchUsers } from './methods/listSearch';
 
 export class MicrosoftGraphPresence implements INodeType {
 	description: INodeTypeDescription = {
@@ -45,7 +46,7 @@ export class MicrosoftGraphPresence implements INodeType {
 		],
 	};
 
-	methods = { credentialTest: { microsoftGraphPresenceAppApiTest } };
+	methods = { credentialTest: { microsoftGraphPresenceAppApiTest }, listSearch: { searchUsers } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

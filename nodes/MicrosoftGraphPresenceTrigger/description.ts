@@ -1,12 +1,13 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { authenticationProperty, clientOptionFields } from '../shared/descriptions';
+import { authenticationProperty, clientOptionFields, usersFromProperties } from '../shared/descriptions';
 
 const AVAILABILITIES = ['Available', 'AvailableIdle', 'Away', 'BeRightBack', 'Busy', 'BusyIdle', 'DoNotDisturb', 'Offline', 'PresenceUnknown'];
 const availabilityOptions = AVAILABILITIES.map((value) => ({ name: value.replace(/([a-z])([A-Z])/g, '$1 $2'), value }));
 
 export const properties: INodeProperties[] = [
 	authenticationProperty,
+	...usersFromProperties({}),
 	{
 		displayName: 'User IDs',
 		name: 'userIds',
@@ -17,6 +18,16 @@ export const properties: INodeProperties[] = [
 		placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e, jane@contoso.com',
 		description:
 			'Whom to watch: Entra object IDs (GUIDs), user principal names or e-mail addresses, separated by commas, semicolons, spaces or new lines, or an expression giving a list. Every poll reads all of them, 650 per Graph request.',
+		displayOptions: { show: { usersFrom: ['userIds'] } },
+	},
+	{
+		displayName: 'Refresh Group Members Every (Minutes)',
+		name: 'groupRefreshMinutes',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 60,
+		description: 'How often the group\'s member list is read again; between refreshes, polls only read presence',
+		displayOptions: { show: { usersFrom: ['group'] } },
 	},
 	{
 		displayName: 'Trigger On',

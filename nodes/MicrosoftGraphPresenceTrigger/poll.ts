@@ -22,6 +22,8 @@ interface TriggerState extends IDataObject {
 	users?: PresenceState;
 	/** upn (lower case) → object id and when it was looked up. */
 	names?: Record<string, { id: string; at: number }>;
+	/** The watched group's members and when they were read. */
+	group?: { key: string; ids: string[]; at: number };
 }
 
 interface TriggerOptions {
@@ -49,18 +51,37 @@ export async function pollPresence(this: IPollFunctions): Promise<INodeExecution
 }
 
 async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecutionData[][] | null> {
-	const parsed = parseUserIds(this.getNodeParameter('userIds'));
-	if (!parsed.ok) {
-		throw new NodeOperationError(this.getNode(), `User IDs: ${parsed.message}`, {
-			description: 'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, or a list of them.',
-		});
-	}
 	const options = this.getNodeParameter('options', {}) as TriggerOptions;
 	const triggerOn = this.getNodeParameter('triggerOn', 'anyChange') as string;
 	const client = await GraphClient.create(this, this.getNodeParameter('authentication') as Authentication, clientOptions(options));
 	const state = this.getWorkflowStaticData('node') as TriggerState;
 	const now = Date.now();
 	const observedAt = new Date(now).toISOString();
+
+	let userIds: unknown;
+	if (this.getNodeParameter('usersFrom', 'userIds') === 'group') {
+		const group = String(this.getNodeParameter('group', '')).trim();
+		if (!group) throw new NodeOperationError(this.getNode(), 'No group given');
+		const refreshMs = Number(this.getNodeParameter('groupRefreshMinutes', 60)) * 60_000;
+		const key = group.toLowerCase();
+		let members = state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
+		if (!members) {
+			members = await client.groupMemberIds(group);
+			if (!manual) state.group = { key, ids: members, at: now };
+		}
+		// A group with no members watches nobody; that is not an input error.
+		if (members.length === 0) return manual ? [[]] : null;
+		userIds = members;
+	} else {
+		delete state.group;
+		userIds = this.getNodeParameter('userIds');
+	}
+	const parsed = parseUserIds(userIds);
+	if (!parsed.ok) {
+		throw new NodeOperationError(this.getNode(), `User IDs: ${parsed.message}`, {
+			description: 'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, or a list of them.',
+		});
+	}
 
 	// Object ids to watch: GUIDs as given, names through a cache in the static data.
 	const names = manual ? { ...state.names } : (state.names ??= {});

@@ -85,3 +85,31 @@ export function clientOptions(options: Record<string, unknown>): Partial<GraphCl
 	for (const field of clientOptionFields) if (options[field.name] !== undefined) picked[field.name] = options[field.name];
 	return picked as Partial<GraphClientOptions>;
 }
+
+/** Where Get Many and the trigger take their users from: a list of ids, or an Entra group's members. */
+export function usersFromProperties(show: Record<string, string[]>): INodeProperties[] {
+	return [
+		{
+			displayName: 'Users From',
+			name: 'usersFrom',
+			type: 'options',
+			options: [
+				{ name: 'User IDs', value: 'userIds', description: 'Object IDs, user principal names or e-mail addresses' },
+				{ name: 'Group Members', value: 'group', description: 'Everyone in an Entra group, nested groups included' },
+			],
+			default: 'userIds',
+			displayOptions: { show },
+		},
+		{
+			displayName: 'Group',
+			name: 'group',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'e.g. Support Team, or the group\'s object ID',
+			description:
+				'The Entra group (object ID or exact display name) whose members to use: transitive (members of nested groups too), users only. Needs GroupMember.Read.All.',
+			displayOptions: { show: { ...show, usersFrom: ['group'] } },
+		},
+	];
+}

@@ -7,6 +7,7 @@ import {
 	type IHookFunctions,
 	type IHttpRequestMethods,
 	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
 	type INode,
 	type IPollFunctions,
 	type IWebhookFunctions,
@@ -32,7 +33,7 @@ export type Authentication = 'oAuth2' | 'application';
 export const DELEGATED_CREDENTIAL_TYPE = 'microsoftGraphPresenceOAuth2Api';
 export const APP_CREDENTIAL_TYPE = 'microsoftGraphPresenceAppApi';
 
-export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions;
+export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions | ILoadOptionsFunctions;
 
 export interface GraphClientOptions {
 	apiVersion: 'v1.0' | 'beta';

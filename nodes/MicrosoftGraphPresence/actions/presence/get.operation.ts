@@ -6,14 +6,43 @@ import { errorItem, presenceJson } from '../output';
 
 export const description: INodeProperties[] = [
 	{
-		displayName: 'User ID',
+		displayName: 'User',
 		name: 'userId',
-		type: 'string',
-		default: '',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
 		required: true,
-		placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e or jane@contoso.com',
 		description:
-			'The user\'s Entra object ID (GUID), user principal name or e-mail address. Names and addresses are looked up first.',
+			'The user whose presence to get: pick from the list, or give the Entra object ID, user principal name or e-mail address (names are looked up first)',
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				placeholder: 'Search by name or e-mail…',
+				typeOptions: { searchListMethod: 'searchUsers', searchable: true, searchFilterRequired: false },
+			},
+			{
+				displayName: 'By ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e',
+				validation: [
+					{
+						type: 'regex',
+						properties: {
+							regex: '^\\s*\\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}?\\s*$',
+							errorMessage: 'Not an Entra object ID (GUID)',
+						},
+					},
+				],
+			},
+			{
+				displayName: 'By User Principal Name or E-Mail',
+				name: 'upn',
+				type: 'string',
+				placeholder: 'e.g. jane@contoso.com',
+			},
+		],
 		displayOptions: { show: { operation: ['get'] } },
 	},
 ];
@@ -27,7 +56,8 @@ export async function execute(
 	const items = this.getInputData();
 	const refs: Array<UserRef | Error> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		const value = this.getNodeParameter('userId', itemIndex);
+		// Saved workflows may hold a plain string here (from before the picker): extractValue passes it through.
+		const value = this.getNodeParameter('userId', itemIndex, '', { extractValue: true });
 		const parsed = parseSingleUserId(value);
 		if (parsed.ok) {
 			refs.push(parsed.ref);

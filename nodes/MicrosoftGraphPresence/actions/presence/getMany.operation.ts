@@ -9,10 +9,12 @@ import {
 import { gatherUsers, type RequestedUser } from '../../../shared/logic/batching';
 import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
 import { indexById, type Presence } from '../../../shared/logic/presence';
-import type { GraphClient } from '../../../shared/transport/graphClient';
+import { usersFromProperties } from '../../../shared/descriptions';
+import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
 import { errorItem, presenceJson } from '../output';
 
 export const description: INodeProperties[] = [
+	...usersFromProperties({ operation: ['getMany'] }),
 	{
 		displayName: 'User IDs',
 		name: 'userIds',
@@ -23,7 +25,7 @@ export const description: INodeProperties[] = [
 		placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e, jane@contoso.com',
 		description:
 			'Entra object IDs (GUIDs), user principal names or e-mail addresses: one, several separated by commas, semicolons, spaces or new lines, or an expression giving a list. IDs from all input items are gathered, duplicates removed, and read 650 per Graph request.',
-		displayOptions: { show: { operation: ['getMany'] } },
+		displayOptions: { show: { operation: ['getMany'], usersFrom: ['userIds'] } },
 	},
 ];
 
@@ -40,7 +42,20 @@ export async function execute(
 	const items = this.getInputData();
 	const output: INodeExecutionData[] = [];
 	const perItem: Array<{ itemIndex: number; refs: UserRef[] }> = [];
+	const groups = new Map<string, { group: string; itemIndexes: number[] }>();
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		if (this.getNodeParameter('usersFrom', itemIndex, 'userIds') === 'group') {
+			const group = this.getNodeParameter('group', itemIndex);
+			if (typeof group !== 'string' || group.trim() === '') {
+				const error = new NodeOperationError(this.getNode(), `Item ${itemIndex}: no group given`, { itemIndex });
+				if (!this.continueOnFail()) throw error;
+				output.push(errorItem(error, itemIndex));
+				continue;
+			}
+			const key = group.trim().toLowerCase();
+			(groups.get(key) ?? groups.set(key, { group: group.trim(), itemIndexes: [] }).get(key)!).itemIndexes.push(itemIndex);
+			continue;
+		}
 		const value = this.getNodeParameter('userIds', itemIndex);
 		const parsed = parseUserIds(value);
 		if (parsed.ok) {
@@ -55,6 +70,21 @@ export async function execute(
 		if (!this.continueOnFail()) throw error;
 		output.push(errorItem(error, itemIndex));
 	}
+
+	// A group's members count as ids asked for by every item that named the group.
+	for (const { group, itemIndexes } of groups.values()) {
+		let members: string[];
+		try {
+			members = await client.groupMemberIds(group);
+		} catch (error) {
+			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
+			output.push(errorItem(error, itemIndexes, { group }));
+			continue;
+		}
+		const refs = members.map((id): UserRef => ({ kind: 'guid', value: id, key: id }));
+		for (const itemIndex of itemIndexes) perItem.push({ itemIndex, refs });
+	}
+	perItem.sort((a, b) => a.itemIndex - b.itemIndex);
 
 	const requested = gatherUsers(perItem);
 	const upns = requested.filter((user) => user.ref.kind === 'upn').map((user) => user.ref.value);
