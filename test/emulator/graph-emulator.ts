@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Directory, type EmulatedUser, type Presence, type PresenceUpdate } from './directory';
+import { Directory, type EmulatedGroup, type EmulatedUser, type GroupOptions, type PreferredPresence, type Presence, type PresenceSession, type PresenceUpdate } from './directory';
 import {
 	DEFAULT_SLOW_MS,
 	RetryAfter,
@@ -83,6 +83,7 @@ export class GraphEmulator {
 	private readonly faultRng: Rng;
 	private readonly shuffleRng: Rng;
 	private explicitMeUserId: string | undefined;
+	private presenceClockOffsetMs = 0;
 	private counters: EmulatorStats = emptyStats();
 	private readonly sockets = new Set<Socket>();
 	private readonly timers = new Set<NodeJS.Timeout>();
@@ -155,6 +156,50 @@ export class GraphEmulator {
 		return this.directory.setPresence(idOrUpn, update);
 	}
 
+	/**
+	 * What the presence routes answer for the user: the preferred presence (setUserPreferredPresence) if set and
+	 * not expired, else the newest live app session (setPresence), else the base presence (`setPresence` here),
+	 * with the manual, else automatic, work location over the base one. `getUser(id).presence` stays the base.
+	 */
+	effectivePresence(idOrUpn: string): Presence {
+		return this.directory.effectivePresence(this.requireUser(idOrUpn, 'effectivePresence'), this.presenceNow());
+	}
+
+	/** The user's live app presence sessions (set through POST .../presence/setPresence), newest first. */
+	presenceSessions(idOrUpn: string): PresenceSession[] {
+		return this.directory.sessionsOf(this.requireUser(idOrUpn, 'presenceSessions'), this.presenceNow());
+	}
+
+	/** The user's preferred presence if set and not expired. */
+	preferredPresence(idOrUpn: string): PreferredPresence | undefined {
+		return this.directory.preferredOf(this.requireUser(idOrUpn, 'preferredPresence'), this.presenceNow());
+	}
+
+	/**
+	 * Moves the presence clock forward (session and preferred-presence expiry, publishedDateTime), so tests can
+	 * expire a PT5M session without waiting. Tokens, throttling and the log keep real time.
+	 */
+	advancePresenceClock(ms: number): void {
+		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`advancePresenceClock needs a finite ms >= 0, got ${ms}`);
+		this.presenceClockOffsetMs += ms;
+	}
+
+	// ---- groups ----
+
+	/** Members are user ids/UPNs or ids of groups added before; ids are deterministic per seed and call order. */
+	addGroup(options: GroupOptions): { id: string; displayName: string } {
+		return this.directory.addGroup(options);
+	}
+
+	/** For nesting after the fact, cycles included (A in B and B in A). */
+	addGroupMembers(groupId: string, members: string[]): void {
+		this.directory.addGroupMembers(groupId, members);
+	}
+
+	get groups(): readonly EmulatedGroup[] {
+		return this.directory.groups;
+	}
+
 	/** Who delegated tokens act as: set explicitly, else the first user. */
 	get meUserId(): string | undefined {
 		return this.explicitMeUserId ?? this.directory.users[0]?.id;
@@ -164,6 +209,16 @@ export class GraphEmulator {
 		const user = this.directory.get(idOrUpn);
 		if (user === undefined) throw new Error(`meUserId: no emulated user '${idOrUpn}'`);
 		this.explicitMeUserId = user.id;
+	}
+
+	private requireUser(idOrUpn: string, caller: string): EmulatedUser {
+		const user = this.directory.get(idOrUpn);
+		if (user === undefined) throw new Error(`${caller}: no emulated user '${idOrUpn}'`);
+		return user;
+	}
+
+	private presenceNow(): number {
+		return Date.now() + this.presenceClockOffsetMs;
 	}
 
 	// ---- apps and tokens ----
@@ -291,6 +346,7 @@ export class GraphEmulator {
 			body: entry.body,
 			requestId: randomUUID(),
 			clientRequestId: headers['client-request-id'],
+			headers,
 		};
 		const version = /^\/(v1\.0|beta)(\/.*)?$/i.exec(url.pathname);
 		if (version === null) {
@@ -336,7 +392,7 @@ export class GraphEmulator {
 				return graphError(req, 429, 'TooManyRequests', 'Too many requests.', this.retryAfterHeader(waitMs));
 			}
 		}
-		return routeGraph(req, { directory: this.directory, token: check.record, shuffleRng: this.shuffleRng, baseUrl: this.url });
+		return routeGraph(req, { directory: this.directory, token: check.record, shuffleRng: this.shuffleRng, baseUrl: this.url, now: this.presenceNow() });
 	}
 
 	private batch(req: GraphRequest, token: TokenRecord): GraphResult {
@@ -381,6 +437,7 @@ export class GraphEmulator {
 			body: sub.body,
 			requestId: randomUUID(),
 			clientRequestId: sub.headers['client-request-id'],
+			headers: sub.headers,
 		};
 		const fault = drawFault(this.faultConfig, this.faultRng, true);
 		if (fault !== undefined) entry.fault = fault;
@@ -428,25 +485,28 @@ export class GraphEmulator {
 	}
 
 	private writeGraph(req: IncomingMessage, res: ServerResponse, graphReq: GraphRequest, result: GraphResult, entry: LogEntry): void {
-		const payload = Buffer.from(JSON.stringify(result.body));
+		// Write actions answer with no body at all.
+		const payload = result.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(result.body));
 		const headers: Record<string, string> = {
 			...result.headers,
 			'request-id': graphReq.requestId,
 			'client-request-id': graphReq.clientRequestId ?? graphReq.requestId,
 		};
-		// Half of a JSON object is never valid JSON: its only closing brace is the last character.
-		const half = payload.subarray(0, Math.max(1, Math.floor(payload.length / 2)));
+		// Half of a JSON object is never valid JSON: its only closing brace is the last character. An empty
+		// answer gets a lone '{' instead, so the fault still shows.
+		const half = payload.length === 0 ? Buffer.from('{') : payload.subarray(0, Math.max(1, Math.floor(payload.length / 2)));
 		if (entry.fault === 'malformedJson') {
 			entry.status = 200;
 			res.writeHead(200, { ...headers, 'Content-Length': String(half.length) });
 			res.end(half);
 		} else if (entry.fault === 'truncated') {
 			entry.status = 200;
-			res.writeHead(200, { ...headers, 'Content-Length': String(payload.length) });
+			res.writeHead(200, { ...headers, 'Content-Length': String(Math.max(payload.length, half.length + 1)) });
 			res.write(half, () => req.socket.destroy());
 		} else {
 			entry.status = result.status;
-			res.writeHead(result.status, { ...headers, 'Content-Length': String(payload.length) });
+			// A 204 must not carry Content-Length (RFC 9110 §8.6).
+			res.writeHead(result.status, result.status === 204 ? headers : { ...headers, 'Content-Length': String(payload.length) });
 			res.end(payload);
 		}
 		this.record(entry);

@@ -1,57 +1,12 @@
-import type { Directory, EmulatedUser } from './directory';
-import type { TokenRecord } from './tokens';
-import { graphDate, isGuid, isRecord, shuffle, type Rng } from './util';
+import { fullUser, getGroup, listGroups, listUsers, selectNames, selectUser, transitiveMembers } from './collections';
+import type { EmulatedUser } from './directory';
+import { graphError, metadataContext, ok, userNotFound, type GraphRequest, type GraphResult, type RouteContext } from './graph-http';
+import { PRESENCE_ACTIONS } from './presence-writes';
+import { isGuid, isRecord, shuffle } from './util';
 
-export const GRAPH_JSON = 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
+export { GRAPH_JSON, graphError } from './graph-http';
+export type { GraphRequest, GraphResult, RouteContext } from './graph-http';
 export const MAX_PRESENCE_IDS = 650;
-
-export interface GraphRequest {
-	method: string;
-	/** 'v1.0' or 'beta'. */
-	version: string;
-	/** After the version, without the query, e.g. '/users/{id}/presence'. */
-	path: string;
-	query: Record<string, string>;
-	body: unknown;
-	requestId: string;
-	clientRequestId?: string;
-}
-
-export interface GraphResult {
-	status: number;
-	headers: Record<string, string>;
-	body: unknown;
-}
-
-export interface RouteContext {
-	directory: Directory;
-	token: TokenRecord;
-	shuffleRng: Rng;
-	baseUrl: string;
-}
-
-export function graphError(req: GraphRequest, status: number, code: string, message: string, headers: Record<string, string> = {}): GraphResult {
-	return {
-		status,
-		headers: { 'Content-Type': GRAPH_JSON, ...headers },
-		body: {
-			error: {
-				code,
-				message,
-				innerError: {
-					date: graphDate(),
-					'request-id': req.requestId,
-					// Graph falls back to its own request id when the client sent none.
-					'client-request-id': req.clientRequestId ?? req.requestId,
-				},
-			},
-		},
-	};
-}
-
-function ok(body: unknown): GraphResult {
-	return { status: 200, headers: { 'Content-Type': GRAPH_JSON }, body };
-}
 
 type Handler = (req: GraphRequest, ctx: RouteContext, params: string[]) => GraphResult;
 
@@ -69,6 +24,17 @@ const ROUTES: Route[] = [
 	{ pattern: ['users', ':', 'presence'], method: 'GET', handler: (req, ctx, [id]) => presenceById(req, ctx, id, `users('${id}')/presence`) },
 	{ pattern: ['communications', 'presences', ':'], method: 'GET', handler: (req, ctx, [id]) => presenceById(req, ctx, id, 'communications/presences') },
 	{ pattern: ['communications', 'getpresencesbyuserid'], method: 'POST', handler: getPresencesByUserId },
+	{ pattern: ['users'], method: 'GET', handler: listUsers },
+	{ pattern: ['groups'], method: 'GET', handler: listGroups },
+	{ pattern: ['groups', ':'], method: 'GET', handler: getGroup },
+	{ pattern: ['groups', ':', 'transitivemembers'], method: 'GET', handler: (req, ctx, params) => transitiveMembers(req, ctx, params, false) },
+	{ pattern: ['groups', ':', 'transitivemembers', 'microsoft.graph.user'], method: 'GET', handler: (req, ctx, params) => transitiveMembers(req, ctx, params, true) },
+	...PRESENCE_ACTIONS.flatMap((action): Route[] => {
+		const name = action.name.toLowerCase();
+		const me: Route = { pattern: ['me', 'presence', name], method: 'POST', handler: (req, ctx) => withMe(req, ctx, (user) => action.handler(req, ctx, user)) };
+		if (action.meOnly) return [me];
+		return [me, { pattern: ['users', ':', 'presence', name], method: 'POST', handler: (req, ctx, [id]) => withPresenceUser(req, ctx, id, (user) => action.handler(req, ctx, user)) }];
+	}),
 ];
 
 /** Every Graph route except $batch, which the emulator handles because it re-enters logging, faults and throttling. */
@@ -94,7 +60,7 @@ export function routeGraph(req: GraphRequest, ctx: RouteContext): GraphResult {
 }
 
 function context(req: GraphRequest, ctx: RouteContext, fragment: string): string {
-	return `${ctx.baseUrl}/${req.version}/$metadata#${fragment}`;
+	return metadataContext(req, ctx, fragment);
 }
 
 function withMe(req: GraphRequest, ctx: RouteContext, respond: (user: EmulatedUser) => GraphResult): GraphResult {
@@ -106,20 +72,20 @@ function withMe(req: GraphRequest, ctx: RouteContext, respond: (user: EmulatedUs
 	return respond(user);
 }
 
-function userNotFound(req: GraphRequest, idOrUpn: string): GraphResult {
-	return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
-}
-
 function presenceBody(req: GraphRequest, ctx: RouteContext, user: EmulatedUser, entitySet: string): GraphResult {
-	return ok({ '@odata.context': context(req, ctx, `${entitySet}/$entity`), ...user.presence });
+	return ok({ '@odata.context': context(req, ctx, `${entitySet}/$entity`), ...ctx.directory.effectivePresence(user, ctx.now) });
 }
 
-function presenceById(req: GraphRequest, ctx: RouteContext, id: string, entitySet: string): GraphResult {
+function withPresenceUser(req: GraphRequest, ctx: RouteContext, id: string, respond: (user: EmulatedUser) => GraphResult): GraphResult {
 	// Presence takes object ids only; a UPN here is a client bug the tests should catch.
 	if (!isGuid(id)) return graphError(req, 400, 'BadRequest', `'${id}' is not a valid user id: the presence API takes Entra object ids (GUIDs).`);
 	const user = ctx.directory.get(id);
 	if (user === undefined) return graphError(req, 404, 'ResourceNotFound', `The user '${id}' was not found.`);
-	return presenceBody(req, ctx, user, entitySet);
+	return respond(user);
+}
+
+function presenceById(req: GraphRequest, ctx: RouteContext, id: string, entitySet: string): GraphResult {
+	return withPresenceUser(req, ctx, id, (user) => presenceBody(req, ctx, user, entitySet));
 }
 
 function getPresencesByUserId(req: GraphRequest, ctx: RouteContext): GraphResult {
@@ -139,24 +105,10 @@ function getPresencesByUserId(req: GraphRequest, ctx: RouteContext): GraphResult
 		if (seen.has(key)) continue;
 		seen.add(key);
 		const user = ctx.directory.get(key);
-		if (user !== undefined) value.push({ '@odata.type': '#microsoft.graph.presence', ...user.presence });
+		if (user !== undefined) value.push({ '@odata.type': '#microsoft.graph.presence', ...ctx.directory.effectivePresence(user, ctx.now) });
 	}
 	return ok({ '@odata.context': context(req, ctx, 'Collection(microsoft.graph.presence)'), value: shuffle(value, ctx.shuffleRng) });
 }
-
-const USER_PROPERTIES = [
-	'businessPhones',
-	'displayName',
-	'givenName',
-	'jobTitle',
-	'mail',
-	'mobilePhone',
-	'officeLocation',
-	'preferredLanguage',
-	'surname',
-	'userPrincipalName',
-	'id',
-];
 
 function getUser(req: GraphRequest, ctx: RouteContext, [idOrUpn]: string[]): GraphResult {
 	const user = ctx.directory.get(idOrUpn);
@@ -165,29 +117,7 @@ function getUser(req: GraphRequest, ctx: RouteContext, [idOrUpn]: string[]): Gra
 }
 
 function userBody(req: GraphRequest, ctx: RouteContext, user: EmulatedUser): GraphResult {
-	const full: Record<string, unknown> = {
-		businessPhones: [],
-		displayName: user.displayName,
-		givenName: user.givenName,
-		jobTitle: null,
-		mail: user.mail,
-		mobilePhone: null,
-		officeLocation: null,
-		preferredLanguage: null,
-		surname: user.surname,
-		userPrincipalName: user.userPrincipalName,
-		id: user.id,
-	};
-	const select = req.query.$select;
-	if (select === undefined || select.trim() === '') {
-		return ok({ '@odata.context': context(req, ctx, 'users/$entity'), ...full });
-	}
-	const names = select.split(',').map((s) => s.trim()).filter((s) => s !== '');
-	const body: Record<string, unknown> = { '@odata.context': context(req, ctx, `users(${names.join(',')})/$entity`) };
-	for (const name of names) {
-		// Graph matches property names case-insensitively; properties this emulator does not model read as null.
-		const canonical = USER_PROPERTIES.find((p) => p.toLowerCase() === name.toLowerCase());
-		body[canonical ?? name] = canonical === undefined ? null : full[canonical];
-	}
-	return ok(body);
+	const names = selectNames(req);
+	const fragment = names === undefined ? 'users/$entity' : `users(${names.join(',')})/$entity`;
+	return ok({ '@odata.context': context(req, ctx, fragment), ...selectUser(fullUser(user), names) });
 }

@@ -5,7 +5,22 @@
  */
 export { GraphEmulator, DEFAULT_THROTTLE, MAX_BATCH_REQUESTS } from './graph-emulator';
 export type { GraphEmulatorOptions, LogEntry, EmulatorStats } from './graph-emulator';
-export type { EmulatedUser, Presence, PresenceStatusMessage, PresenceUpdate } from './directory';
+export type {
+	DirectoryObjectKind,
+	EmulatedGroup,
+	EmulatedUser,
+	GroupOptions,
+	PreferredPresence,
+	Presence,
+	PresenceSession,
+	PresenceStatusMessage,
+	PresenceUpdate,
+	WorkLocation,
+	WorkLocationLayer,
+} from './directory';
 export type { AppRegistration, TokenKind, TokenRecord } from './tokens';
 export type { FaultConfig, FaultKind, RetryAfterFormat, ThrottleConfig } from './faults';
 export { MAX_PRESENCE_IDS } from './graph-routes';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './collections';
+export { DEFAULT_EXPIRATION, PREFERRED_PRESENCE_PAIRS, SET_PRESENCE_PAIRS, WORK_LOCATION_TYPES, parseIsoDuration } from './presence-writes';
+export type { PresencePair } from './presence-writes';

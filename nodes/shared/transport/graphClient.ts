@@ -266,9 +266,9 @@ export class GraphClient {
 		return resolved;
 	}
 
-	/** A presence write (any 2xx, with or without a body, counts as done). */
+	/** A presence write: any 2xx with an empty body (Graph's 200 or 204) or a JSON object counts as done. */
 	async write(path: string, body: IDataObject | undefined, hint?: GraphRequest['hint']): Promise<void> {
-		await this.request({ method: 'POST', path, body, hint: hint ?? presenceHint }, anyBody);
+		await this.request({ method: 'POST', path, body, hint: hint ?? presenceHint }, isEmptyOrObject);
 	}
 
 	/** Follows `@odata.nextLink` through every page of a collection. */
@@ -552,7 +552,10 @@ function parseBody(body: unknown): unknown {
 	}
 }
 
-const anyBody = (_body: unknown): _body is unknown => true;
+/** A cut or garbled answer to a write is not a success: it is retried like a dropped connection. */
+function isEmptyOrObject(body: unknown): body is unknown {
+	return body === undefined || body === null || body === '' || isRecord(body);
+}
 
 function isCollection(value: unknown): value is { value: unknown[]; '@odata.nextLink'?: string } {
 	return isRecord(value) && Array.isArray(value.value) && (value['@odata.nextLink'] === undefined || typeof value['@odata.nextLink'] === 'string');
