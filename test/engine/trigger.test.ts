@@ -228,4 +228,50 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		expect(presenceRequests()).toHaveLength(16);
 		expect(second.items?.map((item) => item.json.id)).toEqual([ids[9_999]]);
 	});
+
+	it('watches a group\'s members, reading the member list on its own schedule, not every poll', async () => {
+		const group = emu.addGroup({ displayName: 'On call', members: users(3000, 3010).map((user) => user.id) });
+		const node = (staticData: IDataObject) => staticData['node:Presence changed'] as { group: { ids: string[]; at: number } };
+		const pollGroup = (staticData?: IDataObject) =>
+			runPoll({
+				workflow: {
+					nodes: [
+						{
+							id: 'trigger',
+							name: 'Presence changed',
+							type: TRIGGER_TYPE,
+							typeVersion: 1,
+							position: [0, 0],
+							parameters: { authentication: 'application', usersFrom: 'group', group: 'On call', groupRefreshMinutes: 30, triggerOn: 'anyChange' },
+							credentials: { microsoftGraphPresenceAppApi: { id: 'app', name: 'Graph' } },
+						},
+					],
+					connections: {},
+					staticData: staticData ?? {},
+				},
+				nodeTypes: triggerNodeTypes,
+				credentialTypes,
+				credentials,
+				node: 'Presence changed',
+				mode: 'trigger',
+			});
+		const first = await pollGroup();
+		expect(node(first.staticData).group.ids).toHaveLength(10);
+		expect(emu.requests(`/groups/${group.id}/transitiveMembers`)).toHaveLength(1);
+
+		emu.addGroupMembers(group.id, [users(3010, 3011)[0].id]);
+		flip(users(3000, 3001)[0].id);
+		emu.clearLog();
+		const second = await pollGroup(first.staticData);
+		expect(emu.requests('/transitiveMembers')).toHaveLength(0);
+		expect(second.items?.map((item) => item.json.id)).toEqual([users(3000, 3001)[0].id]);
+
+		// Once the refresh interval has passed, the new member is read and starts from a baseline.
+		node(second.staticData).group.at -= 31 * 60_000;
+		const third = await pollGroup(second.staticData);
+		expect(emu.requests('/transitiveMembers')).toHaveLength(1);
+		expect(node(third.staticData).group.ids).toHaveLength(11);
+		expect(third.items).toBeNull();
+	});
 });
+

@@ -17,3 +17,4 @@ export type { NodeTypeMap } from './node-types';
 export { describeValue, logsOutsideRuns } from './environment';
 export { runPoll } from './run-poll';
 export type { RunPollOptions, RunPollResult } from './run-poll';
+export { buildEnvironment } from './run-workflow';
