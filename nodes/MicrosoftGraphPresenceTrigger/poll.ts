@@ -1,7 +1,6 @@
-import { NodeOperationError, type IDataObject, type INodeExecutionData, type IPollFunctions } from 'n8n-workflow';
+import { type IDataObject, type INodeExecutionData, type IPollFunctions } from 'n8n-workflow';
 
 import { clientOptions } from '../shared/descriptions';
-import { parseUserIds } from '../shared/logic/ids';
 import { simplifyPresence, type Presence } from '../shared/logic/presence';
 import {
 	diffPresences,
@@ -13,17 +12,11 @@ import {
 	type WatchedField,
 } from '../shared/logic/presenceDiff';
 import { asNodeError, GraphClient, type Authentication } from '../shared/transport/graphClient';
-
-/** User principal names are looked up again after this long (people rename; object ids never change). */
-const NAME_LOOKUP_TTL_MS = 24 * 60 * 60 * 1000;
+import { watchedUserIds, type WatchState } from '../shared/watched';
 
 /** What the trigger keeps between polls, in the workflow's static data for this node. */
-interface TriggerState extends IDataObject {
+interface TriggerState extends WatchState {
 	users?: PresenceState;
-	/** upn (lower case) → object id and when it was looked up. */
-	names?: Record<string, { id: string; at: number }>;
-	/** The watched group's members and when they were read. */
-	group?: { key: string; ids: string[]; at: number };
 }
 
 interface TriggerOptions {
@@ -58,57 +51,8 @@ async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecuti
 	const now = Date.now();
 	const observedAt = new Date(now).toISOString();
 
-	let userIds: unknown;
-	if (this.getNodeParameter('usersFrom', 'userIds') === 'group') {
-		const group = String(this.getNodeParameter('group', '')).trim();
-		if (!group) throw new NodeOperationError(this.getNode(), 'No group given');
-		const refreshMs = Number(this.getNodeParameter('groupRefreshMinutes', 60)) * 60_000;
-		const key = group.toLowerCase();
-		let members = state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
-		if (!members) {
-			members = await client.groupMemberIds(group);
-			if (!manual) state.group = { key, ids: members, at: now };
-		}
-		// A group with no members watches nobody; that is not an input error.
-		if (members.length === 0) return manual ? [[]] : null;
-		userIds = members;
-	} else {
-		delete state.group;
-		userIds = this.getNodeParameter('userIds');
-	}
-	const parsed = parseUserIds(userIds);
-	if (!parsed.ok) {
-		throw new NodeOperationError(this.getNode(), `User IDs: ${parsed.message}`, {
-			description: 'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, or a list of them.',
-		});
-	}
-
-	// Object ids to watch: GUIDs as given, names through a cache in the static data.
-	const names = manual ? { ...state.names } : (state.names ??= {});
-	const ids = new Set<string>();
-	const lookups: string[] = [];
-	for (const ref of parsed.refs) {
-		if (ref.kind === 'guid') ids.add(ref.value);
-		else if (names[ref.key] && now - names[ref.key].at < NAME_LOOKUP_TTL_MS) ids.add(names[ref.key].id);
-		else lookups.push(ref.value);
-	}
-	if (lookups.length > 0) {
-		const resolved = await client.resolveUserIds(lookups);
-		for (const [key, user] of resolved) {
-			if ('id' in user) {
-				names[key] = { id: user.id, at: now };
-				ids.add(user.id);
-			} else if ('error' in user) {
-				throw user.error;
-			} else {
-				delete names[key];
-				if (manual) throw new NodeOperationError(this.getNode(), `No user "${key}" in this tenant`);
-				this.logger.warn(`Microsoft Graph Presence Trigger: no user "${key}" in this tenant; not watched`);
-			}
-		}
-	}
-	const watchedNames = new Set(parsed.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.key));
-	for (const key of Object.keys(names)) if (!watchedNames.has(key)) delete names[key];
+	const ids = await watchedUserIds(this, client, state, { persist: !manual, now });
+	if (ids.size === 0) return manual ? [[]] : null;
 
 	const presences: Presence[] = [];
 	const failures: Error[] = [];

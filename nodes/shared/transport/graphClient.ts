@@ -10,6 +10,7 @@ import {
 	type ILoadOptionsFunctions,
 	type INode,
 	type IPollFunctions,
+	type ITriggerFunctions,
 	type IWebhookFunctions,
 	type JsonObject,
 } from 'n8n-workflow';
@@ -33,7 +34,7 @@ export type Authentication = 'oAuth2' | 'application';
 export const DELEGATED_CREDENTIAL_TYPE = 'microsoftGraphPresenceOAuth2Api';
 export const APP_CREDENTIAL_TYPE = 'microsoftGraphPresenceAppApi';
 
-export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions | ILoadOptionsFunctions;
+export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions | ILoadOptionsFunctions | ITriggerFunctions;
 
 export interface GraphClientOptions {
 	apiVersion: 'v1.0' | 'beta';

@@ -1,0 +1,77 @@
+import { NodeOperationError, type IDataObject, type IHookFunctions, type IPollFunctions, type ITriggerFunctions, type IWebhookFunctions } from 'n8n-workflow';
+
+import { parseUserIds } from './logic/ids';
+import type { GraphClient } from './transport/graphClient';
+
+/** User principal names are looked up again after this long (people rename; object ids never change). */
+const NAME_LOOKUP_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What a trigger keeps about whom it watches, in the workflow's static data for its node. */
+export interface WatchState extends IDataObject {
+	/** upn (lower case) → object id and when it was looked up. */
+	names?: Record<string, { id: string; at: number }>;
+	/** The watched group's members and when they were read. */
+	group?: { key: string; ids: string[]; at: number };
+}
+
+type TriggerContext = IPollFunctions | IHookFunctions | IWebhookFunctions | ITriggerFunctions;
+
+/**
+ * The object ids a trigger watches, from its User IDs (names looked up once a day) or its group (members read on
+ * the node's refresh schedule). With `persist` false (manual runs) nothing is written to the state.
+ */
+export async function watchedUserIds(ctx: TriggerContext, client: GraphClient, state: WatchState, options: { persist: boolean; now: number }): Promise<Set<string>> {
+	const { persist, now } = options;
+	let userIds: unknown;
+	if (ctx.getNodeParameter('usersFrom', 'userIds') === 'group') {
+		const group = String(ctx.getNodeParameter('group', '')).trim();
+		if (!group) throw new NodeOperationError(ctx.getNode(), 'No group given');
+		const refreshMs = Number(ctx.getNodeParameter('groupRefreshMinutes', 60)) * 60_000;
+		const key = group.toLowerCase();
+		let members = state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
+		if (!members) {
+			members = await client.groupMemberIds(group);
+			if (persist) state.group = { key, ids: members, at: now };
+		}
+		// A group with no members watches nobody; that is not an input error.
+		if (members.length === 0) return new Set();
+		userIds = members;
+	} else {
+		if (persist) delete state.group;
+		userIds = ctx.getNodeParameter('userIds');
+	}
+	const parsed = parseUserIds(userIds);
+	if (!parsed.ok) {
+		throw new NodeOperationError(ctx.getNode(), `User IDs: ${parsed.message}`, {
+			description: 'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, or a list of them.',
+		});
+	}
+
+	// Object ids to watch: GUIDs as given, names through a cache in the static data.
+	const names = persist ? (state.names ??= {}) : { ...state.names };
+	const ids = new Set<string>();
+	const lookups: string[] = [];
+	for (const ref of parsed.refs) {
+		if (ref.kind === 'guid') ids.add(ref.value);
+		else if (names[ref.key] && now - names[ref.key].at < NAME_LOOKUP_TTL_MS) ids.add(names[ref.key].id);
+		else lookups.push(ref.value);
+	}
+	if (lookups.length > 0) {
+		const resolved = await client.resolveUserIds(lookups);
+		for (const [key, user] of resolved) {
+			if ('id' in user) {
+				names[key] = { id: user.id, at: now };
+				ids.add(user.id);
+			} else if ('error' in user) {
+				throw user.error;
+			} else {
+				delete names[key];
+				if (!persist) throw new NodeOperationError(ctx.getNode(), `No user "${key}" in this tenant`);
+				ctx.logger.warn(`Microsoft Graph Presence: no user "${key}" in this tenant; not watched`);
+			}
+		}
+	}
+	const watchedNames = new Set(parsed.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.key));
+	for (const key of Object.keys(names)) if (!watchedNames.has(key)) delete names[key];
+	return ids;
+}
