@@ -1,17 +1,10 @@
-import { type IDataObject, type INodeExecutionData, type IPollFunctions } from 'n8n-workflow';
+import type { INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
 import { clientOptions } from '../shared/descriptions';
-import { simplifyPresence, type Presence } from '../shared/logic/presence';
-import {
-	diffPresences,
-	forgetUnwatched,
-	view,
-	type PresenceChange,
-	type PresenceState,
-	type PresenceView,
-	type WatchedField,
-} from '../shared/logic/presenceDiff';
+import type { Presence } from '../shared/logic/presence';
+import { diffPresences, forgetUnwatched, type PresenceState } from '../shared/logic/presenceDiff';
 import { asNodeError, GraphClient, type Authentication } from '../shared/transport/graphClient';
+import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/triggerEvents';
 import { watchedUserIds, type WatchState } from '../shared/watched';
 
 /** What the trigger keeps between polls, in the workflow's static data for this node. */
@@ -19,12 +12,8 @@ interface TriggerState extends WatchState {
 	users?: PresenceState;
 }
 
-interface TriggerOptions {
-	alsoWatch?: WatchedField[];
-	toAvailability?: string[];
-	fromAvailability?: string[];
+interface TriggerOptions extends EventOptions {
 	emitOnActivation?: boolean;
-	[key: string]: unknown;
 }
 
 /**
@@ -71,45 +60,17 @@ async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecuti
 	if (manual) {
 		// "Fetch Test Event": everyone's current presence, to build the rest of the workflow with.
 		const users = state.users ?? {};
-		return [presences.map((presence) => item(presence, users[presence.id.toLowerCase()] ? view(users[presence.id.toLowerCase()]) : null, [], observedAt, 'current'))];
+		return [presences.map((presence) => currentItem(presence, users[presence.id.toLowerCase()], observedAt))];
 	}
 
 	const firstPoll = state.users === undefined;
 	const users = (state.users ??= {});
 	if (failures.length === 0) forgetUnwatched(users, ids);
-	const fields: WatchedField[] = [
-		...(triggerOn === 'availabilityChanged' ? ['availability' as const] : triggerOn === 'activityChanged' ? ['activity' as const] : ['availability' as const, 'activity' as const]),
-		...(options.alsoWatch ?? []),
-	];
-	const diff = diffPresences(users, presences, { fields, toAvailability: options.toAvailability, fromAvailability: options.fromAvailability }, observedAt);
+	const diff = diffPresences(users, presences, diffOptions(triggerOn, options), observedAt);
 
-	const out: INodeExecutionData[] = diff.changes.map((change) => changeItem(change));
+	const out: INodeExecutionData[] = diff.changes.map(changeItem);
 	if (firstPoll && options.emitOnActivation) {
-		out.push(...presences.map((presence) => item(presence, null, [], observedAt, 'current')));
+		out.push(...presences.map((presence) => currentItem(presence, undefined, observedAt)));
 	}
 	return out.length > 0 ? [out] : null;
 }
-
-function changeItem(change: PresenceChange): INodeExecutionData {
-	return item(change.presence, change.previous, change.changed, change.observedAt, 'changed');
-}
-
-function item(
-	presence: Presence,
-	previous: PresenceView | null,
-	changed: WatchedField[],
-	observedAt: string,
-	event: 'changed' | 'current',
-): INodeExecutionData {
-	return {
-		json: {
-			...simplifyPresence(presence),
-			event,
-			changed,
-			previous: previous ? { ...previous } : null,
-			observedAt,
-			presence: presence as IDataObject,
-		},
-	};
-}
-

@@ -113,3 +113,30 @@ export function usersFromProperties(show: Record<string, string[]>): INodeProper
 		},
 	];
 }
+
+/** Whom a trigger watches: User IDs or a group, whose member list is read on its own schedule. */
+export function watchedUsersProperties(userIdsDescription: string): INodeProperties[] {
+	return [
+		...usersFromProperties({}),
+		{
+			displayName: 'User IDs',
+			name: 'userIds',
+			type: 'string',
+			typeOptions: { rows: 2 },
+			default: '',
+			required: true,
+			placeholder: 'e.g. 4562bcc8-c436-4f95-b7c0-4f8ce89dca5e, jane@contoso.com',
+			description: userIdsDescription,
+			displayOptions: { show: { usersFrom: ['userIds'] } },
+		},
+		{
+			displayName: 'Refresh Group Members Every (Minutes)',
+			name: 'groupRefreshMinutes',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 60,
+			description: "How often the group's member list is read again; in between, only presence is read",
+			displayOptions: { show: { usersFrom: ['group'] } },
+		},
+	];
+}
