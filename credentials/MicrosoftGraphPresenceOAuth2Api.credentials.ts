@@ -73,6 +73,25 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 			placeholder: 'Presence.ReadWrite',
 			description: `Added to the preset scopes (openid offline_access ${PRESENCE_SCOPES.join(' ')}), separated by spaces`,
 		},
+		{
+			displayName: 'Notification Encryption Certificate',
+			name: 'notificationCertificate',
+			type: 'string',
+			typeOptions: { rows: 4 },
+			default: '',
+			placeholder: '-----BEGIN CERTIFICATE-----',
+			description:
+				'Optional, for the Instant Trigger\'s rich notifications: a PEM certificate Graph encrypts presence changes with',
+		},
+		{
+			displayName: 'Notification Encryption Private Key',
+			name: 'notificationPrivateKey',
+			type: 'string',
+			typeOptions: { password: true, rows: 4 },
+			default: '',
+			placeholder: '-----BEGIN PRIVATE KEY-----',
+			description: 'The PEM private key of that certificate, to decrypt rich notifications',
+		},
 		{ displayName: 'Grant Type', name: 'grantType', type: 'hidden', default: 'authorizationCode' },
 		{
 			displayName: 'Authorization URL',

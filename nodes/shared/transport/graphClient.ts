@@ -308,6 +308,10 @@ export class GraphClient {
 		return [...members];
 	}
 
+	get node(): INode {
+		return this.ctx.getNode();
+	}
+
 	/** Turns what Graph said into the error n8n shows: code, message, request-id, HTTP status and a hint. */
 	apiError(error: GraphRequestError): NodeApiError {
 		const { status, graphError, hint } = error;

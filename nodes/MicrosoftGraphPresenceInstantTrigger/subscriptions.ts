@@ -1,0 +1,152 @@
+import { NodeApiError, NodeOperationError, type IHookFunctions, type ITriggerFunctions, type IWebhookFunctions } from 'n8n-workflow';
+
+import {
+	expiryFrom,
+	needsRenewal,
+	plannedResources,
+	sameResource,
+} from '../shared/logic/notifications';
+import { isRecord } from '../shared/logic/presence';
+import type { PresenceState } from '../shared/logic/presenceDiff';
+import { asNodeError, type GraphClient } from '../shared/transport/graphClient';
+import type { WatchState } from '../shared/watched';
+
+/**
+ * Keeps Graph's subscriptions in line with the watched users. Nothing here depends on remembering subscription
+ * ids: ours are found by their notification URL, so renewal works from any context (the renewal schedule, a
+ * lifecycle notification, n8n's activation check) and survives a lost or stale state.
+ */
+
+export interface InstantState extends WatchState {
+	/** The secret every notification must carry; one per activation, reused by re-created subscriptions. */
+	clientState?: string;
+	/** This node's webhook URL, where Graph delivers. */
+	notificationUrl?: string;
+	users?: PresenceState;
+}
+
+export interface Subscription {
+	id: string;
+	resource: string;
+	expirationDateTime?: string;
+	notificationUrl?: string;
+}
+
+function isSubscription(value: unknown): value is Subscription {
+	return isRecord(value) && typeof value.id === 'string' && typeof value.resource === 'string';
+}
+
+type Context = IHookFunctions | IWebhookFunctions | ITriggerFunctions;
+
+export async function ourSubscriptions(client: GraphClient, notificationUrl: string): Promise<Subscription[]> {
+	const ours: Subscription[] = [];
+	for await (const page of client.pages('/subscriptions')) {
+		for (const entry of page) if (isSubscription(entry) && entry.notificationUrl === notificationUrl) ours.push(entry);
+	}
+	return ours;
+}
+
+function isGone(error: unknown): boolean {
+	return error instanceof NodeApiError && error.httpCode === '404';
+}
+
+export async function deleteSubscription(client: GraphClient, id: string): Promise<void> {
+	try {
+		await client.request({ method: 'DELETE', path: `/subscriptions/${encodeURIComponent(id)}` }, (body): body is unknown => body === undefined || body === '' || body === null || isRecord(body));
+	} catch (error) {
+		if (!isGone(error)) throw asNodeError(client.node, error);
+	}
+}
+
+export interface RichNotifications {
+	/** Base64 DER of the certificate Graph encrypts with. */
+	certificate: string;
+	certificateId: string;
+}
+
+export interface SyncResult {
+	created: number;
+	renewed: number;
+	deleted: number;
+	kept: number;
+}
+
+/**
+ * Makes Graph's subscriptions cover exactly the watched users: renews those that expire soon, re-creates those
+ * Graph no longer knows, removes those for users no longer watched.
+ */
+export async function syncSubscriptions(
+	ctx: Context,
+	client: GraphClient,
+	state: InstantState,
+	ids: ReadonlySet<string>,
+	now: number,
+	rich?: RichNotifications,
+): Promise<SyncResult> {
+	const { notificationUrl, clientState } = state;
+	if (!notificationUrl || !clientState) throw new NodeOperationError(ctx.getNode(), 'The trigger is not activated (no subscription state)');
+	const wanted = plannedResources([...ids]);
+	const covered = new Set<number>();
+	const result: SyncResult = { created: 0, renewed: 0, deleted: 0, kept: 0 };
+	for (const subscription of await ourSubscriptions(client, notificationUrl)) {
+		const index = wanted.findIndex((resource, i) => !covered.has(i) && sameResource(resource, subscription.resource));
+		if (index < 0) {
+			await deleteSubscription(client, subscription.id);
+			result.deleted++;
+			continue;
+		}
+		if (!needsRenewal(subscription.expirationDateTime, now)) {
+			covered.add(index);
+			result.kept++;
+			continue;
+		}
+		try {
+			await client.request(
+				{ method: 'PATCH', path: `/subscriptions/${encodeURIComponent(subscription.id)}`, body: { expirationDateTime: expiryFrom(now) } },
+				isRecord,
+			);
+			covered.add(index);
+			result.renewed++;
+		} catch (error) {
+			if (!isGone(error)) throw asNodeError(ctx.getNode(), error);
+		}
+	}
+	for (const [index, resource] of wanted.entries()) {
+		if (covered.has(index)) continue;
+		await client.request(
+			{
+				method: 'POST',
+				path: '/subscriptions',
+				body: {
+					changeType: 'updated',
+					notificationUrl,
+					lifecycleNotificationUrl: notificationUrl,
+					resource,
+					expirationDateTime: expiryFrom(now),
+					clientState,
+					...(rich ? { includeResourceData: true, encryptionCertificate: rich.certificate, encryptionCertificateId: rich.certificateId } : {}),
+				},
+				hint: (status) =>
+					status === 403
+						? 'Presence subscriptions need the delegated credential with Presence.Read.All; application permissions cannot subscribe to presence.'
+						: status === 400
+							? 'Graph could not validate the webhook URL: it must be reachable from Microsoft over HTTPS and answer its validation request.'
+							: undefined,
+			},
+			isSubscription,
+		);
+		result.created++;
+	}
+	return result;
+}
+
+/** True when every watched user is covered by a subscription of ours that is not about to expire. */
+export async function subscriptionsHealthy(client: GraphClient, state: InstantState, ids: ReadonlySet<string>, now: number): Promise<boolean> {
+	if (!state.notificationUrl || !state.clientState) return false;
+	const wanted = plannedResources([...ids]);
+	const ours = await ourSubscriptions(client, state.notificationUrl);
+	return (
+		ours.length === wanted.length &&
+		wanted.every((resource) => ours.some((subscription) => sameResource(resource, subscription.resource) && !needsRenewal(subscription.expirationDateTime, now)))
+	);
+}
