@@ -77,7 +77,7 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 			displayName: 'Notification Encryption Certificate',
 			name: 'notificationCertificate',
 			type: 'string',
-			typeOptions: { rows: 4 },
+			typeOptions: { password: true, rows: 4 },
 			default: '',
 			placeholder: '-----BEGIN CERTIFICATE-----',
 			description:
