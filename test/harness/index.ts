@@ -18,3 +18,5 @@ export { describeValue, logsOutsideRuns } from './environment';
 export { runPoll } from './run-poll';
 export type { RunPollOptions, RunPollResult } from './run-poll';
 export { buildEnvironment } from './run-workflow';
+export { startWebhookHost } from './webhook-host';
+export type { WebhookHost } from './webhook-host';

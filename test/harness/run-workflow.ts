@@ -54,6 +54,8 @@ export interface RunWorkflowOptions {
 	mode?: WorkflowExecuteMode;
 	/** n8n's credential overwrites by credential type name; see `CredentialsHelperOptions.overwrites`. */
 	credentialOverwrites?: Record<string, ICredentialDataDecryptedObject>;
+	/** Where n8n's production webhooks live (a test's own HTTP host for webhook triggers). */
+	webhookBaseUrl?: string;
 	/** See `CredentialsHelperOptions.pinHiddenOAuthFields`. Default `true`. */
 	pinHiddenOAuthFields?: boolean;
 }
@@ -151,7 +153,7 @@ export async function buildEnvironment(options: RunWorkflowOptions) {
 		formBaseUrl: `${BASE_URL}/form`,
 		formWaitingBaseUrl: `${BASE_URL}/form-waiting`,
 		formTestBaseUrl: `${BASE_URL}/form-test`,
-		webhookBaseUrl: `${BASE_URL}/webhook`,
+		webhookBaseUrl: options.webhookBaseUrl ?? `${BASE_URL}/webhook`,
 		webhookWaitingBaseUrl: `${BASE_URL}/webhook-waiting`,
 		webhookTestBaseUrl: `${BASE_URL}/webhook-test`,
 		mcpBaseUrl: `${BASE_URL}/mcp`,

@@ -1,0 +1,183 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+
+import { HookContext, TriggerContext, WebhookContext } from 'n8n-core';
+import type {
+	IDataObject,
+	INode,
+	INodeExecutionData,
+	IWebhookData,
+	IWebhookDescription,
+	SchedulingFunctions,
+	WorkflowActivateMode,
+} from 'n8n-workflow';
+import { UnexpectedError } from 'n8n-workflow';
+
+import { captureLogs } from './environment';
+import { buildEnvironment, type RunWorkflowOptions } from './run-workflow';
+
+/**
+ * One n8n process, reduced to what a webhook trigger meets: its webhook served on a real 127.0.0.1 port (so Graph,
+ * here the emulator, can call it), n8n-core's HookContext for checkExists/create/delete, TriggerContext for
+ * trigger() with the renewal schedule captured, and WebhookContext for every request, all sharing one workflow
+ * and its static data as an active workflow in n8n does.
+ */
+
+export interface WebhookHost {
+	/** The node's production webhook URL. */
+	webhookUrl: string;
+	/** Runs one of the node's webhook methods as n8n does on activation and deactivation. */
+	hook(method: 'checkExists' | 'create' | 'delete', activation?: WorkflowActivateMode): Promise<boolean>;
+	/** Calls trigger() as n8n does on activation; returns the scheduled ticks it registered. */
+	activateTrigger(): Promise<Array<{ expression: string; tick: () => Promise<void> }>>;
+	/** Items the webhook handed to n8n (each a workflow run). */
+	runs: INodeExecutionData[][];
+	/** Every request the host received and what it answered. */
+	requests: Array<{ query: Record<string, string>; body: unknown; status: number; text: string }>;
+	staticData(): IDataObject;
+	logs: string[];
+	close(): Promise<void>;
+}
+
+interface ExpressLikeResponse {
+	statusCode: number;
+	sent: boolean;
+	status(code: number): ExpressLikeResponse;
+	set(headers: Record<string, string>): ExpressLikeResponse;
+	setHeader(name: string, value: string): ExpressLikeResponse;
+	type(value: string): ExpressLikeResponse;
+	send(body?: string): ExpressLikeResponse;
+	json(body: unknown): ExpressLikeResponse;
+	end(body?: string): ExpressLikeResponse;
+}
+
+function expressResponse(res: ServerResponse, record: (status: number, text: string) => void): ExpressLikeResponse {
+	const wrapper: ExpressLikeResponse = {
+		statusCode: 200,
+		sent: false,
+		status(code) {
+			wrapper.statusCode = code;
+			return wrapper;
+		},
+		set(headers) {
+			for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+			return wrapper;
+		},
+		setHeader(name, value) {
+			res.setHeader(name, value);
+			return wrapper;
+		},
+		type(value) {
+			res.setHeader('Content-Type', value);
+			return wrapper;
+		},
+		send(body = '') {
+			return wrapper.end(body);
+		},
+		json(body) {
+			res.setHeader('Content-Type', 'application/json');
+			return wrapper.end(JSON.stringify(body));
+		},
+		end(body = '') {
+			if (wrapper.sent) return wrapper;
+			wrapper.sent = true;
+			res.statusCode = wrapper.statusCode;
+			res.end(body);
+			record(wrapper.statusCode, body);
+			return wrapper;
+		},
+	};
+	return wrapper;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of req) chunks.push(chunk as Buffer);
+	return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startWebhookHost(options: RunWorkflowOptions & { node: string }): Promise<WebhookHost> {
+	const server: Server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const port = (server.address() as AddressInfo).port;
+	const webhookBaseUrl = `http://127.0.0.1:${port}/webhook`;
+	const { workflow, additionalData } = await buildEnvironment({ ...options, webhookBaseUrl, mode: 'webhook' });
+	const found = workflow.getNode(options.node);
+	if (found === null) throw new UnexpectedError(`Node "${options.node}" is not in the workflow`);
+	const node: INode = found;
+	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+	const description = nodeType.description.webhooks?.[0] as IWebhookDescription | undefined;
+	if (!description || !nodeType.webhook) throw new UnexpectedError(`Node "${options.node}" has no webhook`);
+	const path = `${node.webhookId ?? workflow.id}/${String(description.path)}`;
+	const webhookData: IWebhookData = {
+		httpMethod: 'POST',
+		node: node.name,
+		path,
+		webhookDescription: description,
+		workflowId: workflow.id,
+		workflowExecuteAdditionalData: additionalData,
+		webhookId: node.webhookId,
+	};
+	const logs: string[] = [];
+	const runs: INodeExecutionData[][] = [];
+	const requests: WebhookHost['requests'] = [];
+	const webhook = nodeType.webhook;
+
+	server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+		void (async () => {
+			const url = new URL(req.url ?? '/', webhookBaseUrl);
+			const text = await readBody(req);
+			let body: unknown = {};
+			try {
+				body = text ? (JSON.parse(text) as unknown) : {};
+			} catch {
+				body = {};
+			}
+			const query = Object.fromEntries(url.searchParams.entries());
+			const entry = { query, body, status: 0, text: '' };
+			requests.push(entry);
+			const response = expressResponse(res, (status, sent) => {
+				entry.status = status;
+				entry.text = sent;
+			});
+			const request = { method: req.method, url: req.url, query, body, headers: req.headers, params: {} };
+			const context = new WebhookContext(workflow, node, { ...additionalData, httpRequest: request as never, httpResponse: response as never }, 'webhook', webhookData, [], null);
+			try {
+				const result = await captureLogs(logs, async () => await webhook.call(context));
+				if (result.workflowData?.[0]?.length) runs.push(result.workflowData[0]);
+				if (!response.sent) response.status(200).end();
+			} catch (error) {
+				logs.push(`webhook failed: ${error instanceof Error ? error.message : String(error)}`);
+				if (!response.sent) response.status(500).end();
+			}
+		})();
+	});
+
+	return {
+		webhookUrl: `${webhookBaseUrl}/${path}`,
+		async hook(method, activation = 'activate') {
+			const fn = nodeType.webhookMethods?.default?.[method];
+			if (!fn) throw new UnexpectedError(`No webhook method ${method}`);
+			const context = new HookContext(workflow, node, additionalData, 'trigger', activation, webhookData);
+			return await captureLogs(logs, async () => (await fn.call(context)) as boolean);
+		},
+		async activateTrigger() {
+			const ticks: Array<{ expression: string; tick: () => Promise<void> }> = [];
+			// The schedule is n8n's to run; here each registered tick is handed to the test to fire.
+			const scheduling: SchedulingFunctions = {
+				registerCron: ({ expression }, onTick) => {
+					ticks.push({ expression: String(expression), tick: async () => await captureLogs(logs, async () => onTick(new Date())) });
+				},
+			};
+			const context = new TriggerContext(workflow, node, additionalData, 'trigger', 'activate', undefined, undefined, undefined, scheduling);
+			if (!nodeType.trigger) throw new UnexpectedError('No trigger function');
+			await nodeType.trigger.call(context);
+			return ticks;
+		},
+		runs,
+		requests,
+		staticData: () => JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
+		logs,
+		close: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
+	};
+}
