@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { homedir, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { promisify } from 'util';
@@ -137,18 +137,34 @@ export interface CliResult {
 	code: number;
 	stdout: string;
 	stderr: string;
+	/** The signal that ended n8n, if one did (then `code` is -1). */
+	signal: NodeJS.Signals | null;
 }
 
-/** Runs one n8n CLI command to the end. */
+/**
+ * Runs one n8n CLI command to the end, its stdout and stderr going to files read back whole when it exits.
+ * n8n (seen with 2.41.1 and 1.123.81) prints `execute --rawOutput`'s run through its logger and then calls
+ * `process.exit()`: with a pipe, whatever the reader had not taken yet is lost, so a run of thousands of items
+ * comes out cut short, at a different length each time, with exit code 0. Writes to a file are synchronous.
+ */
 export async function n8nCli(install: N8nInstall, userFolder: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-	return await new Promise((resolvePromise) => {
-		const child = spawn(install.nodeBin, [install.n8nMain, ...args], { env: n8nEnv(userFolder, extraEnv) });
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-		child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
-	});
+	const dir = mkdtempSync(join(tmpdir(), 'n8n-cli-out-'));
+	const outFile = join(dir, 'stdout');
+	const errFile = join(dir, 'stderr');
+	const out = openSync(outFile, 'w');
+	const err = openSync(errFile, 'w');
+	try {
+		const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise, reject) => {
+			const child = spawn(install.nodeBin, [install.n8nMain, ...args], { env: n8nEnv(userFolder, extraEnv), stdio: ['ignore', out, err] });
+			child.on('error', reject);
+			child.on('exit', (exitCode, exitSignal) => resolvePromise({ code: exitCode, signal: exitSignal }));
+		});
+		return { code: code ?? -1, signal, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
+	} finally {
+		closeSync(out);
+		closeSync(err);
+		rmSync(dir, { recursive: true, force: true });
+	}
 }
 
 /** Writes JSON to a file in the user folder and imports it with n8n's CLI. */
@@ -156,7 +172,11 @@ export async function importJson(install: N8nInstall, userFolder: string, kind: 
 	const file = join(userFolder, `import-${kind}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
 	writeFileSync(file, JSON.stringify(data));
 	const result = await n8nCli(install, userFolder, [`import:${kind}`, `--input=${file}`]);
-	if (result.code !== 0) throw new Error(`n8n import:${kind} failed (${result.code}): ${result.stderr || result.stdout}`);
+	// A failed import may still exit 0, and n8n on Node 24 sometimes dies with SIGSEGV while exiting after a
+	// complete run (isolated-vm's teardown): what counts is n8n's own success line.
+	if (!/Successfully imported/i.test(result.stdout + result.stderr)) {
+		throw new Error(`n8n import:${kind} failed (exit ${result.code}, ${result.signal ?? 'no signal'}): ${(result.stderr || result.stdout).slice(-3000)}`);
+	}
 }
 
 /**
