@@ -125,6 +125,11 @@ export class Directory {
 	private readonly groupList: StoredGroup[] = [];
 	private readonly groupIndex = new Map<string, StoredGroup>();
 	private nonUserCount = 0;
+	/**
+	 * Called whenever a user's sequenceNumber advances after creation (every path: base presence, sessions,
+	 * preferred presence, status message, work location, expiry). It may read the directory again.
+	 */
+	onChange: ((user: EmulatedUser) => void) | undefined;
 
 	constructor(private readonly seed: number) {}
 
@@ -174,7 +179,9 @@ export class Directory {
 			id: user.id,
 			sequenceNumber: this.nextSequenceNumber(user.id),
 		};
-		return { ...user.presence };
+		const changed = { ...user.presence };
+		this.onChange?.(user);
+		return changed;
 	}
 
 	// ---- presence written through Graph: app sessions, preferred presence, work location layers ----
@@ -296,6 +303,11 @@ export class Directory {
 		this.touch(user);
 	}
 
+	/** Drops the user's expired sessions and preferred presence now (what every read does lazily). */
+	expire(user: EmulatedUser, now: number): void {
+		this.prune(user, now);
+	}
+
 	private newestSession(userId: string): StoredSession | undefined {
 		let newest: StoredSession | undefined;
 		for (const s of this.sessions.get(userId)?.values() ?? []) if (newest === undefined || s.order > newest.order) newest = s;
@@ -323,6 +335,7 @@ export class Directory {
 
 	private touch(user: EmulatedUser): void {
 		user.presence = { ...user.presence, sequenceNumber: this.nextSequenceNumber(user.id) };
+		this.onChange?.(user);
 	}
 
 	// ---- groups ----

@@ -14,8 +14,10 @@ import {
 	type ThrottleConfig,
 } from './faults';
 import { GRAPH_JSON, graphError, routeGraph, type GraphRequest, type GraphResult } from './graph-routes';
+import { DEFAULT_NOTIFICATION_BATCH_MS, SubscriptionService, type EmulatedSubscription, type LifecycleEvent } from './subscriptions';
 import { TokenService, type AppRegistration, type LoginResponse, type TokenCheck, type TokenKind, type TokenRecord } from './tokens';
 import { createRng, flattenHeaders, isRecord, queryToRecord, redactHeaders, shuffle, type Rng } from './util';
+import { DEFAULT_DELIVERY_POLICY, WebhookSender, validateDeliveryPolicy, type Delivery, type DeliveryPolicy } from './webhooks';
 
 export interface GraphEmulatorOptions {
 	latencyMs?: number;
@@ -29,6 +31,10 @@ export interface GraphEmulatorOptions {
 	retryAfterFormat?: RetryAfterFormat;
 	/** Default 0: any free port. */
 	port?: number;
+	/** Presence changes for the same notification URL within this window go out as one POST. Default 50. */
+	notificationBatchMs?: number;
+	/** Timeouts and retries of webhook deliveries; unset fields keep DEFAULT_DELIVERY_POLICY. */
+	deliveryPolicy?: Partial<DeliveryPolicy>;
 }
 
 export interface LogEntry {
@@ -73,6 +79,8 @@ export class GraphEmulator {
 	readonly log: LogEntry[] = [];
 	/** Client ids whose permissions were never consented to: Graph answers them 403 Forbidden. */
 	readonly unconsentedClients = new Set<string>();
+	/** Every webhook request the emulator made (validation, notification, lifecycle), one entry per attempt. */
+	readonly deliveries: Delivery[] = [];
 
 	private throttleConfig: ThrottleConfig | false;
 	private throttleWindow = new SlidingWindowThrottle();
@@ -84,6 +92,11 @@ export class GraphEmulator {
 	private readonly shuffleRng: Rng;
 	private explicitMeUserId: string | undefined;
 	private presenceClockOffsetMs = 0;
+	private clockOffsetMs = 0;
+	private batchMs = DEFAULT_NOTIFICATION_BATCH_MS;
+	private policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY };
+	private readonly webhooks: WebhookSender;
+	private readonly subscriptionService: SubscriptionService;
 	private counters: EmulatorStats = emptyStats();
 	private readonly sockets = new Set<Socket>();
 	private readonly timers = new Set<NodeJS.Timeout>();
@@ -120,6 +133,25 @@ export class GraphEmulator {
 		this.shuffleRng = createRng(seed ^ 0x85ebca6b);
 		if (options.faults !== undefined) this.faults = options.faults;
 		if (options.retryAfterFormat !== undefined) this.retryAfterFormat = options.retryAfterFormat;
+		if (options.notificationBatchMs !== undefined) this.notificationBatchMs = options.notificationBatchMs;
+		if (options.deliveryPolicy !== undefined) this.deliveryPolicy = options.deliveryPolicy;
+		this.webhooks = new WebhookSender(this.deliveries, () => this.policy);
+		this.subscriptionService = new SubscriptionService({
+			baseUrl: url,
+			loginBaseUrl: this.loginBaseUrl,
+			now: () => this.now,
+			sender: this.webhooks,
+			batchMs: () => this.batchMs,
+			presence: (userId) => {
+				const user = this.directory.get(userId);
+				return user === undefined ? undefined : this.directory.effectivePresence(user, this.presenceNow());
+			},
+			expirePresence: (userId) => {
+				const user = this.directory.get(userId);
+				if (user !== undefined) this.directory.expire(user, this.presenceNow());
+			},
+		});
+		this.directory.onChange = (user) => this.subscriptionService.presenceChanged(user.id);
 
 		server.on('connection', (socket: Socket) => {
 			this.sockets.add(socket);
@@ -182,6 +214,88 @@ export class GraphEmulator {
 	advancePresenceClock(ms: number): void {
 		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`advancePresenceClock needs a finite ms >= 0, got ${ms}`);
 		this.presenceClockOffsetMs += ms;
+		// Sessions that expired just now are presence changes that subscribers hear about.
+		this.subscriptionService.sweep();
+	}
+
+	// ---- change notifications (subscriptions) ----
+
+	/**
+	 * The emulator's clock (ms since epoch) for subscriptions: their expiry and the 60-minute rule. Real time plus
+	 * every `advanceClock`. Tokens, throttling and the logs keep real time.
+	 */
+	get now(): number {
+		return Date.now() + this.clockOffsetMs;
+	}
+
+	/**
+	 * Moves the subscription clock and the presence clock (as `advancePresenceClock` does) forward: subscriptions
+	 * past their expirationDateTime are gone, sessions past theirs expire and notify.
+	 */
+	advanceClock(ms: number): void {
+		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`advanceClock needs a finite ms >= 0, got ${ms}`);
+		this.clockOffsetMs += ms;
+		this.presenceClockOffsetMs += ms;
+		this.subscriptionService.sweep();
+	}
+
+	/** Live subscriptions (not expired, deleted or dropped), of every app. */
+	get subscriptions(): EmulatedSubscription[] {
+		return this.subscriptionService.subscriptions;
+	}
+
+	/** Graph forgets the subscription silently (no lifecycle event); its id answers 404 from now on. */
+	dropSubscription(id: string): boolean {
+		return this.subscriptionService.drop(id);
+	}
+
+	/**
+	 * POSTs a lifecycle notification to the subscription's lifecycleNotificationUrl (else its notificationUrl),
+	 * with the usual retries; resolves true once a 2xx answered. `subscriptionRemoved` deletes the subscription.
+	 * Throws for an id that is not live.
+	 */
+	sendLifecycleEvent(subscriptionId: string, event: LifecycleEvent): Promise<boolean> {
+		return this.subscriptionService.sendLifecycleEvent(subscriptionId, event);
+	}
+
+	/** The next rich notification (one entry) carries a dataSignature that does not match its data. */
+	tamperNextSignature(): void {
+		this.subscriptionService.tamperNextSignature();
+	}
+
+	get notificationBatchMs(): number {
+		return this.batchMs;
+	}
+
+	/** Applies to batches opened from now on. 0 still coalesces changes made in the same tick. */
+	set notificationBatchMs(ms: number) {
+		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`notificationBatchMs must be a finite number >= 0, got ${ms}`);
+		this.batchMs = ms;
+	}
+
+	get deliveryPolicy(): DeliveryPolicy {
+		return { ...this.policy };
+	}
+
+	/** Fields left out keep their current value. */
+	set deliveryPolicy(policy: Partial<DeliveryPolicy>) {
+		this.policy = validateDeliveryPolicy({ ...this.policy, ...policy });
+	}
+
+	/** Extra CA certificate(s) (PEM) to trust for https webhook receivers, e.g. a test's self-signed one. */
+	get webhookCa(): string | Buffer | undefined {
+		return this.webhooks.ca;
+	}
+
+	set webhookCa(ca: string | Buffer | undefined) {
+		this.webhooks.ca = ca;
+	}
+
+	/** Resolves once no notification waits in a batch window and no delivery (retries included) is under way. */
+	async deliveriesIdle(): Promise<void> {
+		while (this.stopping === undefined && (this.subscriptionService.pending || this.webhooks.busy)) {
+			await new Promise<void>((resolve) => setTimeout(resolve, 5));
+		}
 	}
 
 	// ---- groups ----
@@ -299,14 +413,21 @@ export class GraphEmulator {
 
 	// ---- lifecycle ----
 
-	/** Destroys open (keep-alive) sockets too, so jest is not held open by idle connections. */
+	/**
+	 * Destroys open (keep-alive) sockets too, so jest is not held open by idle connections, drops notifications
+	 * still in a batch window, and aborts webhook deliveries under way (waiting until they have settled).
+	 */
 	stop(): Promise<void> {
 		this.stopping ??= new Promise<void>((resolve) => {
+			this.subscriptionService.stop();
+			const deliveriesStopped = this.webhooks.stop();
 			for (const timer of this.timers) clearTimeout(timer);
 			this.timers.clear();
 			for (const socket of this.sockets) socket.destroy();
 			this.sockets.clear();
-			this.server.close(() => resolve());
+			this.server.close(() => {
+				void deliveriesStopped.then(() => resolve());
+			});
 		});
 		return this.stopping;
 	}
@@ -369,11 +490,12 @@ export class GraphEmulator {
 		}
 		if (fault === 'slow') await this.sleep(this.faultConfig.slowMs ?? DEFAULT_SLOW_MS);
 		const result = this.injectedStatus(graphReq, fault) ?? this.dispatch(graphReq, check, entry, false);
-		this.writeGraph(req, res, graphReq, result, entry);
+		// Only subscription creation (its validation handshake) is asynchronous; everything else answers in this tick.
+		this.writeGraph(req, res, graphReq, result instanceof Promise ? await result : result, entry);
 	}
 
 	/** Auth, then throttling, then the route. Shared by top-level requests and $batch sub-requests. */
-	private dispatch(req: GraphRequest, check: TokenCheck, entry: LogEntry, inBatch: boolean): GraphResult {
+	private dispatch(req: GraphRequest, check: TokenCheck, entry: LogEntry, inBatch: boolean): GraphResult | Promise<GraphResult> {
 		if (!check.ok) return this.unauthorized(req, check.reason);
 		if (this.unconsentedClients.has(check.record.clientId.toLowerCase()) && !/^\/\$batch\/?$/i.test(req.path)) {
 			return graphError(req, 403, 'Forbidden', 'Insufficient privileges to complete the operation.');
@@ -392,10 +514,12 @@ export class GraphEmulator {
 				return graphError(req, 429, 'TooManyRequests', 'Too many requests.', this.retryAfterHeader(waitMs));
 			}
 		}
+		const subscriptionResult = this.subscriptionService.route(req, check.record);
+		if (subscriptionResult !== undefined) return subscriptionResult;
 		return routeGraph(req, { directory: this.directory, token: check.record, shuffleRng: this.shuffleRng, baseUrl: this.url, now: this.presenceNow() });
 	}
 
-	private batch(req: GraphRequest, token: TokenRecord): GraphResult {
+	private batch(req: GraphRequest, token: TokenRecord): GraphResult | Promise<GraphResult> {
 		const requests: unknown = isRecord(req.body) ? req.body.requests : undefined;
 		if (!Array.isArray(requests) || requests.length === 0) {
 			return graphError(req, 400, 'BadRequest', "Invalid batch payload format: 'requests' must be a non-empty array.");
@@ -412,10 +536,13 @@ export class GraphEmulator {
 		}
 		const responses = subs.map((sub) => this.subRequest(req, sub, token));
 		// Graph answers in any order; shuffling makes clients that rely on request order fail here, not in production.
-		return { status: 200, headers: { 'Content-Type': GRAPH_JSON }, body: { responses: shuffle(responses, this.shuffleRng) } };
+		const answer = (all: BatchResponse[]): GraphResult => ({ status: 200, headers: { 'Content-Type': GRAPH_JSON }, body: { responses: shuffle(all, this.shuffleRng) } });
+		// Every sub-request has run (and drawn its faults) already; only a subscription's handshake may still be pending.
+		if (responses.some((r) => r instanceof Promise)) return Promise.all(responses).then(answer);
+		return answer(responses as BatchResponse[]);
 	}
 
-	private subRequest(outer: GraphRequest, sub: SubRequest, token: TokenRecord): BatchResponse {
+	private subRequest(outer: GraphRequest, sub: SubRequest, token: TokenRecord): BatchResponse | Promise<BatchResponse> {
 		const url = new URL(sub.url.startsWith('/') ? sub.url : `/${sub.url}`, this.url);
 		const entry: LogEntry = {
 			time: Date.now(),
@@ -441,7 +568,7 @@ export class GraphEmulator {
 		};
 		const fault = drawFault(this.faultConfig, this.faultRng, true);
 		if (fault !== undefined) entry.fault = fault;
-		let result: GraphResult;
+		let result: GraphResult | Promise<GraphResult>;
 		if (/^[a-z][a-z0-9+.-]*:/i.test(sub.url)) {
 			result = graphError(req, 400, 'BadRequest', `Batch request id '${sub.id}': the url must be relative, e.g. '/users/{id}'.`);
 		} else if (sub.body !== undefined && sub.headers['content-type'] === undefined) {
@@ -449,9 +576,12 @@ export class GraphEmulator {
 		} else {
 			result = this.injectedStatus(req, fault) ?? this.dispatch(req, { ok: true, record: token }, entry, true);
 		}
-		entry.status = result.status;
-		this.record(entry);
-		return { id: sub.id, status: result.status, headers: result.headers, body: result.body };
+		const finish = (done: GraphResult): BatchResponse => {
+			entry.status = done.status;
+			this.record(entry);
+			return { id: sub.id, status: done.status, headers: done.headers, body: done.body };
+		};
+		return result instanceof Promise ? result.then(finish) : finish(result);
 	}
 
 	private injectedStatus(req: GraphRequest, fault: FaultKind | undefined): GraphResult | undefined {

@@ -24,3 +24,25 @@ export { MAX_PRESENCE_IDS } from './graph-routes';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './collections';
 export { DEFAULT_EXPIRATION, PREFERRED_PRESENCE_PAIRS, SET_PRESENCE_PAIRS, WORK_LOCATION_TYPES, parseIsoDuration } from './presence-writes';
 export type { PresencePair } from './presence-writes';
+export {
+	DEFAULT_NOTIFICATION_BATCH_MS,
+	LIFECYCLE_EVENTS,
+	MAX_CLIENT_STATE_LENGTH,
+	MAX_SUBSCRIPTION_MINUTES,
+	MAX_SUBSCRIPTION_USERS,
+	SUBSCRIPTION_EXPIRY_TOLERANCE_MS,
+	encryptResource,
+	parsePresenceResource,
+} from './subscriptions';
+export type {
+	EmulatedSubscription,
+	EncryptedContent,
+	LifecycleEvent,
+	LifecycleNotification,
+	LifecyclePayload,
+	NotificationPayload,
+	PresenceNotification,
+	SubscriptionResource,
+} from './subscriptions';
+export { DEFAULT_DELIVERY_POLICY, newValidationToken } from './webhooks';
+export type { Delivery, DeliveryKind, DeliveryPolicy } from './webhooks';

@@ -1,0 +1,602 @@
+import { X509Certificate, constants, createCipheriv, createHash, createHmac, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import type { Presence } from './directory';
+import { GRAPH_JSON, graphError, noContent, ok, type GraphRequest, type GraphResult } from './graph-http';
+import type { TokenRecord } from './tokens';
+import { isGuid, isRecord } from './util';
+import type { WebhookSender } from './webhooks';
+
+/**
+ * Change-notification subscriptions for presence (POST/GET/PATCH/DELETE /subscriptions) and the notifications
+ * they produce, as /work/shared/graph-presence.md describes them: delegated tokens only, at most 650 users and
+ * 60 minutes a subscription, a validation handshake before creation, basic or encrypted ("rich") notifications
+ * coalesced per notification URL, lifecycle events on demand.
+ */
+
+export const MAX_SUBSCRIPTION_USERS = 650;
+/** Graph's maximum lifetime of a presence subscription. */
+export const MAX_SUBSCRIPTION_MINUTES = 60;
+/** How far past the maximum an expirationDateTime may be, for clock skew between client and Graph. */
+export const SUBSCRIPTION_EXPIRY_TOLERANCE_MS = 60_000;
+export const MAX_CLIENT_STATE_LENGTH = 128;
+export const DEFAULT_NOTIFICATION_BATCH_MS = 50;
+export const TLS_VERSIONS = ['v1_0', 'v1_1', 'v1_2', 'v1_3'] as const;
+export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
+export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'];
+
+/** Microsoft Graph Change Tracking's app id: the `appid`/`azp` of the validation tokens in rich notifications. */
+const CHANGE_TRACKING_APP_ID = '0bf30f3b-4a52-48df-9a82-234910c4a086';
+const PRESENCE_ODATA_TYPE = '#Microsoft.Graph.presence';
+/** How often live subscriptions make the emulator expire presence sessions on its own (reads do it lazily). */
+const PRESENCE_SWEEP_MS = 1000;
+
+/** The subscription as Graph returns it. */
+export interface SubscriptionResource {
+	id: string;
+	resource: string;
+	applicationId: string;
+	changeType: string;
+	clientState: string | null;
+	notificationUrl: string;
+	lifecycleNotificationUrl: string | null;
+	expirationDateTime: string;
+	creatorId: string;
+	includeResourceData: boolean;
+	latestSupportedTlsVersion: string;
+	encryptionCertificateId: string | null;
+}
+
+/** What `emu.subscriptions` lists: the Graph view plus what a test may want to assert on. */
+export interface EmulatedSubscription extends SubscriptionResource {
+	tenantId: string;
+	/** Lowercased, de-duplicated, in the order of the resource. */
+	userIds: string[];
+}
+
+export interface EncryptedContent {
+	data: string;
+	dataSignature: string;
+	dataKey: string;
+	encryptionCertificateId: string;
+	encryptionCertificateThumbprint: string;
+}
+
+export interface PresenceNotification {
+	subscriptionId: string;
+	clientState: string | null;
+	changeType: 'updated';
+	resource: string;
+	resourceData: { '@odata.type': string; '@odata.id': string; id: string };
+	/** Rich notifications (includeResourceData) only. */
+	encryptedContent?: EncryptedContent;
+	subscriptionExpirationDateTime: string;
+	tenantId: string;
+}
+
+export interface NotificationPayload {
+	value: PresenceNotification[];
+	/** When the POST carries a rich notification: one JWT-shaped token per application. */
+	validationTokens?: string[];
+}
+
+export interface LifecycleNotification {
+	subscriptionId: string;
+	subscriptionExpirationDateTime: string;
+	tenantId: string;
+	clientState: string | null;
+	lifecycleEvent: LifecycleEvent;
+}
+
+export interface LifecyclePayload {
+	value: LifecycleNotification[];
+}
+
+export interface SubscriptionDeps {
+	baseUrl: string;
+	loginBaseUrl: string;
+	/** The subscription clock (ms since epoch): real time plus `advanceClock`. */
+	now: () => number;
+	sender: WebhookSender;
+	batchMs: () => number;
+	/** The user's effective presence now; undefined for an id the directory does not have. */
+	presence: (userId: string) => Presence | undefined;
+	/** Drops the user's expired presence sessions now (which reports the change back if any). */
+	expirePresence: (userId: string) => void;
+}
+
+interface StoredSubscription {
+	id: string;
+	resource: string;
+	changeType: string;
+	clientState: string | null;
+	notificationUrl: string;
+	lifecycleNotificationUrl: string | null;
+	expiresAt: number;
+	applicationId: string;
+	creatorId: string;
+	tenantId: string;
+	includeResourceData: boolean;
+	encryptionCertificateId: string | null;
+	latestSupportedTlsVersion: string;
+	userIds: string[];
+	userIdSet: Set<string>;
+	certificate: { publicKey: KeyObject; thumbprint: string } | undefined;
+}
+
+type Draft = Omit<StoredSubscription, 'id'>;
+
+interface PendingBatch {
+	entries: PresenceNotification[];
+	/** applicationId|tenantId of rich entries, for their validation tokens. */
+	richApps: Set<string>;
+	timer: NodeJS.Timeout;
+}
+
+type Checked<T> = { ok: true; value: T } | { ok: false; result: GraphResult };
+
+function invalid(req: GraphRequest, message: string): Checked<never> {
+	return { ok: false, result: graphError(req, 400, 'InvalidRequest', message) };
+}
+
+/** '/communications/presences/{id}' or "/communications/presences?$filter=id in ('a','b')": lowercased ids. */
+export function parsePresenceResource(resource: string): { ok: true; ids: string[] } | { ok: false; message: string } {
+	const usage = `Presence subscriptions take resource '/communications/presences/{id}' or "/communications/presences?$filter=id in ('{id1}','{id2}')", got '${resource}'.`;
+	let raw: string[];
+	const single = /^\/?communications\/presences\/([^/?'()]+)$/i.exec(resource);
+	const filter = /^\/?communications\/presences\?\$filter=id\s+in\s+\((.*)\)\s*$/i.exec(resource);
+	if (single !== null) {
+		raw = [single[1]];
+	} else if (filter !== null) {
+		raw = [];
+		for (const part of filter[1].split(',')) {
+			const quoted = /^\s*'([^']*)'\s*$/.exec(part);
+			if (quoted === null) return { ok: false, message: `Every id in the $filter must be quoted, e.g. id in ('{id1}','{id2}'): '${part.trim()}' is not. ${usage}` };
+			raw.push(quoted[1]);
+		}
+	} else {
+		return { ok: false, message: usage };
+	}
+	if (raw.length > MAX_SUBSCRIPTION_USERS) {
+		return { ok: false, message: `A presence subscription can include at most ${MAX_SUBSCRIPTION_USERS} users; the resource has ${raw.length}.` };
+	}
+	const bad = raw.find((id) => !isGuid(id));
+	if (bad !== undefined) return { ok: false, message: `'${bad}' is not a valid user id: presence subscriptions take Entra object ids (GUIDs).` };
+	return { ok: true, ids: [...new Set(raw.map((id) => id.toLowerCase()))] };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** https, or http to a loopback host (a test's receiver). */
+export function isAllowedWebhookUrl(url: string): boolean {
+	if (!URL.canParse(url)) return false;
+	const parsed = new URL(url);
+	if (parsed.protocol === 'https:') return true;
+	return parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname.toLowerCase());
+}
+
+/**
+ * Encrypts a resource as Graph does for rich notifications: AES-256-CBC (PKCS7 padding, IV = the first 16 bytes
+ * of a random 32-byte key), the key wrapped with RSA-OAEP (SHA-1) for the subscription's certificate, and an
+ * HMAC-SHA256 of the encrypted bytes keyed with the AES key. `tamper` corrupts the signature.
+ */
+export function encryptResource(
+	resource: unknown,
+	certificate: { publicKey: KeyObject; thumbprint: string },
+	encryptionCertificateId: string,
+	tamper = false,
+): EncryptedContent {
+	const key = randomBytes(32);
+	const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
+	const data = Buffer.concat([cipher.update(JSON.stringify(resource), 'utf8'), cipher.final()]);
+	const signature = createHmac('sha256', key).update(data).digest();
+	if (tamper) signature[0] ^= 0xff;
+	const dataKey = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, key);
+	return {
+		data: data.toString('base64'),
+		dataSignature: signature.toString('base64'),
+		dataKey: dataKey.toString('base64'),
+		encryptionCertificateId,
+		encryptionCertificateThumbprint: certificate.thumbprint,
+	};
+}
+
+function presenceResourcePath(userId: string): string {
+	return `communications/presences('${userId}')`;
+}
+
+function parseExpiration(req: GraphRequest, value: unknown, now: number): Checked<number> {
+	const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+	if (Number.isNaN(at)) {
+		return invalid(req, `'expirationDateTime' must be an ISO 8601 date and time, e.g. 2026-01-01T10:30:00Z, got ${JSON.stringify(value ?? null)}.`);
+	}
+	if (at <= now) return invalid(req, 'Subscription expiration must be in the future.');
+	if (at - now > MAX_SUBSCRIPTION_MINUTES * 60_000 + SUBSCRIPTION_EXPIRY_TOLERANCE_MS) {
+		return invalid(req, `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`);
+	}
+	return { ok: true, value: at };
+}
+
+function parseCertificate(req: GraphRequest, value: unknown): Checked<{ publicKey: KeyObject; thumbprint: string }> {
+	const text = typeof value === 'string' ? value.replace(/\s+/g, '') : '';
+	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
+		return invalid(req, "'encryptionCertificate' must be the base64-encoded (DER) X.509 certificate whose public key encrypts the resource data.");
+	}
+	let cert: X509Certificate;
+	try {
+		cert = new X509Certificate(Buffer.from(text, 'base64'));
+	} catch {
+		return invalid(req, "'encryptionCertificate' is not a valid base64-encoded (DER) X.509 certificate.");
+	}
+	if (cert.publicKey.asymmetricKeyType !== 'rsa') {
+		return invalid(req, `'encryptionCertificate' must have an RSA key (Graph wraps the data key with RSA-OAEP), not ${cert.publicKey.asymmetricKeyType ?? 'an unknown key type'}.`);
+	}
+	return { ok: true, value: { publicKey: cert.publicKey, thumbprint: createHash('sha1').update(cert.raw).digest('hex').toUpperCase() } };
+}
+
+/** null when absent (or null), false when present but not a string. */
+function optionalString(body: Record<string, unknown>, name: string): string | null | false {
+	const value = body[name];
+	if (value === undefined || value === null) return null;
+	return typeof value === 'string' ? value : false;
+}
+
+export class SubscriptionService {
+	private readonly store = new Map<string, StoredSubscription>();
+	private readonly batches = new Map<string, PendingBatch>();
+	private readonly changeQueue: string[] = [];
+	private draining = false;
+	private tamperNext = false;
+	private sweepTimer: NodeJS.Timeout | undefined;
+	private stopped = false;
+	/** Names the "signing key" of the validation tokens, like a JWT from Entra would. */
+	private readonly tokenKeyId = randomBytes(20).toString('base64url');
+
+	constructor(private readonly deps: SubscriptionDeps) {}
+
+	// ---- routes ----
+
+	/** undefined when the path is not under /subscriptions; a Promise only for creation (the handshake). */
+	route(req: GraphRequest, token: TokenRecord): GraphResult | Promise<GraphResult> | undefined {
+		let segments: string[];
+		try {
+			segments = req.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+		} catch {
+			return undefined;
+		}
+		if (segments[0]?.toLowerCase() !== 'subscriptions' || segments.length > 2) return undefined;
+		const context = (fragment: string): string => `${this.deps.baseUrl}/${req.version}/$metadata#${fragment}`;
+		if (segments.length === 1) {
+			if (req.method === 'GET') {
+				const value = this.live()
+					.filter((s) => this.owns(s, token))
+					.map((s) => view(s));
+				return ok({ '@odata.context': context('subscriptions'), value });
+			}
+			if (req.method === 'POST') return this.create(req, token, context('subscriptions/$entity'));
+			return methodNotAllowed(req);
+		}
+		const id = segments[1];
+		const sub = this.liveById(id);
+		if (!['GET', 'PATCH', 'DELETE'].includes(req.method)) return methodNotAllowed(req);
+		if (sub === undefined || !this.owns(sub, token)) {
+			return graphError(req, 404, 'ResourceNotFound', `The subscription '${id}' was not found: it does not exist, expired, or was deleted.`);
+		}
+		if (req.method === 'GET') return ok({ '@odata.context': context('subscriptions/$entity'), ...view(sub) });
+		if (req.method === 'DELETE') {
+			this.store.delete(sub.id);
+			return noContent(204);
+		}
+		if (token.kind !== 'delegated') return appTokenRefused(req, 'Update');
+		if (!isRecord(req.body)) return graphError(req, 400, 'InvalidRequest', 'Updating a subscription needs a JSON object with expirationDateTime.');
+		const expiry = parseExpiration(req, req.body.expirationDateTime, this.deps.now());
+		if (!expiry.ok) return expiry.result;
+		sub.expiresAt = expiry.value;
+		return ok({ '@odata.context': context('subscriptions/$entity'), ...view(sub) });
+	}
+
+	private async create(req: GraphRequest, token: TokenRecord, contextUrl: string): Promise<GraphResult> {
+		const draft = this.checkCreate(req, token);
+		if (!draft.ok) return draft.result;
+		const id = randomUUID();
+		for (const url of [draft.value.notificationUrl, draft.value.lifecycleNotificationUrl]) {
+			if (url === null) continue;
+			const outcome = await this.deps.sender.validate(url, id);
+			if (!outcome.ok) return graphError(req, 400, 'ValidationError', outcome.message);
+		}
+		const sub: StoredSubscription = { id, ...draft.value };
+		this.store.set(id, sub);
+		this.ensureSweep();
+		return { status: 201, headers: { 'Content-Type': GRAPH_JSON }, body: { '@odata.context': contextUrl, ...view(sub) } };
+	}
+
+	private checkCreate(req: GraphRequest, token: TokenRecord): Checked<Draft> {
+		const body = req.body;
+		if (!isRecord(body)) return invalid(req, 'Creating a subscription needs a JSON object as its request body.');
+		const { resource, changeType, notificationUrl, includeResourceData } = body;
+		if (typeof resource !== 'string') return invalid(req, "'resource' is required, e.g. '/communications/presences/{id}'.");
+		const parsed = parsePresenceResource(resource);
+		if (!parsed.ok) return invalid(req, parsed.message);
+		if (token.kind !== 'delegated' || token.userId === undefined) return { ok: false, result: appTokenRefused(req, 'Create') };
+		if (changeType !== 'updated') return invalid(req, `Presence subscriptions support changeType 'updated' only, got ${JSON.stringify(changeType ?? null)}.`);
+		const expiry = parseExpiration(req, body.expirationDateTime, this.deps.now());
+		if (!expiry.ok) return expiry;
+
+		const clientState = optionalString(body, 'clientState');
+		if (clientState === false) return invalid(req, "'clientState' must be a string.");
+		if (clientState !== null && clientState.length > MAX_CLIENT_STATE_LENGTH) {
+			return invalid(req, `'clientState' can be at most ${MAX_CLIENT_STATE_LENGTH} characters, got ${clientState.length}.`);
+		}
+		if (typeof notificationUrl !== 'string' || !isAllowedWebhookUrl(notificationUrl)) {
+			return invalid(req, `'notificationUrl' must be an https URL (the emulator also allows http to 127.0.0.1, localhost and [::1]), got ${JSON.stringify(notificationUrl ?? null)}.`);
+		}
+		const lifecycleUrl = optionalString(body, 'lifecycleNotificationUrl');
+		if (lifecycleUrl === false || (typeof lifecycleUrl === 'string' && !isAllowedWebhookUrl(lifecycleUrl))) {
+			return invalid(req, `'lifecycleNotificationUrl' must be an https URL (the emulator also allows http to 127.0.0.1, localhost and [::1]), got ${JSON.stringify(body.lifecycleNotificationUrl)}.`);
+		}
+		const tls = optionalString(body, 'latestSupportedTlsVersion');
+		const tlsVersion = tls === null ? 'v1_2' : tls === false ? undefined : TLS_VERSIONS.find((v) => v === tls);
+		if (tlsVersion === undefined) {
+			return invalid(req, `'latestSupportedTlsVersion' must be one of ${TLS_VERSIONS.join(', ')}, got ${JSON.stringify(body.latestSupportedTlsVersion)}.`);
+		}
+
+		if (includeResourceData !== undefined && includeResourceData !== null && typeof includeResourceData !== 'boolean') {
+			return invalid(req, `'includeResourceData' must be true or false, got ${JSON.stringify(includeResourceData)}.`);
+		}
+		const rich = includeResourceData === true;
+		const certificateId = optionalString(body, 'encryptionCertificateId');
+		if (certificateId === false) return invalid(req, "'encryptionCertificateId' must be a string.");
+		let certificate: StoredSubscription['certificate'];
+		if (rich) {
+			if (body.encryptionCertificate === undefined || body.encryptionCertificate === null) {
+				return invalid(req, "A subscription with includeResourceData needs 'encryptionCertificate' (base64 DER X.509) to encrypt the resource data.");
+			}
+			if (certificateId === null || certificateId === '') {
+				return invalid(req, "A subscription with includeResourceData needs 'encryptionCertificateId', which identifies the certificate in notifications.");
+			}
+			const parsedCert = parseCertificate(req, body.encryptionCertificate);
+			if (!parsedCert.ok) return parsedCert;
+			certificate = parsedCert.value;
+		}
+		return {
+			ok: true,
+			value: {
+				resource,
+				changeType,
+				clientState,
+				notificationUrl,
+				lifecycleNotificationUrl: lifecycleUrl,
+				expiresAt: expiry.value,
+				applicationId: token.clientId,
+				creatorId: token.userId,
+				tenantId: token.tenantId,
+				includeResourceData: rich,
+				encryptionCertificateId: certificateId,
+				latestSupportedTlsVersion: tlsVersion,
+				userIds: parsed.ids,
+				userIdSet: new Set(parsed.ids),
+				certificate,
+			},
+		};
+	}
+
+	// ---- what the emulator's API exposes ----
+
+	get subscriptions(): EmulatedSubscription[] {
+		return this.live().map((s) => ({ ...view(s), tenantId: s.tenantId, userIds: [...s.userIds] }));
+	}
+
+	/** Graph forgets the subscription without telling anyone; true when it was live. */
+	drop(id: string): boolean {
+		const sub = this.liveById(id);
+		if (sub === undefined) return false;
+		this.store.delete(sub.id);
+		return true;
+	}
+
+	tamperNextSignature(): void {
+		this.tamperNext = true;
+	}
+
+	/** POSTs the event to the lifecycle URL (else the notification URL); subscriptionRemoved deletes it first. */
+	sendLifecycleEvent(id: string, event: LifecycleEvent): Promise<boolean> {
+		if (!LIFECYCLE_EVENTS.includes(event)) throw new RangeError(`sendLifecycleEvent: unknown lifecycle event '${String(event)}'`);
+		const sub = this.liveById(id);
+		if (sub === undefined) throw new Error(`sendLifecycleEvent: no live subscription '${id}'`);
+		if (event === 'subscriptionRemoved') this.store.delete(sub.id);
+		const payload: LifecyclePayload = {
+			value: [
+				{
+					subscriptionId: sub.id,
+					subscriptionExpirationDateTime: new Date(sub.expiresAt).toISOString(),
+					tenantId: sub.tenantId,
+					clientState: sub.clientState,
+					lifecycleEvent: event,
+				},
+			],
+		};
+		return this.deps.sender.deliver('lifecycle', sub.lifecycleNotificationUrl ?? sub.notificationUrl, sub.id, payload);
+	}
+
+	/** True while notifications wait in a batch window. */
+	get pending(): boolean {
+		return this.batches.size > 0;
+	}
+
+	/** After a clock moved: forget expired subscriptions and expire presence sessions of covered users now. */
+	sweep(): void {
+		this.purgeExpired();
+		if (this.store.size === 0) {
+			if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+			this.sweepTimer = undefined;
+			return;
+		}
+		const covered = new Set<string>();
+		for (const sub of this.store.values()) for (const id of sub.userIds) covered.add(id);
+		for (const id of covered) this.deps.expirePresence(id);
+	}
+
+	/** Pending batches are dropped; in-flight deliveries are the sender's to abort. */
+	stop(): void {
+		this.stopped = true;
+		if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+		this.sweepTimer = undefined;
+		for (const batch of this.batches.values()) clearTimeout(batch.timer);
+		this.batches.clear();
+	}
+
+	// ---- notifications ----
+
+	/**
+	 * Called synchronously whenever a user's sequenceNumber advances. Reading the presence for a rich notification
+	 * can itself expire a session and report another change; those are queued, not recursed into.
+	 */
+	presenceChanged(userId: string): void {
+		if (this.store.size === 0 || this.stopped) return;
+		this.changeQueue.push(userId);
+		if (this.draining) return;
+		this.draining = true;
+		try {
+			for (let next = this.changeQueue.shift(); next !== undefined; next = this.changeQueue.shift()) this.notify(next);
+		} finally {
+			this.draining = false;
+		}
+	}
+
+	private notify(userId: string): void {
+		const key = userId.toLowerCase();
+		const now = this.deps.now();
+		let presence: Presence | undefined;
+		for (const sub of this.store.values()) {
+			if (sub.expiresAt <= now || !sub.userIdSet.has(key)) continue;
+			const path = presenceResourcePath(userId);
+			const entry: PresenceNotification = {
+				subscriptionId: sub.id,
+				clientState: sub.clientState,
+				changeType: 'updated',
+				resource: path,
+				resourceData: { '@odata.type': PRESENCE_ODATA_TYPE, '@odata.id': path, id: userId },
+				subscriptionExpirationDateTime: new Date(sub.expiresAt).toISOString(),
+				tenantId: sub.tenantId,
+			};
+			if (sub.includeResourceData && sub.certificate !== undefined && sub.encryptionCertificateId !== null) {
+				presence ??= this.deps.presence(userId);
+				if (presence !== undefined) {
+					const resource = { '@odata.type': PRESENCE_ODATA_TYPE, '@odata.id': path, ...presence };
+					entry.encryptedContent = encryptResource(resource, sub.certificate, sub.encryptionCertificateId, this.tamperNext);
+					this.tamperNext = false;
+				}
+			}
+			this.enqueue(sub, entry);
+		}
+	}
+
+	private enqueue(sub: StoredSubscription, entry: PresenceNotification): void {
+		const url = sub.notificationUrl;
+		let batch = this.batches.get(url);
+		if (batch === undefined) {
+			const timer = setTimeout(() => this.flush(url), this.deps.batchMs());
+			batch = { entries: [], richApps: new Set(), timer };
+			this.batches.set(url, batch);
+		}
+		batch.entries.push(entry);
+		if (entry.encryptedContent !== undefined) batch.richApps.add(`${sub.applicationId}|${sub.tenantId}`);
+	}
+
+	private flush(url: string): void {
+		const batch = this.batches.get(url);
+		if (batch === undefined) return;
+		this.batches.delete(url);
+		const payload: NotificationPayload = { value: batch.entries };
+		if (batch.richApps.size > 0) {
+			payload.validationTokens = [...batch.richApps].map((app) => {
+				const [applicationId, tenantId] = app.split('|');
+				return this.validationToken(applicationId, tenantId);
+			});
+		}
+		void this.deps.sender.deliver('notification', url, batch.entries[0].subscriptionId, payload);
+	}
+
+	/** Shaped like the Entra token Graph puts in rich notifications; the signature is random bytes, not a signature. */
+	private validationToken(applicationId: string, tenantId: string): string {
+		const iat = Math.floor(this.deps.now() / 1000);
+		const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+		const header = { typ: 'JWT', alg: 'RS256', x5t: this.tokenKeyId, kid: this.tokenKeyId };
+		const payload = {
+			aud: applicationId,
+			iss: `${this.deps.loginBaseUrl}/${tenantId}/v2.0`,
+			iat,
+			nbf: iat,
+			exp: iat + 3600,
+			azp: CHANGE_TRACKING_APP_ID,
+			azpacr: '2',
+			tid: tenantId,
+			uti: randomBytes(16).toString('base64url'),
+			ver: '2.0',
+		};
+		return `${part(header)}.${part(payload)}.${randomBytes(256).toString('base64url')}`;
+	}
+
+	// ---- store ----
+
+	private live(): StoredSubscription[] {
+		this.purgeExpired();
+		return [...this.store.values()];
+	}
+
+	private liveById(id: string): StoredSubscription | undefined {
+		const sub = this.store.get(id.toLowerCase());
+		if (sub === undefined) return undefined;
+		if (sub.expiresAt <= this.deps.now()) {
+			this.store.delete(sub.id);
+			return undefined;
+		}
+		return sub;
+	}
+
+	private purgeExpired(): void {
+		const now = this.deps.now();
+		for (const [id, sub] of this.store) if (sub.expiresAt <= now) this.store.delete(id);
+	}
+
+	private owns(sub: StoredSubscription, token: TokenRecord): boolean {
+		return sub.applicationId.toLowerCase() === token.clientId.toLowerCase() && sub.tenantId.toLowerCase() === token.tenantId.toLowerCase();
+	}
+
+	private ensureSweep(): void {
+		// A handshake that finished while the emulator stopped must not start a timer again.
+		if (this.sweepTimer !== undefined || this.stopped) return;
+		this.sweepTimer = setInterval(() => this.sweep(), PRESENCE_SWEEP_MS);
+		// Never the reason a process stays up; stop() clears it anyway.
+		this.sweepTimer.unref();
+	}
+}
+
+function view(sub: StoredSubscription): SubscriptionResource {
+	return {
+		id: sub.id,
+		resource: sub.resource,
+		applicationId: sub.applicationId,
+		changeType: sub.changeType,
+		clientState: sub.clientState,
+		notificationUrl: sub.notificationUrl,
+		lifecycleNotificationUrl: sub.lifecycleNotificationUrl,
+		expirationDateTime: new Date(sub.expiresAt).toISOString(),
+		creatorId: sub.creatorId,
+		includeResourceData: sub.includeResourceData,
+		latestSupportedTlsVersion: sub.latestSupportedTlsVersion,
+		encryptionCertificateId: sub.encryptionCertificateId,
+	};
+}
+
+function methodNotAllowed(req: GraphRequest): GraphResult {
+	return graphError(req, 405, 'Request_BadRequest', `Specified HTTP method '${req.method}' is not allowed for the request target.`);
+}
+
+/** Graph wraps errors of the presence subscription provider this way ("ExtensionError"). */
+function appTokenRefused(req: GraphRequest, operation: 'Create' | 'Update'): GraphResult {
+	return graphError(
+		req,
+		403,
+		'ExtensionError',
+		`Operation: ${operation}; Exception: [Status Code: Forbidden; Reason: Application permissions are not supported for presence subscriptions. Subscribe with a delegated token (Presence.Read.All).]`,
+	);
+}
