@@ -196,7 +196,8 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 		const lifecycle = notifications.filter((notification) => notification.lifecycleEvent);
 		if (lifecycle.some((notification) => notification.lifecycleEvent !== 'missed')) {
 			const { rich } = await richSettings(this);
-			await syncSubscriptions(this, client, state, ids, now, rich);
+			const reauthorize = lifecycle.some((notification) => notification.lifecycleEvent === 'reauthorizationRequired');
+			await syncSubscriptions(this, client, state, ids, now, rich, reauthorize);
 		}
 
 		// Users to compare: those named in change notifications, or everyone when Graph says it missed some.

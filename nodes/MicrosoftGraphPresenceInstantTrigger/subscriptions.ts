@@ -82,6 +82,8 @@ export async function syncSubscriptions(
 	ids: ReadonlySet<string>,
 	now: number,
 	rich?: RichNotifications,
+	/** Graph asked for reauthorization: renew every subscription now, whatever time it has left. */
+	forceRenew = false,
 ): Promise<SyncResult> {
 	const { notificationUrl, clientState } = state;
 	if (!notificationUrl || !clientState) throw new NodeOperationError(ctx.getNode(), 'The trigger is not activated (no subscription state)');
@@ -95,7 +97,7 @@ export async function syncSubscriptions(
 			result.deleted++;
 			continue;
 		}
-		if (!needsRenewal(subscription.expirationDateTime, now)) {
+		if (!forceRenew && !needsRenewal(subscription.expirationDateTime, now)) {
 			covered.add(index);
 			result.kept++;
 			continue;

@@ -20,12 +20,17 @@ const { MicrosoftGraphPresenceAppApi } = require(join(dist, 'credentials/Microso
 const { MicrosoftGraphPresenceTrigger } = require(join(dist, 'nodes/MicrosoftGraphPresenceTrigger/MicrosoftGraphPresenceTrigger.node.js')) as {
 	MicrosoftGraphPresenceTrigger: new () => INodeType;
 };
+const { MicrosoftGraphPresenceInstantTrigger } = require(join(dist, 'nodes/MicrosoftGraphPresenceInstantTrigger/MicrosoftGraphPresenceInstantTrigger.node.js')) as {
+	MicrosoftGraphPresenceInstantTrigger: new () => INodeType;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const PRESENCE_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresence';
 export const nodeTypes = { [PRESENCE_TYPE]: new MicrosoftGraphPresence() };
 export const TRIGGER_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresenceTrigger';
 export const triggerNodeTypes = { [TRIGGER_TYPE]: new MicrosoftGraphPresenceTrigger() };
+export const INSTANT_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresenceInstantTrigger';
+export const instantNodeTypes = { [INSTANT_TYPE]: new MicrosoftGraphPresenceInstantTrigger() };
 export const credentialTypes = [new MicrosoftGraphPresenceOAuth2Api(), new MicrosoftGraphPresenceAppApi()];
 
 export { TENANT, registerApp, secretsOf, findSecrets, type TestApp } from '../shared/graphApp';
