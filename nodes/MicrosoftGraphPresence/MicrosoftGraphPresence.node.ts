@@ -6,6 +6,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
+import { presenceCredentials } from '../shared/descriptions';
 import { operationProperty, operations, router } from './actions/router';
 import { authenticationProperty, optionsProperty } from './descriptions/common';
 import { microsoftGraphPresenceAppApiTest } from './methods/credentialTest';
@@ -25,19 +26,7 @@ export class MicrosoftGraphPresence implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'microsoftGraphPresenceOAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['oAuth2'] } },
-			},
-			{
-				name: 'microsoftGraphPresenceAppApi',
-				required: true,
-				displayOptions: { show: { authentication: ['application'] } },
-				testedBy: 'microsoftGraphPresenceAppApiTest',
-			},
-		],
+		credentials: presenceCredentials,
 		properties: [
 			authenticationProperty,
 			operationProperty,

@@ -6,6 +6,7 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
+import { presenceCredentials } from '../shared/descriptions';
 import { microsoftGraphPresenceAppApiTest } from '../MicrosoftGraphPresence/methods/credentialTest';
 import { properties } from './description';
 import { pollPresence } from './poll';
@@ -23,19 +24,7 @@ export class MicrosoftGraphPresenceTrigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'microsoftGraphPresenceOAuth2Api',
-				required: true,
-				displayOptions: { show: { authentication: ['oAuth2'] } },
-			},
-			{
-				name: 'microsoftGraphPresenceAppApi',
-				required: true,
-				displayOptions: { show: { authentication: ['application'] } },
-				testedBy: 'microsoftGraphPresenceAppApiTest',
-			},
-		],
+		credentials: presenceCredentials,
 		properties,
 	};
 
