@@ -99,6 +99,9 @@ export class GraphClient {
 	private readonly retry: RetryPolicyOptions;
 	private readonly signal: AbortSignal | undefined;
 	private appToken: Promise<string> | undefined;
+	/** The token `appToken` resolved to, to tell a stale 401 from a fresh one. */
+	private currentToken: string | undefined;
+	private refreshNext = false;
 	/** Retries by reason, for reports and tests. */
 	readonly stats = { requests: 0, retries: 0, throttled: 0, tokenRefreshes: 0 };
 
@@ -347,7 +350,7 @@ export class GraphClient {
 			const outcome = await this.semaphore.run(async () => {
 				await this.wait(this.limiter.reserve(Date.now(), this.options.maxRequestsPer30Seconds));
 				this.throwIfCancelled();
-				return await this.sendOnce(request, refreshedToken);
+				return await this.sendOnce(request);
 			});
 
 			let attempt: AttemptOutcome;
@@ -360,8 +363,7 @@ export class GraphClient {
 			} else {
 				if (outcome.statusCode === 401 && this.authentication === 'application' && !refreshedToken) {
 					refreshedToken = true;
-					this.stats.tokenRefreshes++;
-					this.appToken = undefined;
+					this.tokenRejected(outcome.token);
 					continue;
 				}
 				attempt = { kind: 'status', status: outcome.statusCode, retryAfter: headerValue(outcome.headers, 'retry-after') };
@@ -395,7 +397,7 @@ export class GraphClient {
 		}
 	}
 
-	private async sendOnce(request: GraphRequest, forceRefresh: boolean): Promise<RawResponse | { transportError: string }> {
+	private async sendOnce(request: GraphRequest): Promise<(RawResponse & { token?: string }) | { transportError: string }> {
 		const options: IHttpRequestOptions = {
 			method: request.method,
 			url: this.url(request.path),
@@ -411,15 +413,13 @@ export class GraphClient {
 		};
 		this.stats.requests++;
 		try {
-			let response: unknown;
 			if (this.authentication === 'application') {
-				const token = await this.token(forceRefresh);
+				const token = await this.token();
 				options.headers = { ...options.headers, Authorization: `Bearer ${token}` };
-				response = await this.ctx.helpers.httpRequest(options);
-			} else {
-				response = await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, DELEGATED_CREDENTIAL_TYPE, options);
+				const answer = readResponse(await this.ctx.helpers.httpRequest(options));
+				return 'transportError' in answer ? answer : { ...answer, token };
 			}
-			return readResponse(response);
+			return readResponse(await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, DELEGATED_CREDENTIAL_TYPE, options));
 		} catch (error) {
 			this.throwIfCancelled();
 			if (error instanceof AppTokenError) {
@@ -443,10 +443,15 @@ export class GraphClient {
 		return path;
 	}
 
-	private async token(forceRefresh: boolean): Promise<string> {
+	/** The app token, from MSAL's cache unless Graph rejected the cached one. */
+	private async token(): Promise<string> {
 		if (!this.appCredential) throw new Error('No application credential');
-		if (forceRefresh || !this.appToken) {
-			const pending = acquireAppToken(this.cloud, this.endpoints, this.appCredential, forceRefresh);
+		if (!this.appToken) {
+			const pending = acquireAppToken(this.cloud, this.endpoints, this.appCredential, this.refreshNext).then((token) => {
+				this.currentToken = token;
+				return token;
+			});
+			this.refreshNext = false;
 			this.appToken = pending;
 			pending.catch(() => {
 				if (this.appToken === pending) this.appToken = undefined;
@@ -455,9 +460,21 @@ export class GraphClient {
 		return await this.appToken;
 	}
 
+	/**
+	 * Graph answered 401 to `token`. Requests in flight with the same token all land here: only the first starts a
+	 * new sign-in (skipping MSAL's cache), the others then use the token it brings.
+	 */
+	private tokenRejected(token: string | undefined): void {
+		if (token === undefined || token !== this.currentToken) return;
+		this.currentToken = undefined;
+		this.appToken = undefined;
+		this.refreshNext = true;
+		this.stats.tokenRefreshes++;
+	}
+
 	private throwIfCancelled(): void {
 		if (this.signal?.aborted) {
-			throw new NodeOperationError(this.ctx.getNode(), 'The execution was cancelled');
+			throw new NodeOperationError(this.ctx.getNode(), 'The execution was canceled');
 		}
 	}
 
