@@ -1,8 +1,8 @@
-import type { INodeParameters } from 'n8n-workflow';
+import type { ILoadOptionsFunctions, INodeParameters } from 'n8n-workflow';
 
 import { GraphEmulator } from '../emulator';
 import { runWorkflow, type HarnessCredential } from '../harness';
-import { appSecretCredential, credentialTypes, delegatedCredential, nodeTypes, presenceWorkflow, registerApp, type TestApp } from './support';
+import { appSecretCredential, credentialTypes, delegatedCredential, nodeTypes, PRESENCE_TYPE, presenceWorkflow, registerApp, type TestApp } from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
@@ -180,23 +180,22 @@ describe('groups and the user picker', () => {
 	});
 
 	it('the picker\'s search finds users by name or e-mail, page by page', async () => {
-		const { MicrosoftGraphPresence } = (await import('../../dist/nodes/MicrosoftGraphPresence/MicrosoftGraphPresence.node.js')) as {
-			MicrosoftGraphPresence: new () => { methods: { listSearch: { searchUsers: (this: unknown, filter?: string, token?: string) => Promise<{ results: Array<{ name: string; value: string }>; paginationToken?: string }> } } };
-		};
-		const { searchUsers } = new MicrosoftGraphPresence().methods.listSearch;
+		const searchMethod = nodeTypes[PRESENCE_TYPE].methods?.listSearch?.searchUsers;
+		if (!searchMethod) throw new Error('the node has no user search');
+		const searchUsers = (context: ILoadOptionsFunctions, filter?: string, token?: string) => searchMethod.call(context, filter, token);
 		// A load-options context as n8n builds it, reduced to what the search uses (the odd unit test: the
 		// HTTP still goes through the real Graph client to the emulator).
 		const { helpersFor } = await import('./loadOptions');
 		const context = await helpersFor(emu, credentials.app, 'application');
-		const first = await searchUsers.call(context, 'User 12');
+		const first = await searchUsers(context, 'User 12');
 		expect(first.results.length).toBeGreaterThan(0);
 		expect(first.results.every((result) => result.name.includes('User 12'))).toBe(true);
 		const search = emu.requests('/users').find((entry) => entry.query.$search);
 		expect(search?.headers.consistencylevel).toBe('eventual');
-		const all = await searchUsers.call(context);
+		const all = await searchUsers(context);
 		expect(all.results).toHaveLength(50);
 		expect(all.paginationToken).toBeDefined();
-		const next = await searchUsers.call(context, undefined, all.paginationToken);
+		const next = await searchUsers(context, undefined, all.paginationToken);
 		expect(next.results[0].value).not.toBe(all.results[0].value);
 	});
 });
