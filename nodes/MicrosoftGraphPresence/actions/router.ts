@@ -43,6 +43,37 @@ export const operationProperty: INodeProperties = {
 	noDataExpression: true,
 	options: [
 		{
+			name: 'Clear Preferred Presence',
+			value: 'clearPreferredPresence',
+			description: 'Remove the status the user chose',
+			action: 'Clear preferred presence',
+		},
+		{
+			name: 'Clear Presence',
+			value: 'clearPresence',
+			description: 'End the app presence session that Set Presence started',
+			action: 'Clear presence',
+		},
+		{
+			name: 'Clear Status Message',
+			value: 'clearStatusMessage',
+			description: 'Remove the status message',
+			action: 'Clear status message',
+		},
+		{
+			name: 'Clear Work Location',
+			value: 'clearWorkLocation',
+			description: 'Clear the work location of the signed-in user; OAuth2 only',
+			action: 'Clear work location',
+		},
+		{
+			name: 'Get Many',
+			value: 'getMany',
+			description:
+				'Get the presence of many users at once: IDs from all items are de-duplicated and read 650 per request, one item per user',
+			action: 'Get many users presence',
+		},
+		{
 			name: 'Get Me',
 			value: 'getMe',
 			description: 'Get the presence of the signed-in user (delegated credential only)',
@@ -55,11 +86,28 @@ export const operationProperty: INodeProperties = {
 			action: 'Get a user s presence',
 		},
 		{
-			name: 'Get Many',
-			value: 'getMany',
-			description:
-				'Get the presence of many users at once: IDs from all items are de-duplicated and read 650 per request, one item per user',
-			action: 'Get many users presence',
+			name: 'Set Preferred Presence',
+			value: 'setPreferredPresence',
+			description: 'Set the status the user chose, as in the Teams status picker',
+			action: 'Set preferred presence',
+		},
+		{
+			name: 'Set Presence',
+			value: 'setPresence',
+			description: 'Set an app presence session (e.g. Busy — In a Call while a support call runs); expires after 5 minutes to 4 hours',
+			action: 'Set presence',
+		},
+		{
+			name: 'Set Status Message',
+			value: 'setStatusMessage',
+			description: 'Set the status message shown in Teams, optionally until a date and time',
+			action: 'Set status message',
+		},
+		{
+			name: 'Set Work Location',
+			value: 'setWorkLocation',
+			description: 'Set where the signed-in user works today (office, remote, time off); OAuth2 only',
+			action: 'Set work location',
 		},
 	],
 	default: 'getMany',
