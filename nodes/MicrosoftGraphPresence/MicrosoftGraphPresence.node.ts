@@ -6,7 +6,6 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { presenceCredentials } from '../shared/descriptions';
 import { operationProperty, operations, router } from './actions/router';
 import { authenticationProperty, optionsProperty } from './descriptions/common';
 import { microsoftGraphPresenceAppApiTest } from './methods/credentialTest';
@@ -26,7 +25,20 @@ export class MicrosoftGraphPresence implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: presenceCredentials,
+		// Listed here, not imported: n8n's linter and package scanner look for `testedBy` in the node file itself.
+		credentials: [
+			{
+				name: 'microsoftGraphPresenceOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+			{
+				name: 'microsoftGraphPresenceAppApi',
+				required: true,
+				displayOptions: { show: { authentication: ['application'] } },
+				testedBy: 'microsoftGraphPresenceAppApiTest',
+			},
+		],
 		properties: [
 			authenticationProperty,
 			operationProperty,

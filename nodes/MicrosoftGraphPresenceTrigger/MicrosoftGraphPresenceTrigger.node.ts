@@ -6,7 +6,6 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import { presenceCredentials } from '../shared/descriptions';
 import { microsoftGraphPresenceAppApiTest } from '../MicrosoftGraphPresence/methods/credentialTest';
 import { properties } from './description';
 import { pollPresence } from './poll';
@@ -24,7 +23,20 @@ export class MicrosoftGraphPresenceTrigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: presenceCredentials,
+		// Listed here, not imported: n8n's linter and package scanner look for `testedBy` in the node file itself.
+		credentials: [
+			{
+				name: 'microsoftGraphPresenceOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+			{
+				name: 'microsoftGraphPresenceAppApi',
+				required: true,
+				displayOptions: { show: { authentication: ['application'] } },
+				testedBy: 'microsoftGraphPresenceAppApiTest',
+			},
+		],
 		properties,
 	};
 

@@ -1,19 +1,9 @@
-import type { INodeCredentialDescription, INodeProperties } from 'n8n-workflow';
+import type { INodeProperties } from 'n8n-workflow';
 
 import type { GraphClientOptions } from './transport/graphClient';
 
 /** Fields that the Presence node and its triggers share, so that saved workflows read the same everywhere. */
 
-/** Both credentials, each shown for its Authentication choice; the application one is tested by MSAL sign-in. */
-export const presenceCredentials: INodeCredentialDescription[] = [
-	{ name: 'microsoftGraphPresenceOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
-	{
-		name: 'microsoftGraphPresenceAppApi',
-		required: true,
-		displayOptions: { show: { authentication: ['application'] } },
-		testedBy: 'microsoftGraphPresenceAppApiTest',
-	},
-];
 
 export const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
