@@ -18,7 +18,7 @@ export class MicrosoftGraphPresence implements INodeType {
 		icon: { light: 'file:microsoftGraphPresence.svg', dark: 'file:microsoftGraphPresence.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] }}',
+		subtitle: `={{ ${JSON.stringify(Object.fromEntries((operationProperty.options ?? []).map((option) => ['value' in option ? String(option.value) : '', option.name])))}[$parameter["operation"]] }}`,
 		description:
 			'Read Microsoft Teams presence (Available, Busy, Away…) of users through Microsoft Graph, for one user or many thousands at once',
 		defaults: { name: 'Microsoft Graph Presence' },

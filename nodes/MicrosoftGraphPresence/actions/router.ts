@@ -71,7 +71,7 @@ export const operationProperty: INodeProperties = {
 			value: 'getMany',
 			description:
 				'Get the presence of many users at once: IDs from all items are de-duplicated and read 650 per request, one item per user',
-			action: 'Get many users presence',
+			action: 'Get the presence of many users',
 		},
 		{
 			name: 'Get Me',
@@ -83,7 +83,7 @@ export const operationProperty: INodeProperties = {
 			name: 'Get User',
 			value: 'get',
 			description: 'Get the presence of one user per input item, by object ID, user principal name or e-mail',
-			action: 'Get a user s presence',
+			action: 'Get the presence of a user',
 		},
 		{
 			name: 'Set Preferred Presence',

@@ -228,8 +228,9 @@ export async function startN8n(install: N8nInstall, userFolder: string, port: nu
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output.slice(-4000)}`);
 		try {
-			const response = await fetch(`${url}/rest/settings`);
-			if (response.ok) return { url, process: child, output: () => output, stop };
+			// 2.x answers 200 with an HTML "starting up" page before it is ready: wait for its JSON.
+			const response = await fetch(`${url}/rest/settings`, { signal: AbortSignal.timeout(5000) });
+			if (response.ok && (response.headers.get('content-type') ?? '').includes('json')) return { url, process: child, output: () => output, stop };
 		} catch {
 			// not listening yet
 		}

@@ -2,9 +2,17 @@ import type { INodePropertyOptions } from 'n8n-workflow';
 
 import { DURATIONS } from '../../../shared/logic/presenceWrites';
 
+const LABELS: Record<string, string> = {
+	InACall: 'In a Call',
+	InAConferenceCall: 'In a Conference Call',
+	DoNotDisturb: 'Do Not Disturb',
+	BeRightBack: 'Be Right Back',
+	OffWork: 'Off Work',
+};
+
 /** Dropdown entries for availability/activity pairs: "Busy/InACall" shown as "Busy — In a Call". */
 export function pairOptions(pairs: readonly string[]): INodePropertyOptions[] {
-	const words = (text: string) => text.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/\bIn A\b/, 'In a');
+	const words = (text: string) => LABELS[text] ?? text.replace(/([a-z])([A-Z])/g, '$1 $2');
 	return pairs.map((pair) => {
 		const [availability, activity] = pair.split('/');
 		return { name: availability === activity ? words(availability) : `${words(availability)} — ${words(activity)}`, value: pair };
