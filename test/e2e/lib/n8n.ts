@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { homedir, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { promisify } from 'util';
@@ -253,15 +253,6 @@ export async function setupOwner(url: string, owner: { email: string; password: 
 	return cookie.split(';')[0];
 }
 
-/** Lists what n8n loaded from community packages, to prove the tarball's nodes and credentials are there. */
-export function installedPackageDir(userFolder: string): string {
-	return join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-msgraph-presence');
-}
-
 export function removeUserFolder(userFolder: string): void {
 	if (userFolder.startsWith(tmpdir())) rmSync(userFolder, { recursive: true, force: true });
-}
-
-export function listDir(dir: string): string[] {
-	return existsSync(dir) ? readdirSync(dir) : [];
 }
