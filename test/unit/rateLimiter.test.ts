@@ -1,15 +1,25 @@
-import { Semaphore, SlidingWindowLimiter } from '../../nodes/shared/logic/rateLimiter';
+import { DEFAULT_TUNING, RateLimiter, Semaphore } from '../../nodes/shared/logic/rateLimiter';
+import { simulateFleet, type FleetOptions } from '../bench/fleetSim';
 
-describe('SlidingWindowLimiter', () => {
-	it('lets `limit` requests start at once, then one per freed slot', () => {
-		const limiter = new SlidingWindowLimiter(30_000);
+/** Reserves `count` starts, one every `everyMs` from `from`, and returns their delays. */
+function reserveEvery(limiter: RateLimiter, count: number, from: number, everyMs: number, ceiling: number): number[] {
+	return Array.from({ length: count }, (_, i) => limiter.reserve(from + i * everyMs, ceiling));
+}
+
+describe('RateLimiter: the cap and the pacing', () => {
+	it('lets a tenth of the ceiling start at once, paces the rest at ceiling per window, and caps the window', () => {
+		const limiter = new RateLimiter(30_000);
 		const delays = Array.from({ length: 1503 }, () => limiter.reserve(1000, 1500));
-		expect(delays.slice(0, 1500).every((delay) => delay === 0)).toBe(true);
+		expect(delays.slice(0, 150).every((delay) => delay === 0)).toBe(true);
+		// 1,500 per 30 s is one every 20 ms.
+		expect(delays.slice(150, 153)).toEqual([20, 40, 60]);
+		expect(delays[1499]).toBe(1350 * 20);
+		// The 1,501st start waits for the first to leave the window; the burst leaves together.
 		expect(delays.slice(1500)).toEqual([30_000, 30_000, 30_000]);
 	});
 
-	it('never has more than `limit` starts in any window', () => {
-		const limiter = new SlidingWindowLimiter(1000);
+	it('never has more than the ceiling in any window', () => {
+		const limiter = new RateLimiter(1000);
 		const starts: number[] = [];
 		let now = 0;
 		for (let i = 0; i < 500; i++) {
@@ -21,24 +31,113 @@ describe('SlidingWindowLimiter', () => {
 	});
 
 	it('hands out start times in order', () => {
-		const limiter = new SlidingWindowLimiter(1000);
+		const limiter = new RateLimiter(1000);
 		const starts = [0, 0, 0, 5, 5, 2000].map((now) => now + limiter.reserve(now, 2));
-		expect(starts).toEqual([0, 0, 1000, 1000, 2000, 2000]);
+		expect(starts).toEqual([0, 500, 1000, 1500, 2000, 2500]);
 	});
 
-	it('holds everyone back after Graph said to wait', () => {
-		const limiter = new SlidingWindowLimiter(30_000);
+	it('holds everyone back after Graph said to wait, then resumes paced, without a burst', () => {
+		const limiter = new RateLimiter(30_000, { ...DEFAULT_TUNING, adaptive: false });
 		limiter.pauseUntil(5000);
-		expect(limiter.reserve(1000, 1500)).toBe(4000);
-		expect(limiter.reserve(6000, 1500)).toBe(0);
+		expect(limiter.holdAt(1000)).toBe(4000);
+		expect(reserveEvery(limiter, 3, 1000, 0, 1500)).toEqual([4000, 4020, 4040]);
+		expect(limiter.holdAt(5000)).toBe(0);
 	});
 
-	it('forgets starts older than the window', () => {
-		const limiter = new SlidingWindowLimiter(1000);
-		for (let i = 0; i < 5000; i++) limiter.reserve(i * 10, 1000);
+	it('forgets starts older than the window, and takes back a reservation that was not used', () => {
+		const limiter = new RateLimiter(1000);
+		reserveEvery(limiter, 5000, 0, 10, 1000);
 		// starts 49,010 … 49,990 are inside (49,000, 50,000]
 		expect(limiter.countInWindow(50_000)).toBe(99);
+		limiter.release(49_990);
+		expect(limiter.countInWindow(50_000)).toBe(98);
 		expect(limiter.countInWindow(60_000)).toBe(0);
+	});
+});
+
+describe('RateLimiter: a share of a budget spent by others too', () => {
+	it('after a 429 takes 90 % of what Graph admitted from it in the last window', () => {
+		const limiter = new RateLimiter(1000);
+		expect(reserveEvery(limiter, 80, 0, 10, 100).every((delay) => delay === 0)).toBe(true);
+		limiter.throttledAt(790, 800, undefined);
+		// 80 started, 1 of them throttled: 79 admitted.
+		expect(limiter.shareNow(800, 100)).toBe(71);
+	});
+
+	it('a process that has only just started halves its share instead of dropping to nothing', () => {
+		const limiter = new RateLimiter(1000);
+		limiter.reserve(0, 100);
+		limiter.throttledAt(0, 50, 200);
+		expect(limiter.shareNow(50, 100)).toBe(50);
+		expect(limiter.holdAt(50)).toBe(200);
+	});
+
+	it('decreases once per event: 429s for requests sent before the decrease do not count again', () => {
+		const limiter = new RateLimiter(1000);
+		reserveEvery(limiter, 80, 0, 10, 100);
+		limiter.throttledAt(780, 800, undefined);
+		limiter.throttledAt(790, 805, undefined);
+		expect(limiter.shareNow(805, 100)).toBe(71);
+		limiter.reserve(810, 100);
+		limiter.throttledAt(810, 860, undefined);
+		expect(limiter.shareNow(860, 100)).toBeLessThan(71);
+	});
+
+	it('probes for more after each window with work waiting and no 429, faster each time, back to the whole ceiling', () => {
+		const limiter = new RateLimiter(1000);
+		limiter.reserve(0, 1000);
+		limiter.throttledAt(0, 10, undefined);
+		const shares = [limiter.shareNow(10, 1000)];
+		// Always more work than the share: every window has starts that waited.
+		for (let window = 1; window <= 8; window++) {
+			for (let t = (window - 1) * 1000 + 20; t < window * 1000; t += 1) limiter.reserve(t, 1000);
+			shares.push(limiter.shareNow(window * 1000 + 10, 1000));
+		}
+		expect(shares[0]).toBe(500);
+		const steps = shares.slice(1).map((share, i) => share - shares[i]);
+		expect(steps[0]).toBeGreaterThan(0);
+		expect(steps[1]).toBeGreaterThan(steps[0]);
+		expect(shares[shares.length - 1]).toBe(1000);
+	});
+
+	it('does not grow a share it does not use', () => {
+		const limiter = new RateLimiter(1000);
+		limiter.reserve(0, 1000);
+		limiter.throttledAt(0, 10, undefined);
+		for (let t = 20; t < 5000; t += 100) limiter.reserve(t, 1000);
+		expect(limiter.shareNow(5000, 1000)).toBe(500);
+	});
+
+	it('keeps the whole ceiling when adaptation is off', () => {
+		const limiter = new RateLimiter(1000, { ...DEFAULT_TUNING, adaptive: false });
+		reserveEvery(limiter, 50, 0, 10, 100);
+		limiter.throttledAt(490, 500, undefined);
+		expect(limiter.shareNow(500, 100)).toBe(100);
+	});
+});
+
+describe('a fleet sharing one budget (virtual time, Graph as a sliding window)', () => {
+	// Three workers each getting 100,000 ids (154 requests) under a budget of 200 per 30 s, as test/e2e/queue does.
+	const fleet: Omit<FleetOptions, 'tuning'> = { processes: 3, requestsEach: 154, limit: 200, windowMs: 30_000, ceiling: 200, concurrency: 8, latencyMs: 50 };
+
+	it('with the adaptive share: at most 2 % 429s and at least 85 % of the budget used', () => {
+		const result = simulateFleet({ ...fleet, tuning: DEFAULT_TUNING });
+		expect(result.requests - result.throttled).toBe(3 * 154);
+		expect(result.throttled / result.requests).toBeLessThanOrEqual(0.02);
+		expect(result.throughput).toBeGreaterThanOrEqual(0.85);
+	});
+
+	it('the per-process window of version 0.1 (whole budget at once, no share) gets many times more 429s', () => {
+		const adaptive = simulateFleet({ ...fleet, tuning: DEFAULT_TUNING });
+		const independent = simulateFleet({ ...fleet, tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 } });
+		expect(independent.throttled).toBeGreaterThanOrEqual(4 * adaptive.throttled);
+	});
+
+	it('workers starting one after another all finish, and one left alone gets the budget back', () => {
+		const result = simulateFleet({ ...fleet, requestsEach: 400, startAt: (p) => p * 20_000, tuning: DEFAULT_TUNING });
+		expect(result.requests - result.throttled).toBe(3 * 400);
+		expect(result.throughput).toBeGreaterThanOrEqual(0.7);
+		expect(result.throttled / result.requests).toBeLessThanOrEqual(0.03);
 	});
 });
 

@@ -1,34 +1,125 @@
 /**
- * A sliding-window budget shared by everything in this process that talks to Graph as one app in one
- * tenant: at most `limit` requests start within any `windowMs`. Callers reserve a start time and wait until
- * it; reservations are handed out in order, so the log stays sorted and nobody starves.
+ * The request budget this process keeps for one app in one tenant of one cloud (Graph allows 1,500 requests per
+ * 30 s to the app, whoever sends them). Three rules, all local to the process, so no coordination service:
+ *
+ * 1. **A hard cap**: at most `ceiling` starts in any `windowMs` (the sliding window Graph is documented with).
+ * 2. **Pacing**: starts are spread at `share / window`, with a burst of a tenth of the share, so a process never
+ *    fills the app's whole window in one go and a fleet that is over the budget sees one 429 per process, not one
+ *    per request in flight.
+ * 3. **Adapting to the fleet** (queue-mode workers, other tools on the same app registration): a 429 means the
+ *    app's budget is spent by everyone together. The process then takes as its share a little less than what Graph
+ *    admitted from it in the last window (multiplicative decrease), holds back until `Retry-After`, and probes for
+ *    more after every window without a 429 while it has work waiting (additive increase, faster the longer it
+ *    stays quiet, so a process left alone is back at the full budget within minutes).
+ *
+ * Reservations are handed out in order, so nobody starves.
  */
-export class SlidingWindowLimiter {
+export interface LimiterTuning {
+	/** Take the share from 429s (rule 3); off, the process spends `ceiling` whatever others do. */
+	adaptive: boolean;
+	/** Starts allowed back to back, as a fraction of the share (1 = the whole window at once). */
+	burstFraction: number;
+	/** After a 429: share = decrease × what Graph admitted from this process in the last window. */
+	decrease: number;
+	/** First increase after a quiet window, as a fraction of the ceiling; doubles with each further quiet window. */
+	probe: number;
+	/** The share never falls below this fraction of the ceiling. */
+	minFraction: number;
+}
+
+export const DEFAULT_TUNING: Readonly<LimiterTuning> = { adaptive: true, burstFraction: 0.1, decrease: 0.9, probe: 0.05, minFraction: 0.02 };
+
+export class RateLimiter {
+	/** Start times in the last window, sorted; `head` is the first one still inside. */
 	private readonly starts: number[] = [];
 	private head = 0;
+	/** Start times of requests that Graph answered with 429, sorted likewise. */
+	private readonly throttled: number[] = [];
+	private throttledHead = 0;
 	private pausedUntil = 0;
+	/** Theoretical arrival time of the next start at the paced rate (the GCRA form of a token bucket). */
+	private tat = 0;
+	/** Requests per window this process allows itself since the last 429; undefined: the whole ceiling. */
+	private share: number | undefined;
+	private lastDecrease = -Infinity;
+	/** The ceiling of the last reservation: the share's floor is a fraction of it. */
+	private ceiling = Infinity;
+	/** The pause already folded into `tat`: after a pause the paced rate starts afresh, without a burst. */
+	private pauseApplied = 0;
+	private lastChange = 0;
+	private quietWindows = 0;
+	/** Some start since `lastChange` had to wait for the share: the process wants more than it has. */
+	private backlogged = false;
 
-	constructor(readonly windowMs: number) {}
+	constructor(
+		readonly windowMs: number,
+		private readonly tuning: Readonly<LimiterTuning> = DEFAULT_TUNING,
+	) {}
 
 	/**
-	 * Reserves a start time at or after `now` that keeps at most `limit` starts in any window, and returns
-	 * how long to wait for it. `limit` is per call so that a caller sharing the app with other tools may
-	 * ask for less than Graph's ceiling.
+	 * Reserves a start time at or after `now` and returns how long to wait for it. `ceiling` is per call so that
+	 * a caller sharing the app with other tools may ask for less than Graph's ceiling.
 	 */
-	reserve(now: number, limit: number): number {
+	reserve(now: number, ceiling: number): number {
 		this.forget(now);
-		let at = Math.max(now, this.pausedUntil, this.last() ?? 0);
-		const inWindow = this.starts.length - this.head;
-		if (inWindow >= limit) {
-			at = Math.max(at, this.starts[this.starts.length - limit] + this.windowMs);
+		this.ceiling = ceiling;
+		const share = this.currentShare(now, ceiling);
+		const interval = this.windowMs / share;
+		const tolerance = (Math.max(1, Math.floor(share * this.tuning.burstFraction)) - 1) * interval;
+		if (this.pausedUntil > this.pauseApplied) {
+			this.tat = Math.max(this.tat, this.pausedUntil + tolerance);
+			this.pauseApplied = this.pausedUntil;
 		}
+		let at = Math.max(now, this.pausedUntil, this.tat - tolerance, this.last() ?? 0);
+		const inWindow = this.starts.length - this.head;
+		if (inWindow >= share) at = Math.max(at, this.starts[this.starts.length - share] + this.windowMs);
+		if (at > now) this.backlogged = true;
+		this.tat = Math.max(this.tat, at) + interval;
 		this.starts.push(at);
 		return at - now;
 	}
 
-	/** Graph said "wait" (429 with Retry-After): nobody sharing this budget starts before then. */
+	/**
+	 * Graph answered a request started at `startedAt` with 429: the app's budget is spent. Everyone sharing this
+	 * limiter holds back until `retryAfterMs` from now, and the process takes a smaller share, once per event:
+	 * 429s for requests started before the last decrease were caused by the traffic already decreased.
+	 */
+	throttledAt(startedAt: number, now: number, retryAfterMs: number | undefined): void {
+		this.forget(now);
+		insertSorted(this.throttled, startedAt, this.throttledHead);
+		if (retryAfterMs !== undefined) this.pauseUntil(now + retryAfterMs);
+		if (!this.tuning.adaptive || startedAt < this.lastDecrease) return;
+		const admitted = this.startedBy(now) - (this.throttled.length - this.throttledHead);
+		const floor = Math.max(1, Math.ceil(this.ceiling * this.tuning.minFraction));
+		// What Graph admitted from this process is its share of the app's window; a process that has only just
+		// started has had no time to be admitted much, so it halves what it had instead of dropping to nothing.
+		const before = this.share ?? this.ceiling;
+		this.share = Math.min(before, Math.max(floor, Math.floor(admitted * this.tuning.decrease), Math.floor(before / 2)));
+		this.lastDecrease = now;
+		this.lastChange = now;
+		this.quietWindows = 0;
+		this.backlogged = false;
+	}
+
+	/** Nobody sharing this budget starts before `time`. */
 	pauseUntil(time: number): void {
 		this.pausedUntil = Math.max(this.pausedUntil, time);
+	}
+
+	/** How long a start reserved earlier must still hold back: a pause may have begun since. */
+	holdAt(now: number): number {
+		return Math.max(0, this.pausedUntil - now);
+	}
+
+	/** Gives back a reservation that was not used (cancelled, or re-reserved after a pause). */
+	release(at: number): void {
+		for (let index = this.starts.length - 1; index >= this.head; index--) {
+			if (this.starts[index] === at) {
+				this.starts.splice(index, 1);
+				return;
+			}
+			if (this.starts[index] < at) return;
+		}
 	}
 
 	/** Starts that still count at `now`; for tests and reports. */
@@ -37,28 +128,79 @@ export class SlidingWindowLimiter {
 		return this.starts.length - this.head;
 	}
 
+	/** The share this process allows itself now, for tests and reports. */
+	shareNow(now: number, ceiling: number): number {
+		return this.currentShare(now, ceiling);
+	}
+
+	private currentShare(now: number, ceiling: number): number {
+		if (this.share === undefined) return ceiling;
+		while (now - this.lastChange >= this.windowMs) {
+			if (!this.backlogged) {
+				// Nothing waited: the share was enough. Keep it; probing starts again from the next wait.
+				this.lastChange = now;
+				this.quietWindows = 0;
+				break;
+			}
+			this.quietWindows++;
+			this.share += Math.max(1, Math.ceil((ceiling - this.share) * this.tuning.probe * 2 ** (this.quietWindows - 1)));
+			this.lastChange += this.windowMs;
+			this.backlogged = false;
+			if (this.share >= ceiling) {
+				this.share = undefined;
+				return ceiling;
+			}
+		}
+		return Math.max(1, Math.min(this.share, ceiling));
+	}
+
+	/** Starts in the window that have happened by `now` (later ones are reserved, not sent). */
+	private startedBy(now: number): number {
+		let low = this.head;
+		let high = this.starts.length;
+		while (low < high) {
+			const middle = (low + high) >>> 1;
+			if (this.starts[middle] <= now) low = middle + 1;
+			else high = middle;
+		}
+		return low - this.head;
+	}
+
 	private last(): number | undefined {
 		return this.starts.length > this.head ? this.starts[this.starts.length - 1] : undefined;
 	}
 
 	/** Starts at or before `now - windowMs` can no longer limit any start at or after `now`. */
 	private forget(now: number): void {
-		while (this.head < this.starts.length && this.starts[this.head] <= now - this.windowMs) this.head++;
+		const edge = now - this.windowMs;
+		while (this.head < this.starts.length && this.starts[this.head] <= edge) this.head++;
+		while (this.throttledHead < this.throttled.length && this.throttled[this.throttledHead] <= edge) this.throttledHead++;
 		if (this.head > 1024 && this.head * 2 > this.starts.length) {
 			this.starts.splice(0, this.head);
 			this.head = 0;
 		}
+		if (this.throttledHead > 1024 && this.throttledHead * 2 > this.throttled.length) {
+			this.throttled.splice(0, this.throttledHead);
+			this.throttledHead = 0;
+		}
 	}
 }
 
-const limiters = new Map<string, SlidingWindowLimiter>();
+/** Inserts into a sorted array, scanning from the end (429s arrive roughly in start order). */
+function insertSorted(values: number[], value: number, from: number): void {
+	let index = values.length;
+	while (index > from && values[index - 1] > value) index--;
+	values.splice(index, 0, value);
+}
+
+const limiters = new Map<string, RateLimiter>();
 
 /** One limiter per budget key (cloud + tenant + app) for the life of the process. */
-export function sharedLimiter(key: string, windowMs: number): SlidingWindowLimiter {
+export function sharedLimiter(key: string, windowMs: number): RateLimiter {
 	const mapKey = `${key}|${windowMs}`;
 	let limiter = limiters.get(mapKey);
 	if (!limiter) {
-		limiter = new SlidingWindowLimiter(windowMs);
+		limiter = new RateLimiter(windowMs);
 		limiters.set(mapKey, limiter);
 	}
 	return limiter;

@@ -18,7 +18,7 @@ import {
 import { chunk, MAX_IDS_PER_REQUEST } from '../logic/batching';
 import { isGuid } from '../logic/ids';
 import { isPresence, isPresenceList, isRecord, readGraphError, type GraphError, type Presence } from '../logic/presence';
-import { SlidingWindowLimiter, Semaphore, sharedLimiter } from '../logic/rateLimiter';
+import { RateLimiter, Semaphore, sharedLimiter } from '../logic/rateLimiter';
 import { decideRetry, type AttemptOutcome, type RetryPolicyOptions } from '../logic/retryPolicy';
 import { parseRetryAfter } from '../logic/retryAfter';
 import { acquireAppToken, AppTokenError, checkAppCredential, readAppCredential, type AppCredential } from './appTokens';
@@ -94,7 +94,7 @@ export type ResolvedUser = { id: string } | { notFound: true } | { error: NodeAp
 
 export class GraphClient {
 	readonly endpoints: CloudEndpoints;
-	private readonly limiter: SlidingWindowLimiter;
+	private readonly limiter: RateLimiter;
 	private readonly semaphore: Semaphore;
 	private readonly retry: RetryPolicyOptions;
 	private readonly signal: AbortSignal | undefined;
@@ -347,9 +347,9 @@ export class GraphClient {
 		let refreshedToken = false;
 		for (let retries = 0; ; ) {
 			this.throwIfCancelled();
+			let startedAt = 0;
 			const outcome = await this.semaphore.run(async () => {
-				await this.wait(this.limiter.reserve(Date.now(), this.options.maxRequestsPer30Seconds));
-				this.throwIfCancelled();
+				startedAt = await this.startSlot();
 				return await this.sendOnce(request);
 			});
 
@@ -390,8 +390,9 @@ export class GraphClient {
 			this.stats.retries++;
 			if (attempt.kind === 'status' && attempt.status === 429) {
 				this.stats.throttled++;
-				// Graph throttles the app, not this request: everyone sharing the budget holds back.
-				if (decision.fromRetryAfter) this.limiter.pauseUntil(Date.now() + decision.delayMs);
+				// Graph throttles the app, not this request: everyone sharing the budget holds back, and this
+				// process takes a smaller share of it (other workers or tools spend the rest).
+				this.limiter.throttledAt(startedAt, Date.now(), decision.fromRetryAfter ? decision.delayMs : undefined);
 			}
 			await this.wait(decision.delayMs);
 		}
@@ -475,6 +476,26 @@ export class GraphClient {
 	private throwIfCancelled(): void {
 		if (this.signal?.aborted) {
 			throw new NodeOperationError(this.ctx.getNode(), 'The execution was canceled');
+		}
+	}
+
+	/**
+	 * Waits for this request's turn in the shared budget and returns its start time. A 429 seen by another
+	 * request while this one waited may have paused everyone: then the turn is given back and taken anew.
+	 */
+	private async startSlot(): Promise<number> {
+		for (;;) {
+			const reservedAt = Date.now();
+			const at = reservedAt + this.limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
+			let started = false;
+			try {
+				await this.wait(at - reservedAt);
+				started = this.limiter.holdAt(Date.now()) === 0;
+			} finally {
+				// Cancelled while waiting, or paused meanwhile: the turn was not used.
+				if (!started) this.limiter.release(at);
+			}
+			if (started) return at;
 		}
 	}
 
