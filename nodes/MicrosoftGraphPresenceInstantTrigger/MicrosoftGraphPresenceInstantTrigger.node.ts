@@ -16,7 +16,7 @@ import {
 import { clientOptionFields, clientOptions, watchedUsersProperties } from '../shared/descriptions';
 import { checkNotificationUrl, decryptContent, newClientState, readNotifications, sameSecret } from '../shared/logic/notifications';
 import { isPresence, type Presence } from '../shared/logic/presence';
-import { diffPresences, forgetUnwatched } from '../shared/logic/presenceDiff';
+import { diffPresences, forgetUnwatched, inSequenceOrder } from '../shared/logic/presenceDiff';
 import { DELEGATED_CREDENTIAL_TYPE, GraphClient } from '../shared/transport/graphClient';
 import { changeItem, diffOptions, eventOptionFields, triggerOnProperty, type EventOptions } from '../shared/triggerEvents';
 import { watchedUserIds } from '../shared/watched';
@@ -227,7 +227,7 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 		forgetUnwatched(users, ids);
 		const options = this.getNodeParameter('options', {}) as InstantOptions;
 		// Several notifications for one user arrive in any order: oldest version first, so each change is seen once.
-		const presences = [...decrypted, ...fetched].sort((a, b) => String(a.sequenceNumber ?? '').localeCompare(String(b.sequenceNumber ?? '')));
+		const presences = inSequenceOrder([...decrypted, ...fetched]);
 		const diff = diffPresences(users, presences, diffOptions(this.getNodeParameter('triggerOn', 'anyChange'), options), new Date(now).toISOString());
 		const items: INodeExecutionData[] = diff.changes.map(changeItem);
 		return items.length > 0 ? { workflowData: [items], noWebhookResponse: true } : { noWebhookResponse: true };

@@ -1,5 +1,5 @@
 import type { Presence } from '../../nodes/shared/logic/presence';
-import { diffPresences, forgetUnwatched, type PresenceState } from '../../nodes/shared/logic/presenceDiff';
+import { compareSequenceNumbers, diffPresences, forgetUnwatched, inSequenceOrder, type PresenceState } from '../../nodes/shared/logic/presenceDiff';
 
 const p = (id: string, availability: string, activity: string, seq: string, extra: Partial<Presence> = {}): Presence => ({
 	id,
@@ -74,6 +74,31 @@ describe('diffPresences', () => {
 			'outOfOffice',
 			'workLocation',
 		]);
+	});
+});
+
+describe('sequence order', () => {
+	it('compares sequence numbers by code unit, whatever the locale says, and puts a missing one first', () => {
+		expect(compareSequenceNumbers('B', 'a')).toBe(-1);
+		expect(compareSequenceNumbers('a', 'B')).toBe(1);
+		expect(compareSequenceNumbers('0A', '0_')).toBe(-1);
+		expect(compareSequenceNumbers('07', '07')).toBe(0);
+		expect(compareSequenceNumbers(null, '0')).toBe(-1);
+		expect(inSequenceOrder([p('a', 'Away', 'Away', 'a'), p('b', 'Busy', 'InACall', 'B'), p('c', 'Away', 'Away', '0')]).map((x) => x.id)).toEqual(['c', 'b', 'a']);
+	});
+
+	it('in sequence order, every version of a batch is one change, and repeats and older ones are none', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [p('a', 'Available', 'Available', '0')], both, 't1');
+		const batch = [p('a', 'Away', 'Away', 'a'), p('a', 'Busy', 'InACall', 'B'), p('a', 'Away', 'Away', 'a'), p('a', 'Offline', 'Offline', '00')];
+		const result = diffPresences(state, inSequenceOrder(batch), both, 't2');
+		expect(result.changes.map((change) => [change.previous.availability, change.presence.availability])).toEqual([
+			['Available', 'Offline'],
+			['Offline', 'Busy'],
+			['Busy', 'Away'],
+		]);
+		expect(result.stale).toEqual(['a']);
+		expect(state.a).toMatchObject({ a: 'Away', q: 'a' });
 	});
 });
 

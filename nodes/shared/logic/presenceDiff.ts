@@ -82,6 +82,21 @@ export function view(stored: StoredPresence): PresenceView {
 	};
 }
 
+/**
+ * Graph's sequenceNumber is a lexicographically sortable version stamp: compared by code unit, as `<` does.
+ * Never localeCompare, whose order depends on the locale and puts 'a' before 'B'. A missing one sorts first.
+ */
+export function compareSequenceNumbers(a: string | null | undefined, b: string | null | undefined): number {
+	const x = a ?? '';
+	const y = b ?? '';
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Oldest version first (a stable sort), so each version is compared with the one before it. */
+export function inSequenceOrder<T extends { sequenceNumber?: string | null }>(presences: readonly T[]): T[] {
+	return [...presences].sort((a, b) => compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber));
+}
+
 function changedFields(before: StoredPresence, after: StoredPresence): WatchedField[] {
 	const same = (x: string | null, y: string | null) => (x ?? '').toLowerCase() === (y ?? '').toLowerCase();
 	const changed: WatchedField[] = [];
@@ -114,7 +129,7 @@ export function diffPresences(state: PresenceState, presences: readonly Presence
 			result.baselined.push(id);
 			continue;
 		}
-		if (after.q !== null && before.q !== null && after.q <= before.q) {
+		if (after.q !== null && before.q !== null && compareSequenceNumbers(after.q, before.q) <= 0) {
 			result.stale.push(id);
 			continue;
 		}
