@@ -1,6 +1,7 @@
+import { X509Certificate } from 'crypto';
 import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { GraphEmulator } from '../emulator';
+import { encryptResource, GraphEmulator, type EmulatedSubscription, type NotificationPayload, type Presence, type PresenceNotification } from '../emulator';
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
 import { credentialTypes, delegatedCredential, INSTANT_TYPE, instantNodeTypes, registerApp, type TestApp } from './support';
 
@@ -53,6 +54,10 @@ async function until<T>(what: string, get: () => T | undefined | false, ms = 500
 	}
 }
 
+const withCertificate = (): HarnessCredential => ({
+	...delegated,
+	data: { ...delegated.data, notificationCertificate: app.certificatePem, notificationPrivateKey: app.privateKey },
+});
 const ours = (h: WebhookHost) => emu.subscriptions.filter((subscription) => subscription.notificationUrl === h.webhookUrl);
 const flip = (id: string) =>
 	emu.setPresence(id, emu.effectivePresence(id).availability === 'Available' ? { availability: 'Busy', activity: 'InACall' } : { availability: 'Available', activity: 'Available' });
@@ -172,11 +177,7 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 
 	it('rich notifications carry the presence encrypted: no extra request, and a bad signature is refused', async () => {
 		const ids = emu.users.slice(50, 52).map((user) => user.id);
-		const withCertificate: HarnessCredential = {
-			...delegated,
-			data: { ...delegated.data, notificationCertificate: app.certificatePem, notificationPrivateKey: app.privateKey },
-		};
-		const h = await host(ids, { options: { richNotifications: true } }, withCertificate);
+		const h = await host(ids, { options: { richNotifications: true } }, withCertificate());
 		await h.hook('create');
 		expect(ours(h)[0].includeResourceData).toBe(true);
 		emu.clearLog();
@@ -194,3 +195,118 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 	});
 });
 
+/** Activates, then makes Graph forget the subscription, so only the test notifies, with the node's clientState. */
+async function silencedHost(ids: string[], parameters?: INodeParameters, credential?: HarnessCredential) {
+	const h = await host(ids, parameters, credential);
+	await h.hook('create');
+	const [subscription] = ours(h);
+	emu.dropSubscription(subscription.id);
+	return { h, subscription };
+}
+
+/** One change notification as Graph words it; with encrypted content it is a rich one. */
+function notification(subscription: EmulatedSubscription, userId: string, encryptedContent?: PresenceNotification['encryptedContent']): PresenceNotification {
+	const path = `communications/presences('${userId}')`;
+	return {
+		subscriptionId: subscription.id,
+		clientState: subscription.clientState,
+		changeType: 'updated',
+		resource: path,
+		resourceData: { '@odata.type': '#Microsoft.Graph.presence', '@odata.id': path, id: userId },
+		subscriptionExpirationDateTime: subscription.expirationDateTime,
+		tenantId: subscription.tenantId,
+		...(encryptedContent && { encryptedContent }),
+	};
+}
+
+/** POSTs the notifications as one delivery and waits until the node has finished with it. */
+async function deliver(h: WebhookHost, value: PresenceNotification[]): Promise<void> {
+	const response = await fetch(h.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
+	expect(response.status).toBe(202);
+	await h.idle();
+}
+
+const presenceRequests = () => emu.requests('/communications/getPresencesByUserId');
+
+describe('Instant Presence Trigger: batched, out-of-order and repeated notifications', () => {
+	it('reads all users of one POST (two subscriptions) in one request and emits one item per user, in sequence order', async () => {
+		const h = await host(emu.users.slice(100, 800).map((user) => user.id));
+		await h.hook('create');
+		const [first, second] = ours(h);
+		// Eight, so the emulator's shuffled answer is all but never already in sequence order.
+		const changed = [0, 1, 2, 3].flatMap((i) => [first.userIds[i], second.userIds[i]]);
+		const before = changed.map((id) => emu.effectivePresence(id));
+		emu.clearLog();
+		// In one tick: Graph puts them all into one POST.
+		const after = changed.map((id) => flip(id));
+		const [run] = await until('a workflow run', () => (h.runs.length > 0 ? h.runs : undefined));
+
+		const deliveries = emu.deliveries.filter((entry) => entry.kind === 'notification' && entry.url === h.webhookUrl);
+		expect(deliveries).toHaveLength(1);
+		const { value } = deliveries[0].body as NotificationPayload;
+		expect(value).toHaveLength(8);
+		expect(new Set(value.map((entry) => entry.subscriptionId))).toEqual(new Set([first.id, second.id]));
+		expect(presenceRequests()).toHaveLength(1);
+		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual([...changed].sort());
+		expect(run.map((item) => item.json)).toMatchObject(
+			changed.map((id, i) => ({
+				id,
+				event: 'changed',
+				availability: after[i].availability,
+				sequenceNumber: after[i].sequenceNumber,
+				previous: { availability: before[i].availability, sequenceNumber: before[i].sequenceNumber },
+			})),
+		);
+	});
+
+	it('basic: repeated and out-of-order users are read once, changes come in sequence order, unchanged users and redeliveries emit nothing', async () => {
+		const [a, b, unchanged] = emu.users.slice(60, 63).map((user) => user.id);
+		const { h, subscription } = await silencedHost([a, b, unchanged]);
+		const newB = flip(b);
+		const newA = flip(a);
+		// Graph notifies about this one too (its sequence number moves on), but nothing it shows changed.
+		const { availability, activity } = emu.effectivePresence(unchanged);
+		emu.setPresence(unchanged, { availability, activity });
+		emu.clearLog();
+		const post = [a, unchanged, b, a, b].map((id) => notification(subscription, id));
+		await deliver(h, post);
+		expect(presenceRequests()).toHaveLength(1);
+		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual([a, b, unchanged].sort());
+		expect(h.runs).toHaveLength(1);
+		expect(h.runs[0].map((item) => [item.json.id, item.json.sequenceNumber])).toEqual([
+			[b, newB.sequenceNumber],
+			[a, newA.sequenceNumber],
+		]);
+
+		// Graph delivers the same POST again: the presences read have the sequence numbers already seen.
+		await deliver(h, post);
+		expect(presenceRequests()).toHaveLength(2);
+		expect(h.runs).toHaveLength(1);
+	});
+
+	it('rich: every version once, in sequence order, whatever order and repeats the POST has, and no request to Graph', async () => {
+		const [a, b, unchanged] = emu.users.slice(70, 73).map((user) => user.id);
+		const { h, subscription } = await silencedHost([a, b, unchanged], { options: { richNotifications: true } }, withCertificate());
+		const { publicKey } = new X509Certificate(app.certificatePem);
+		const sealed = (presence: Presence) =>
+			notification(subscription, presence.id, encryptResource({ '@odata.type': '#Microsoft.Graph.presence', ...presence }, { publicKey, thumbprint: 'test' }, 'test'));
+		const a0 = emu.effectivePresence(a);
+		const a1 = flip(a);
+		const b1 = flip(b);
+		const a2 = flip(a);
+		const u0 = emu.effectivePresence(unchanged);
+		emu.clearLog();
+		await deliver(h, [a2, b1, a1, u0, a2, b1, a1].map(sealed));
+		expect(h.runs).toHaveLength(1);
+		expect(h.runs[0].map((item) => item.json)).toMatchObject([
+			{ id: a, availability: a1.availability, sequenceNumber: a1.sequenceNumber, previous: { sequenceNumber: a0.sequenceNumber } },
+			{ id: b, availability: b1.availability, sequenceNumber: b1.sequenceNumber },
+			{ id: a, availability: a2.availability, sequenceNumber: a2.sequenceNumber, previous: { availability: a1.availability, sequenceNumber: a1.sequenceNumber } },
+		]);
+		expect(presenceRequests()).toHaveLength(0);
+
+		// Graph delivers them again: versions already seen.
+		await deliver(h, [a1, a2, b1].map(sealed));
+		expect(h.runs).toHaveLength(1);
+	});
+});

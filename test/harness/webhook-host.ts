@@ -34,6 +34,8 @@ export interface WebhookHost {
 	runs: INodeExecutionData[][];
 	/** Every request the host received and what it answered. */
 	requests: Array<{ query: Record<string, string>; body: unknown; status: number; text: string }>;
+	/** Resolves once the node has finished with every request received so far (it may answer before it is done). */
+	idle(): Promise<void>;
 	staticData(): IDataObject;
 	logs: string[];
 	close(): Promise<void>;
@@ -122,8 +124,17 @@ export async function startWebhookHost(options: RunWorkflowOptions & { node: str
 	const runs: INodeExecutionData[][] = [];
 	const requests: WebhookHost['requests'] = [];
 	const webhook = nodeType.webhook;
+	let inFlight = 0;
+	let idleWaiters: Array<() => void> = [];
+	const settled = () => {
+		inFlight -= 1;
+		if (inFlight > 0) return;
+		for (const wake of idleWaiters) wake();
+		idleWaiters = [];
+	};
 
 	server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+		inFlight += 1;
 		void (async () => {
 			const url = new URL(req.url ?? '/', webhookBaseUrl);
 			const text = await readBody(req);
@@ -150,7 +161,7 @@ export async function startWebhookHost(options: RunWorkflowOptions & { node: str
 				logs.push(`webhook failed: ${error instanceof Error ? error.message : String(error)}`);
 				if (!response.sent) response.status(500).end();
 			}
-		})();
+		})().finally(settled);
 	});
 
 	return {
@@ -176,6 +187,9 @@ export async function startWebhookHost(options: RunWorkflowOptions & { node: str
 		},
 		runs,
 		requests,
+		idle: async () => {
+			if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+		},
 		staticData: () => JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
 		logs,
 		close: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
