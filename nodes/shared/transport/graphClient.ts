@@ -89,6 +89,12 @@ export class GraphRequestError extends Error {
 	}
 }
 
+/** One getPresencesByUserId request of getManyPresences: its ids, and Graph's answer or why there is none. */
+export interface PresenceBatch {
+	ids: string[];
+	result: Presence[] | Error;
+}
+
 /** A user as the presence endpoints know it, or why not. */
 export type ResolvedUser = { id: string } | { notFound: true } | { error: NodeApiError };
 
@@ -195,18 +201,23 @@ export class GraphClient {
 
 	/**
 	 * Presence of any number of GUIDs: 650 a request, all requests under the shared throttle at once. Each batch
-	 * settles on its own, so one failed batch does not lose the others.
+	 * settles on its own, so one failed batch does not lose the others. The answer lists the batches in order,
+	 * consecutive slices of `ids`; `onBatch` sees each one as it settles (`index` is its place in the answer), so
+	 * that a caller can work on answers while later ones are still on the way.
 	 */
-	async getManyPresences(ids: readonly string[]): Promise<Array<{ ids: string[]; result: Presence[] | Error }>> {
+	async getManyPresences(ids: readonly string[], onBatch?: (batch: PresenceBatch, index: number) => void): Promise<PresenceBatch[]> {
 		const batches = chunk(ids, MAX_IDS_PER_REQUEST);
 		return await Promise.all(
-			batches.map(async (batch) => {
+			batches.map(async (batch, index): Promise<PresenceBatch> => {
+				let settled: PresenceBatch;
 				try {
-					return { ids: batch, result: await this.getPresencesByUserId(batch) };
+					settled = { ids: batch, result: await this.getPresencesByUserId(batch) };
 				} catch (error) {
 					this.throwIfCancelled();
-					return { ids: batch, result: error instanceof Error ? error : new Error(String(error)) };
+					settled = { ids: batch, result: error instanceof Error ? error : new Error(String(error)) };
 				}
+				onBatch?.(settled, index);
+				return settled;
 			}),
 		);
 	}
