@@ -22,6 +22,17 @@ describe('parseUserIds', () => {
 		expect(parsed.ok && parsed.refs.map((ref) => ref.key)).toEqual([A.toLowerCase(), B, 'jane@contoso.com']);
 	});
 
+	it('reads a list entry by entry as it reads text: empty entries skipped, padded or combined entries split', () => {
+		const list = ['', A, ` ${B}\n`, `{${A}}`, 'jane@contoso.com;', ' ', `${B} ${A}`];
+		const fromList = parseUserIds(list);
+		const fromText = parseUserIds(list.join(','));
+		expect(fromList).toEqual(fromText);
+		expect(fromList.ok && fromList.refs.map((ref) => ref.key)).toEqual([A.toLowerCase(), B, A.toLowerCase(), 'jane@contoso.com', B, A.toLowerCase()]);
+		expect(parseUserIds(['', ' ', ',;'])).toMatchObject({ ok: false, message: 'No user ID given' });
+		// A value that is not text is named even after an id that is not valid.
+		expect(parseUserIds(['not-an-id', 7])).toMatchObject({ ok: false, message: expect.stringContaining('got number 7') });
+	});
+
 	it('accepts braces around a GUID', () => {
 		expect(classifyUserRef(`{${A}}`)).toEqual({ kind: 'guid', value: A.toLowerCase(), key: A.toLowerCase() });
 	});

@@ -29,5 +29,5 @@ export function errorDetails(error: unknown): IDataObject {
 
 /** The item json for a presence: Graph's object as it came (parsed JSON), or the flat Simplify shape. */
 export function presenceJson(presence: Presence, simplify: boolean): IDataObject {
-	return simplify ? { ...simplifyPresence(presence) } : (presence as IDataObject);
+	return simplify ? (simplifyPresence(presence) as unknown as IDataObject) : (presence as IDataObject);
 }

@@ -6,11 +6,11 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { gatherUsers, type RequestedUser } from '../../../shared/logic/batching';
+import { gatherUsers, MAX_IDS_PER_REQUEST, type RequestedUser } from '../../../shared/logic/batching';
 import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
-import { indexById, type Presence } from '../../../shared/logic/presence';
+import { indexById } from '../../../shared/logic/presence';
 import { usersFromProperties } from '../../../shared/descriptions';
-import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
+import { asNodeError, type GraphClient, type PresenceBatch } from '../../../shared/transport/graphClient';
 import { errorItem, presenceJson } from '../output';
 
 export const description: INodeProperties[] = [
@@ -90,61 +90,98 @@ export async function execute(
 	const upns = requested.filter((user) => user.ref.kind === 'upn').map((user) => user.ref.value);
 	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
 
-	// Users named once by GUID and once by UPN are one user: merge them under the object id.
-	const byId = new Map<string, RequestedUser>();
+	// Users named once by GUID and once by UPN are one user: merge them under the object id. With GUIDs only
+	// (the usual case) every requested user already is one object id, in order, and nothing is merged.
+	let ids: string[];
+	let users: RequestedUser[];
 	const unresolved: Array<{ user: RequestedUser; result: { notFound: true } | { error: Error } }> = [];
-	for (const user of requested) {
-		let id = user.ref.value;
-		if (user.ref.kind === 'upn') {
-			const found = resolved.get(user.ref.key);
-			if (!found || !('id' in found)) {
-				unresolved.push({ user, result: found && 'error' in found ? found : { notFound: true } });
-				continue;
+	if (upns.length === 0) {
+		users = requested;
+		ids = requested.map((user) => user.ref.value);
+	} else {
+		const byId = new Map<string, RequestedUser>();
+		for (const user of requested) {
+			let id = user.ref.value;
+			if (user.ref.kind === 'upn') {
+				const found = resolved.get(user.ref.key);
+				if (!found || !('id' in found)) {
+					unresolved.push({ user, result: found && 'error' in found ? found : { notFound: true } });
+					continue;
+				}
+				id = found.id;
 			}
-			id = found.id;
+			const known = byId.get(id);
+			if (known) known.itemIndexes = [...new Set([...known.itemIndexes, ...user.itemIndexes])].sort((a, b) => a - b);
+			else byId.set(id, user);
 		}
-		const known = byId.get(id);
-		if (known) known.itemIndexes = [...new Set([...known.itemIndexes, ...user.itemIndexes])].sort((a, b) => a - b);
-		else byId.set(id, user);
+		ids = [...byId.keys()];
+		users = [...byId.values()];
 	}
 	const lookupFailure = unresolved.find(({ result }) => 'error' in result);
 	if (lookupFailure && 'error' in lookupFailure.result && !this.continueOnFail()) throw lookupFailure.result.error;
 
-	const batches = await client.getManyPresences([...byId.keys()]);
-	const presences = new Map<string, Presence>();
-	const failed = new Map<string, Error>();
+	// Answers become items as they come in, while later requests are still on the way; the items go out in the
+	// order the users were asked for. Batches are consecutive slices of `ids`: the user of an id is at the same
+	// place in `users`, and Graph's answer (any order, unknown ids left out) is looked up per batch.
+	const itemsOfBatch: INodeExecutionData[][] = [];
+	let outOfOrder = false;
+	const toItems = (batch: PresenceBatch, index: number): void => {
+		if (batch.result instanceof Error) return;
+		const answer = indexById(batch.result);
+		const items: INodeExecutionData[] = [];
+		let position = index * MAX_IDS_PER_REQUEST;
+		for (const id of batch.ids) {
+			if (ids[position] !== id) {
+				outOfOrder = true;
+				return;
+			}
+			const { itemIndexes } = users[position++];
+			const presence = answer.get(id);
+			items.push(
+				presence
+					? { json: presenceJson(presence, simplify), pairedItem: pairedItems(itemIndexes) }
+					: { json: notFound(id, 'Graph returned no presence for this ID'), pairedItem: pairedItems(itemIndexes) },
+			);
+		}
+		itemsOfBatch[index] = items;
+	};
+	const batches = await client.getManyPresences(ids, toItems);
 	for (const batch of batches) {
+		if (batch.result instanceof Error && !this.continueOnFail()) throw batch.result;
+	}
+	for (const [index, batch] of batches.entries()) {
 		if (batch.result instanceof Error) {
-			if (!this.continueOnFail()) throw batch.result;
-			for (const id of batch.ids) failed.set(id, batch.result);
-		} else {
-			for (const [id, presence] of indexById(batch.result)) presences.set(id, presence);
+			let position = index * MAX_IDS_PER_REQUEST;
+			for (const id of batch.ids) {
+				if (ids[position] !== id) {
+					outOfOrder = true;
+					break;
+				}
+				output.push(errorItem(batch.result, users[position++].itemIndexes, { id }));
+			}
+			continue;
 		}
+		if (itemsOfBatch[index] === undefined) toItems(batch, index);
+		for (const item of itemsOfBatch[index] ?? []) output.push(item);
 	}
-
-	const pairedItem = (indexes: number[]) => indexes.map((item) => ({ item }));
-	for (const [id, user] of byId) {
-		const presence = presences.get(id);
-		const error = failed.get(id);
-		if (presence) {
-			output.push({ json: presenceJson(presence, simplify), pairedItem: pairedItem(user.itemIndexes) });
-		} else if (error) {
-			output.push(errorItem(error, user.itemIndexes, { id }));
-		} else {
-			output.push({ json: notFound(id, 'Graph returned no presence for this ID'), pairedItem: pairedItem(user.itemIndexes) });
-		}
-	}
+	if (outOfOrder) throw new NodeOperationError(this.getNode(), 'Internal error: presence batches out of order');
 	for (const { user, result } of unresolved) {
 		if ('error' in result) {
 			output.push(errorItem(result.error, user.itemIndexes, { id: user.ref.value }));
 		} else {
 			output.push({
 				json: notFound(user.ref.value, 'No user with this user principal name or e-mail address'),
-				pairedItem: pairedItem(user.itemIndexes),
+				pairedItem: pairedItems(user.itemIndexes),
 			});
 		}
 	}
 	return output;
+}
+
+/** `[{ item }]` for every input item that asked for a user (one, as a rule). */
+function pairedItems(indexes: number[]): Array<{ item: number }> {
+	if (indexes.length === 1) return [{ item: indexes[0] }];
+	return indexes.map((item) => ({ item }));
 }
 
 function notFound(id: string, reason: string): IDataObject {
