@@ -108,6 +108,16 @@ describe('RateLimiter: a share of a budget spent by others too', () => {
 		expect(limiter.shareNow(5000, 1000)).toBe(500);
 	});
 
+	it('forgets its share after ten idle windows', () => {
+		const limiter = new RateLimiter(1000);
+		limiter.reserve(0, 1000);
+		limiter.throttledAt(0, 10, undefined);
+		limiter.reserve(9_000, 1000);
+		expect(limiter.shareNow(9_000, 1000)).toBe(500);
+		limiter.reserve(19_500, 1000);
+		expect(limiter.shareNow(19_500, 1000)).toBe(1000);
+	});
+
 	it('keeps the whole ceiling when adaptation is off', () => {
 		const limiter = new RateLimiter(1000, { ...DEFAULT_TUNING, adaptive: false });
 		reserveEvery(limiter, 50, 0, 10, 100);

@@ -10,7 +10,8 @@
  *    app's budget is spent by everyone together. The process then takes as its share a little less than what Graph
  *    admitted from it in the last window (multiplicative decrease), holds back until `Retry-After`, and probes for
  *    more after every window without a 429 while it has work waiting (additive increase, faster the longer it
- *    stays quiet, so a process left alone is back at the full budget within minutes).
+ *    stays quiet, so a process left alone is back at the full budget within minutes). A process idle for ten
+ *    windows forgets its share.
  *
  * Reservations are handed out in order, so nobody starves.
  */
@@ -27,7 +28,7 @@ export interface LimiterTuning {
 	minFraction: number;
 }
 
-export const DEFAULT_TUNING: Readonly<LimiterTuning> = { adaptive: true, burstFraction: 0.1, decrease: 0.9, probe: 0.05, minFraction: 0.02 };
+export const DEFAULT_TUNING: Readonly<LimiterTuning> = { adaptive: true, burstFraction: 0.1, decrease: 0.9, probe: 0.1, minFraction: 0.02 };
 
 export class RateLimiter {
 	/** Start times in the last window, sorted; `head` is the first one still inside. */
@@ -48,6 +49,7 @@ export class RateLimiter {
 	private pauseApplied = 0;
 	private lastChange = 0;
 	private quietWindows = 0;
+	private lastReserve = 0;
 	/** Some start since `lastChange` had to wait for the share: the process wants more than it has. */
 	private backlogged = false;
 
@@ -63,6 +65,9 @@ export class RateLimiter {
 	reserve(now: number, ceiling: number): number {
 		this.forget(now);
 		this.ceiling = ceiling;
+		// Idle for ten windows: whoever shared the budget then may be gone; start again from the whole ceiling.
+		if (now - this.lastReserve > 10 * this.windowMs) this.share = undefined;
+		this.lastReserve = now;
 		const share = this.currentShare(now, ceiling);
 		const interval = this.windowMs / share;
 		const tolerance = (Math.max(1, Math.floor(share * this.tuning.burstFraction)) - 1) * interval;
