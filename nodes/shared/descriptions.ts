@@ -52,7 +52,7 @@ export const clientOptionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1, maxValue: 1500 },
 		default: 1500,
 		description:
-			'Graph allows 1,500 presence requests per 30 seconds per app and tenant. Lower it when other tools use the same app registration.',
+			'Graph allows 1,500 presence requests per 30 seconds per app and tenant. The node adapts when other n8n workers or tools spend the same budget; lower this to keep part of it free for them.',
 	},
 	{
 		displayName: 'Max Retries',

@@ -27,6 +27,7 @@ const OPTIONS: Option[] = [
 
 const SCENARIOS = [
 	{ name: '3 workers at once, 100,000 ids each, budget 200 / 30 s (the queue-mode e2e)', processes: 3, requestsEach: 154, limit: 200, stagger: 0 },
+	{ name: 'the same, answers taking 500 ms (a loaded machine), starts 4 s apart', processes: 3, requestsEach: 154, limit: 200, stagger: 4000, latencyMs: 500 },
 	{ name: '3 workers at once, 1,000,000 ids each, budget 1,500 / 30 s', processes: 3, requestsEach: 1539, limit: 1500, stagger: 0 },
 	{ name: '3 workers starting 20 s apart, 1,000,000 ids each', processes: 3, requestsEach: 1539, limit: 1500, stagger: 20_000 },
 	{ name: '2 workers, 3,250,000 ids each', processes: 2, requestsEach: 5000, limit: 1500, stagger: 0 },
@@ -43,7 +44,7 @@ for (const scenario of SCENARIOS) {
 			windowMs: 30_000,
 			ceiling: option.ceiling(scenario.limit, scenario.processes),
 			concurrency: 8,
-			latencyMs: 50,
+			latencyMs: 'latencyMs' in scenario ? scenario.latencyMs : 50,
 			startAt: (p) => p * scenario.stagger,
 			tuning: option.tuning,
 		});
