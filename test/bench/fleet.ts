@@ -25,7 +25,16 @@ const OPTIONS: Option[] = [
 	{ name: '**adaptive share (chosen)**', tuning: DEFAULT_TUNING, ceiling: (limit) => limit },
 ];
 
-const SCENARIOS = [
+interface Scenario {
+	name: string;
+	processes: number;
+	requestsEach: number;
+	limit: number;
+	stagger: number;
+	latencyMs?: number;
+}
+
+const SCENARIOS: Scenario[] = [
 	{ name: '3 workers at once, 100,000 ids each, budget 200 / 30 s (the queue-mode e2e)', processes: 3, requestsEach: 154, limit: 200, stagger: 0 },
 	{ name: 'the same, answers taking 500 ms (a loaded machine), starts 4 s apart', processes: 3, requestsEach: 154, limit: 200, stagger: 4000, latencyMs: 500 },
 	{ name: '3 workers at once, 1,000,000 ids each, budget 1,500 / 30 s', processes: 3, requestsEach: 1539, limit: 1500, stagger: 0 },
@@ -44,7 +53,7 @@ for (const scenario of SCENARIOS) {
 			windowMs: 30_000,
 			ceiling: option.ceiling(scenario.limit, scenario.processes),
 			concurrency: 8,
-			latencyMs: 'latencyMs' in scenario ? scenario.latencyMs : 50,
+			latencyMs: scenario.latencyMs ?? 50,
 			startAt: (p) => p * scenario.stagger,
 			tuning: option.tuning,
 		});
