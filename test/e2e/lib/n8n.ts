@@ -240,6 +240,35 @@ export async function startN8n(install: N8nInstall, userFolder: string, port: nu
 	throw new Error(`n8n did not answer /rest/settings within 180 s:\n${output.slice(-4000)}`);
 }
 
+/** `n8n worker` (queue mode: the same database, Redis and encryption key as the main), once it says it is ready. */
+export async function startN8nWorker(install: N8nInstall, userFolder: string, concurrency: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningN8n> {
+	const child = spawn(install.nodeBin, [install.n8nMain, 'worker', `--concurrency=${concurrency}`], { env: n8nEnv(userFolder, extraEnv) });
+	let output = '';
+	child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	const stop = async () => {
+		if (child.exitCode !== null) return;
+		child.kill('SIGTERM');
+		await new Promise<void>((done) => {
+			const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+			child.on('exit', () => {
+				clearTimeout(force);
+				done();
+			});
+		});
+	};
+	const deadline = Date.now() + 180_000;
+	while (!/n8n worker is now ready/.test(output)) {
+		if (child.exitCode !== null) throw new Error(`n8n worker exited (${child.exitCode}):\n${output.slice(-4000)}`);
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`n8n worker not ready within 180 s:\n${output.slice(-4000)}`);
+		}
+		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+	}
+	return { url: '', process: child, output: () => output, stop };
+}
+
 /** Creates the owner account through n8n's REST API and returns the session cookie. */
 export async function setupOwner(url: string, owner: { email: string; password: string }): Promise<string> {
 	const response = await fetch(`${url}/rest/owner/setup`, {
