@@ -30,6 +30,12 @@ describe('RateLimiter: the cap and the pacing', () => {
 		for (let i = 20; i < starts.length; i++) expect(starts[i] - starts[i - 20]).toBeGreaterThanOrEqual(1000);
 	});
 
+	it('takes the whole part of a ceiling typed with decimals', () => {
+		const limiter = new RateLimiter(1000);
+		const starts = Array.from({ length: 4 }, () => limiter.reserve(0, 2.7));
+		expect(starts).toEqual([0, 500, 1000, 1500]);
+	});
+
 	it('hands out start times in order', () => {
 		const limiter = new RateLimiter(1000);
 		const starts = [0, 0, 0, 5, 5, 2000].map((now) => now + limiter.reserve(now, 2));

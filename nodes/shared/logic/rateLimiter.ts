@@ -62,8 +62,10 @@ export class RateLimiter {
 	 * Reserves a start time at or after `now` and returns how long to wait for it. `ceiling` is per call so that
 	 * a caller sharing the app with other tools may ask for less than Graph's ceiling.
 	 */
-	reserve(now: number, ceiling: number): number {
+	reserve(now: number, requestedCeiling: number): number {
 		this.forget(now);
+		// A ceiling typed with decimals (n8n's number field allows them) means its whole part.
+		const ceiling = Math.max(1, Math.floor(requestedCeiling));
 		this.ceiling = ceiling;
 		// Idle for ten windows: whoever shared the budget then may be gone; start again from the whole ceiling.
 		if (now - this.lastReserve > 10 * this.windowMs) this.share = undefined;
