@@ -15,7 +15,8 @@
  *   the new availability and the previous one;
  * - a notification with a wrong or missing clientState is refused (401) and runs nothing;
  * - trigger()'s renewal cron really ticks inside n8n (n8n's clock is shifted a little so a five-minute boundary
- *   comes 85 s after the spawn): Graph forgot the subscription → the tick re-creates it with the same clientState;
+ *   comes 85 s after the spawn): a subscription with 10 minutes left and no change all its life → the tick renews
+ *   it (PATCH); Graph's clock then passes the old expiry, the subscription lives on and a change still arrives;
  * - n8n stopped: the subscription stays (n8n does not call delete on shutdown); Graph forgets it meanwhile; n8n
  *   started again on the same user folder → checkExists → false → create: a new subscription, and changes arrive;
  * - deactivated through the REST API → delete: the subscription is gone from Graph, the webhook URL answers 404.
@@ -316,7 +317,7 @@ describe.each(lines)('%s: Instant Trigger (Graph change notifications) in an act
 		expect(await executions()).toHaveLength(runsBefore);
 	}, 60_000);
 
-	it('trigger()\'s renewal cron, ticking in n8n: Graph forgot the subscription → re-created with the same clientState, and changes arrive', async () => {
+	it('trigger()\'s renewal cron, ticking in n8n: a subscription about to expire with no change all its life is renewed, outlives its old expiry, and changes arrive', async () => {
 		const [current] = ours();
 		expect(current).toBeDefined();
 		// The boundary must still be ahead (a few seconds of margin), else wait for the next one.
@@ -324,31 +325,39 @@ describe.each(lines)('%s: Instant Trigger (Graph change notifications) in an act
 		while (boundary < Date.now() + 3_000) boundary += FIVE_MINUTES;
 		if (boundary !== cronAtReal) session.timings.push(`the first cron boundary had passed before this test: waiting ${((boundary - Date.now()) / 1000).toFixed(0)} s more`);
 		const cronsBefore = logLines(n8n!.output()).filter((text) => /Executing cron/.test(text)).length;
-		expect(emu.dropSubscription(current.id)).toBe(true);
-		expect(ours()).toHaveLength(0);
+		// As if 45 of its 55 minutes had passed without a single presence change: 10 minutes left, under the node's
+		// 20-minute renewal margin, and no notification will come to remind anyone.
+		const oldExpiry = emu.now + 10 * 60_000;
+		expect(emu.expireSubscriptionIn(current.id, oldExpiry - emu.now)).toBe(true);
 		emu.clearLog();
 
-		const recreated = await explain(waitFor('the cron to re-create the subscription', () => ours()[0], boundary - Date.now() + 30_000));
-		session.timings.push(`cron re-created the subscription ${((Date.now() - boundary) / 1000).toFixed(1)} s after the boundary`);
-		expect(recreated.id).not.toBe(current.id);
-		expect(recreated.clientState).toBe(current.clientState);
-		expect(recreated.userIds).toEqual([...watched].map((id) => id.toLowerCase()).sort());
+		const renewed = await explain(
+			waitFor('the cron to renew the subscription', () => ours().find((sub) => sub.id === current.id && Date.parse(sub.expirationDateTime) > oldExpiry + 30 * 60_000), boundary - Date.now() + 30_000),
+		);
+		session.timings.push(`cron renewed the subscription ${((Date.now() - boundary) / 1000).toFixed(1)} s after the boundary`);
+		expect(renewed.clientState).toBe(current.clientState);
 		expect(ours()).toHaveLength(1);
-		// What the tick did at Graph: listed ours (none), created one. Validations answered again.
-		expect(emu.requests('/subscriptions').map((entry) => `${entry.method} ${entry.status}`)).toEqual(['GET 200', 'POST 201']);
-		for (const check of validations(boundary - 5_000)) expect([check.status, check.responseText]).toEqual([200, new URL(check.url).searchParams.get('validationToken')]);
+		// What the tick did at Graph: listed ours, renewed the one about to expire (PATCH), created nothing.
+		expect(emu.requests('/subscriptions').map((entry) => `${entry.method} ${entry.status}`)).toEqual(['GET 200', 'PATCH 200']);
 
 		await sleep(500);
 		const log = logLines(n8n!.output());
 		expect(log.filter((text) => /Executing cron/.test(text)).length).toBeGreaterThan(cronsBefore);
-		expect(log.filter((text) => text.includes('Microsoft Graph Presence Instant Trigger: subscriptions renewed 0, re-created 1, removed 0'))).toHaveLength(1);
+		expect(log.filter((text) => text.includes('Microsoft Graph Presence Instant Trigger: subscriptions renewed 1, re-created 0, removed 0'))).toHaveLength(1);
 		expect(log.filter((text) => text.includes('renewing subscriptions failed'))).toEqual([]);
 
-		// The re-created subscription delivers, and its clientState is accepted.
+		// Graph's clock passes the old expiry: without the renewal the subscription would be gone now.
+		emu.advanceClock(oldExpiry - emu.now + 60_000);
+		expect(ours().map((sub) => sub.id)).toEqual([current.id]);
+
+		// The renewed subscription still delivers, and its clientState is accepted.
+		await sleep(1_000);
 		const postsBefore = recorder.posts.length;
 		const change = flip(watched[0]);
-		await explain(waitFor('a run through the re-created subscription', () => (recorder.posts.length > postsBefore ? true : undefined), 30_000));
-		expect(recorder.posts[postsBefore].body).toMatchObject({ id: watched[0], availability: change.after.availability, previous: { availability: change.before.availability } });
+		const run = await explain(
+			waitFor('a run through the renewed subscription', () => recorder.posts.slice(postsBefore).find((post) => (post.body as { id?: string }).id === watched[0]), 30_000),
+		);
+		expect(run.body).toMatchObject({ id: watched[0], availability: change.after.availability, previous: { availability: change.before.availability } });
 	}, CRON_AFTER_MS + FIVE_MINUTES + 60_000);
 
 	it('n8n restarted after Graph forgot the subscription: checkExists → false → create, a new subscription, and changes arrive again', async () => {

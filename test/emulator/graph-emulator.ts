@@ -244,6 +244,11 @@ export class GraphEmulator {
 		return this.subscriptionService.subscriptions;
 	}
 
+	/** The subscription expires `msLeft` from now (its life shortened, as if time had passed without a renewal). */
+	expireSubscriptionIn(id: string, msLeft: number): boolean {
+		return this.subscriptionService.expireIn(id, msLeft);
+	}
+
 	/** Graph forgets the subscription silently (no lifecycle event); its id answers 404 from now on. */
 	dropSubscription(id: string): boolean {
 		return this.subscriptionService.drop(id);

@@ -384,6 +384,14 @@ export class SubscriptionService {
 		return this.live().map((s) => ({ ...view(s), tenantId: s.tenantId, userIds: [...s.userIds] }));
 	}
 
+	/** The subscription expires `msLeft` from now, as if it had lived that long without a renewal; true when live. */
+	expireIn(id: string, msLeft: number): boolean {
+		const sub = this.liveById(id);
+		if (sub === undefined) return false;
+		sub.expiresAt = this.deps.now() + msLeft;
+		return true;
+	}
+
 	/** Graph forgets the subscription without telling anyone; true when it was live. */
 	drop(id: string): boolean {
 		const sub = this.liveById(id);
