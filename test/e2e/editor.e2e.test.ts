@@ -270,6 +270,9 @@ describe.each(lines)('editor in %s', (_label, key, line) => {
 		await credentialTitle(OAUTH2_TITLE);
 		const modal = credentialModal();
 		await modal.getByTestId('parameter-input-cloud').waitFor({ state: 'visible' });
+		// n8n renders the fields of the parent type (OAuth2's client id and secret) after ours; on a loaded machine
+		// noticeably later (seen in CI with 1.123.81). Wait for them, then look at the whole form.
+		await modal.getByTestId('parameter-input-clientSecret').waitFor({ state: 'visible' });
 
 		const fields = await visibleParameterNames(modal);
 		expect(fields).toEqual(expect.arrayContaining(['clientId', 'clientSecret', 'cloud', 'tenant', 'additionalScopes']));

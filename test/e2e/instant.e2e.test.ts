@@ -28,7 +28,7 @@ import { GraphEmulator, type Delivery, type EmulatedSubscription } from '../emul
 import { delegatedData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
 import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, type N8nInstall, type N8nLine, type RunningN8n } from './lib/n8n';
 import { INSTANT_WEBHOOK_PATH, instantWorkflow, startRecorder, type Recorder } from './fixtures/instantWorkflow';
-import { freePort, listExecutions, N8nCliSession, sleep, waitFor, waitForRestApi, type ExecutionSummary } from './fixtures/n8nSession';
+import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, waitForRestApi, type ExecutionSummary } from './fixtures/n8nSession';
 import { CREDENTIAL_IDS, credentialRecord, OAUTH2_CREDENTIAL_TYPE } from './fixtures/workflows';
 
 const WORKFLOW_ID = 'msgpWfInstant001';
@@ -122,13 +122,7 @@ describe.each(lines)('%s: Instant Trigger (Graph change notifications) in an act
 		].join('\n');
 	}
 
-	async function explain<T>(promise: Promise<T>): Promise<T> {
-		try {
-			return await promise;
-		} catch (error) {
-			throw new Error(`${error instanceof Error ? error.message : String(error)}\n${await diagnostics()}`);
-		}
-	}
+	const explain = explainer(diagnostics);
 
 	/**
 	 * `n8n start` at debug level. With `cronAfterMs`, n8n's clock (its `Date`, through a preload script) is shifted by

@@ -23,7 +23,7 @@ import { join } from 'path';
 import { GraphEmulator, type LogEntry } from '../emulator';
 import { appSecretData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
 import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, startN8nWorker, type RunningN8n } from './lib/n8n';
-import { freePort, listExecutions, N8nCliSession, sleep, waitFor, type ExecutionSummary } from './fixtures/n8nSession';
+import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, type ExecutionSummary } from './fixtures/n8nSession';
 import { fleetWorkflow } from './fixtures/queueWorkflows';
 import { startPostgres, startRedis, type LocalService } from './fixtures/services';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
@@ -104,13 +104,7 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		return lines.join('\n');
 	}
 
-	async function explain<T>(promise: Promise<T>): Promise<T> {
-		try {
-			return await promise;
-		} catch (error) {
-			throw new Error(`${error instanceof Error ? error.message : String(error)}\n${await diagnostics()}`);
-		}
-	}
+	const explain = explainer(diagnostics);
 
 	beforeAll(async () => {
 		started = Date.now();

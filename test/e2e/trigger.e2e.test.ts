@@ -16,7 +16,7 @@
 import { GraphEmulator, type LogEntry } from '../emulator';
 import { appSecretData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
 import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, type N8nLine, type RunningN8n } from './lib/n8n';
-import { freePort, listExecutions, N8nCliSession, sleep, waitFor, waitForRestApi, type ExecutionSummary } from './fixtures/n8nSession';
+import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, waitForRestApi, type ExecutionSummary } from './fixtures/n8nSession';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
 import { APP_CREDENTIAL_TYPE, CREDENTIAL_IDS, credentialRecord } from './fixtures/workflows';
@@ -80,13 +80,7 @@ describe.each(lines)('%s: Presence Trigger in an active workflow → Send Email'
 		].join('\n');
 	}
 
-	async function explain<T>(promise: Promise<T>): Promise<T> {
-		try {
-			return await promise;
-		} catch (error) {
-			throw new Error(`${error instanceof Error ? error.message : String(error)}\n${await diagnostics()}`);
-		}
-	}
+	const explain = explainer(diagnostics);
 
 	beforeAll(async () => {
 		started = Date.now();

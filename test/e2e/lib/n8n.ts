@@ -204,69 +204,62 @@ export interface RunningN8n {
 	stop: () => Promise<void>;
 }
 
+/** What a spawned server printed (stdout and stderr together), and a stop: `signal`, then SIGKILL after `graceMs`. */
+export function watchProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): { output: () => string; stop: () => Promise<void> } {
+	let text = '';
+	child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+	child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+	const stop = async () => {
+		if (child.exitCode !== null || child.signalCode !== null) return;
+		child.kill(signal);
+		await new Promise<void>((done) => {
+			const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+			child.on('exit', () => {
+				clearTimeout(force);
+				done();
+			});
+		});
+	};
+	return { output: () => text, stop };
+}
+
 /** `n8n start` on a port (never 5679, the task broker's), waiting until the REST API answers. */
 export async function startN8n(install: N8nInstall, userFolder: string, port: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningN8n> {
 	const url = `http://127.0.0.1:${port}`;
 	const child = spawn(install.nodeBin, [install.n8nMain, 'start'], {
 		env: n8nEnv(userFolder, { N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_LISTEN_ADDRESS: '127.0.0.1', WEBHOOK_URL: `${url}/`, ...extraEnv }),
 	});
-	let output = '';
-	child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	const stop = async () => {
-		if (child.exitCode !== null) return;
-		child.kill('SIGTERM');
-		await new Promise<void>((done) => {
-			const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-			child.on('exit', () => {
-				clearTimeout(force);
-				done();
-			});
-		});
-	};
+	const { output, stop } = watchProcess(child);
 	const deadline = Date.now() + 180_000;
 	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output.slice(-4000)}`);
+		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output().slice(-4000)}`);
 		try {
 			// 2.x answers 200 with an HTML "starting up" page before it is ready: wait for its JSON.
 			const response = await fetch(`${url}/rest/settings`, { signal: AbortSignal.timeout(5000) });
-			if (response.ok && (response.headers.get('content-type') ?? '').includes('json')) return { url, process: child, output: () => output, stop };
+			if (response.ok && (response.headers.get('content-type') ?? '').includes('json')) return { url, process: child, output, stop };
 		} catch {
 			// not listening yet
 		}
 		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
 	}
 	await stop();
-	throw new Error(`n8n did not answer /rest/settings within 180 s:\n${output.slice(-4000)}`);
+	throw new Error(`n8n did not answer /rest/settings within 180 s:\n${output().slice(-4000)}`);
 }
 
 /** `n8n worker` (queue mode: the same database, Redis and encryption key as the main), once it says it is ready. */
 export async function startN8nWorker(install: N8nInstall, userFolder: string, concurrency: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningN8n> {
 	const child = spawn(install.nodeBin, [install.n8nMain, 'worker', `--concurrency=${concurrency}`], { env: n8nEnv(userFolder, extraEnv) });
-	let output = '';
-	child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	const stop = async () => {
-		if (child.exitCode !== null) return;
-		child.kill('SIGTERM');
-		await new Promise<void>((done) => {
-			const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
-			child.on('exit', () => {
-				clearTimeout(force);
-				done();
-			});
-		});
-	};
+	const { output, stop } = watchProcess(child);
 	const deadline = Date.now() + 180_000;
-	while (!/n8n worker is now ready/.test(output)) {
-		if (child.exitCode !== null) throw new Error(`n8n worker exited (${child.exitCode}):\n${output.slice(-4000)}`);
+	while (!/n8n worker is now ready/.test(output())) {
+		if (child.exitCode !== null) throw new Error(`n8n worker exited (${child.exitCode}):\n${output().slice(-4000)}`);
 		if (Date.now() > deadline) {
 			await stop();
-			throw new Error(`n8n worker not ready within 180 s:\n${output.slice(-4000)}`);
+			throw new Error(`n8n worker not ready within 180 s:\n${output().slice(-4000)}`);
 		}
 		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
 	}
-	return { url: '', process: child, output: () => output, stop };
+	return { url: '', process: child, output, stop };
 }
 
 /** Creates the owner account through n8n's REST API and returns the session cookie. */
