@@ -15,7 +15,7 @@ import { join } from 'node:path';
 
 import { TENANT } from '../shared/graphApp';
 import { DIST } from './built';
-import { EmulatorProcess, exited, forkTs } from './processes';
+import { EmulatorProcess, forkTs, workerChannel } from './processes';
 import { boundMs, type Measurement } from './measure';
 import { renderMarkdown, renderSvg, type BenchReport, type Machine, type Row } from './report';
 import type { CaseKind, CaseOutcome, CaseSpec, CoordinatorMessage, WorkerMessage } from './worker';
@@ -131,27 +131,7 @@ async function runCase(emulator: EmulatorProcess, plan: Plan, index: number, nod
 	const extra = (process.env.BENCH_WORKER_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
 	const flags = ['--expose-gc', ...(plan.heapMb ? [`--max-old-space-size=${plan.heapMb}`] : []), ...extra];
 	const worker = forkTs(require.resolve('./worker'), flags);
-	const gone = exited(worker);
-	const messages: WorkerMessage[] = [];
-	let wake: (() => void) | undefined;
-	worker.on('message', (message: WorkerMessage) => {
-		messages.push(message);
-		wake?.();
-	});
-	const next = async (): Promise<WorkerMessage> => {
-		while (messages.length === 0) {
-			const died = gone.then((code) => {
-				throw new Error(`the worker exited (${code}) before answering`);
-			});
-			await Promise.race([new Promise<void>((resolve) => (wake = resolve)), died]);
-		}
-		const message = messages.shift();
-		if (message === undefined) throw new Error('no message');
-		return message;
-	};
-	const send = (message: CoordinatorMessage): void => {
-		worker.send(message);
-	};
+	const { next, send, gone } = workerChannel<WorkerMessage, CoordinatorMessage>(worker);
 
 	send({ type: 'case', spec, ids, warmUpIds });
 	const warmed = await next();

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type Serializable } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 import type { EmulatorCommand, EmulatorReply, EmulatorStarted, LogSummary } from '../emulator/cli';
@@ -25,6 +25,34 @@ export function forkTs(file: string, nodeFlags: string[] = []): ChildProcess {
 export function exited(child: ChildProcess): Promise<number | null> {
 	if (child.exitCode !== null) return Promise.resolve(child.exitCode);
 	return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/**
+ * Talks to a forked worker one message at a time: `next` waits for its next message and rejects if it exits
+ * before answering; `gone` settles when it has exited.
+ */
+export function workerChannel<Incoming, Outgoing>(worker: ChildProcess): {
+	next: () => Promise<Incoming>;
+	send: (message: Outgoing) => void;
+	gone: Promise<number | null>;
+} {
+	const gone = exited(worker);
+	const messages: Incoming[] = [];
+	let wake: (() => void) | undefined;
+	worker.on('message', (message: Incoming) => {
+		messages.push(message);
+		wake?.();
+	});
+	const next = async (): Promise<Incoming> => {
+		while (messages.length === 0) {
+			const died = gone.then((code) => {
+				throw new Error(`the worker exited (${code}) before answering`);
+			});
+			await Promise.race([new Promise<void>((resolve) => (wake = resolve)), died]);
+		}
+		return messages.shift() as Incoming;
+	};
+	return { next, send: (message) => void worker.send(message as Serializable), gone };
 }
 
 function isReply(value: unknown): value is EmulatorReply {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { TENANT } from '../../shared/graphApp';
 import { DIST } from '../built';
-import { EmulatorProcess, exited, forkTs } from '../processes';
+import { EmulatorProcess, forkTs, workerChannel } from '../processes';
 import type { CaseSpec, CoordinatorMessage, WorkerMessage } from '../worker';
 import { analyze } from './analyze';
 
@@ -45,18 +45,7 @@ async function main(): Promise<void> {
 		process.env.PROFILE_OUT = base;
 		const flags = ['--expose-gc', ...(ids >= 500_000 ? ['--max-old-space-size=8192'] : [])];
 		const worker = forkTs(require.resolve('./profileWorker'), flags);
-		const gone = exited(worker);
-		const messages: WorkerMessage[] = [];
-		let wake: (() => void) | undefined;
-		worker.on('message', (message: WorkerMessage) => {
-			messages.push(message);
-			wake?.();
-		});
-		const next = async (): Promise<WorkerMessage> => {
-			while (messages.length === 0) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), gone.then(() => { throw new Error('worker exited'); })]);
-			return messages.shift() as WorkerMessage;
-		};
-		const send = (message: CoordinatorMessage): void => void worker.send(message);
+		const { next, send, gone } = workerChannel<WorkerMessage, CoordinatorMessage>(worker);
 		send({ type: 'case', spec, ids: caseIds, warmUpIds });
 		await next();
 		await emulator.clearLog();
