@@ -24,7 +24,6 @@ import {
 	closeOpenSelect,
 	dismissModals,
 	eventually,
-	freePort,
 	openSelectOption,
 	openSelectOptionNames,
 	parameterLabel,
@@ -34,7 +33,6 @@ import {
 	signIn,
 	TIMEOUT,
 	visibleParameterNames,
-	waitForRestApi,
 } from './browser/editor';
 import {
 	createUserFolder,
@@ -47,6 +45,7 @@ import {
 	type N8nInstall,
 	type RunningN8n,
 } from './lib/n8n';
+import { freePort } from './fixtures/n8nSession';
 
 const NODE_NAME = 'Microsoft Graph Presence';
 const NODE_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresence';
@@ -114,7 +113,6 @@ describe.each(lines)('editor in %s', (_label, key, line) => {
 		const port = await freePort();
 		const brokerPort = await freePort();
 		n8n = await startN8n(install, userFolder, port, { N8N_RUNNERS_BROKER_PORT: String(brokerPort) });
-		await waitForRestApi(n8n.url);
 		await setupOwner(n8n.url, OWNER);
 		browser = await launchChromium();
 		context = await browser.newContext({ viewport: { width: 1280, height: 960 }, colorScheme: 'light' });

@@ -28,7 +28,7 @@ import { GraphEmulator, type Delivery, type EmulatedSubscription } from '../emul
 import { delegatedData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
 import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, type N8nInstall, type N8nLine, type RunningN8n } from './lib/n8n';
 import { INSTANT_WEBHOOK_PATH, instantWorkflow, startRecorder, type Recorder } from './fixtures/instantWorkflow';
-import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, waitForRestApi, type ExecutionSummary } from './fixtures/n8nSession';
+import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, type ExecutionSummary } from './fixtures/n8nSession';
 import { CREDENTIAL_IDS, credentialRecord, OAUTH2_CREDENTIAL_TYPE } from './fixtures/workflows';
 
 const WORKFLOW_ID = 'msgpWfInstant001';
@@ -144,7 +144,6 @@ describe.each(lines)('%s: Instant Trigger (Graph change notifications) in an act
 			session.timings.push(`n8n's clock shifted by ${(shift / 1000).toFixed(1)} s: the renewal cron fires ${cronAfterMs / 1000} s after the spawn`);
 		}
 		n8n = await startN8n(install, userFolder, port, extra);
-		await waitForRestApi(n8n.url);
 		session.timings.push(`n8n start answering after ${((Date.now() - n8nStarted) / 1000).toFixed(1)} s`);
 	}
 

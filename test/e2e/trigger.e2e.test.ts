@@ -16,7 +16,7 @@
 import { GraphEmulator, type LogEntry } from '../emulator';
 import { appSecretData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
 import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, type N8nLine, type RunningN8n } from './lib/n8n';
-import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, waitForRestApi, type ExecutionSummary } from './fixtures/n8nSession';
+import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, type ExecutionSummary } from './fixtures/n8nSession';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
 import { APP_CREDENTIAL_TYPE, CREDENTIAL_IDS, credentialRecord } from './fixtures/workflows';
@@ -119,7 +119,6 @@ describe.each(lines)('%s: Presence Trigger in an active workflow → Send Email'
 		const brokerPort = await freePort();
 		n8nStarted = Date.now();
 		n8n = await startN8n(install, userFolder, port, { N8N_RUNNERS_BROKER_PORT: String(brokerPort) });
-		await waitForRestApi(n8n.url);
 		cookie = await setupOwner(n8n.url, OWNER);
 		session.timings.push(`n8n start answering after ${((Date.now() - n8nStarted) / 1000).toFixed(1)} s`);
 	}, 600_000);

@@ -2,6 +2,7 @@ import { X509Certificate, constants, createDecipheriv, createHmac, privateDecryp
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { generate } from 'selfsigned';
+import { asArray, asRecord, str } from '../shared/json';
 import { GraphEmulator, type Delivery } from '../emulator';
 
 const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
@@ -11,23 +12,6 @@ const SECRET = 'emuSecret~value.With_Chars-123';
 const SCOPE = 'https://graph.example.test/.default';
 const MINUTE = 60_000;
 const CLIENT_STATE = 'secret-client-state~42';
-
-// ---- small JSON helpers ----
-
-function asRecord(value: unknown): Record<string, unknown> {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not an object: ${JSON.stringify(value)}`);
-	return value as Record<string, unknown>;
-}
-
-function asArray(value: unknown): unknown[] {
-	if (!Array.isArray(value)) throw new Error(`not an array: ${JSON.stringify(value)}`);
-	return value;
-}
-
-function str(value: unknown): string {
-	if (typeof value !== 'string') throw new Error(`not a string: ${JSON.stringify(value)}`);
-	return value;
-}
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
 	const until = Date.now() + timeoutMs;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { asArray, asRecord, str } from '../shared/json';
 import { GraphEmulator } from '../emulator';
 
 const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
@@ -7,21 +8,6 @@ const SECRET = 'emuSecret~value.With_Chars-123';
 const SCOPE = 'https://graph.example.test/.default';
 const SESSION = CLIENT;
 const MINUTE = 60_000;
-
-function asRecord(value: unknown): Record<string, unknown> {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not an object: ${JSON.stringify(value)}`);
-	return value as Record<string, unknown>;
-}
-
-function asArray(value: unknown): unknown[] {
-	if (!Array.isArray(value)) throw new Error(`not an array: ${JSON.stringify(value)}`);
-	return value;
-}
-
-function str(value: unknown): string {
-	if (typeof value !== 'string') throw new Error(`not a string: ${JSON.stringify(value)}`);
-	return value;
-}
 
 interface Reply {
 	status: number;

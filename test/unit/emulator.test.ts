@@ -1,27 +1,13 @@
 import { X509Certificate, constants, createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
 import { generate } from 'selfsigned';
+import { asArray, asRecord, str } from '../shared/json';
 import { GraphEmulator } from '../emulator';
 
 const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
 const CLIENT = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
 const SECRET = 'emuSecret~value.With_Chars-123';
 const SCOPE = 'https://graph.example.test/.default';
-
-function asRecord(value: unknown): Record<string, unknown> {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not an object: ${JSON.stringify(value)}`);
-	return value as Record<string, unknown>;
-}
-
-function asArray(value: unknown): unknown[] {
-	if (!Array.isArray(value)) throw new Error(`not an array: ${JSON.stringify(value)}`);
-	return value;
-}
-
-function str(value: unknown): string {
-	if (typeof value !== 'string') throw new Error(`not a string: ${JSON.stringify(value)}`);
-	return value;
-}
 
 interface JsonResponse {
 	status: number;

@@ -1,5 +1,3 @@
-import { createServer } from 'net';
-
 import type { Locator, Page, Response } from 'playwright-core';
 
 /**
@@ -9,41 +7,6 @@ import type { Locator, Page, Response } from 'playwright-core';
  */
 
 export const TIMEOUT = 30_000;
-
-/** A free TCP port on loopback (for n8n and for its task broker, whose default 5679 other runs may hold). */
-export async function freePort(): Promise<number> {
-	return await new Promise((resolvePort, reject) => {
-		const server = createServer();
-		server.unref();
-		server.on('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			const port = typeof address === 'object' && address ? address.port : 0;
-			server.close(() => resolvePort(port));
-		});
-	});
-}
-
-/**
- * n8n 2.x answers `/rest/settings` with 200 and the HTML text "n8n is starting up. Please wait" before its REST
- * routes are mounted (and `POST /rest/owner/setup` the same, without a cookie). Ready means JSON.
- */
-export async function waitForRestApi(url: string, timeoutMs = 180_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	let last = '';
-	while (Date.now() < deadline) {
-		try {
-			const response = await fetch(`${url}/rest/settings`, { signal: AbortSignal.timeout(5_000) });
-			const type = response.headers.get('content-type') ?? '';
-			if (response.ok && type.includes('application/json')) return;
-			last = `${response.status} ${type} ${(await response.text()).slice(0, 100)}`;
-		} catch (error) {
-			last = String(error);
-		}
-		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
-	}
-	throw new Error(`n8n's REST API did not answer with JSON within ${timeoutMs / 1000} s (last: ${last})`);
-}
 
 /** Polls until `check` returns a value that is not false/undefined, or throws with the last value seen. */
 export async function eventually<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs = TIMEOUT): Promise<T> {
