@@ -27,7 +27,8 @@ export class MicrosoftGraphPresenceAppApi implements ICredentialType {
 			type: 'options',
 			options: CLOUD_OPTIONS,
 			default: 'global',
-			description: 'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
+			description:
+				'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
 		},
 		{
 			displayName: 'Graph Base URL',

@@ -35,7 +35,8 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 			type: 'options',
 			options: CLOUD_OPTIONS,
 			default: 'global',
-			description: 'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
+			description:
+				'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
 		},
 		{
 			displayName: 'Graph Base URL',
@@ -81,7 +82,7 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 			default: '',
 			placeholder: '-----BEGIN CERTIFICATE-----',
 			description:
-				'Optional, for the Instant Trigger\'s rich notifications: a PEM certificate Graph encrypts presence changes with',
+				"Optional, for the Instant Trigger's rich notifications: a PEM certificate Graph encrypts presence changes with",
 		},
 		{
 			displayName: 'Notification Encryption Private Key',
@@ -106,7 +107,12 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 			default: `={{ ${login} }}/{{ $self.tenant || 'organizations' }}/oauth2/v2.0/token`,
 		},
 		{ displayName: 'Scope', name: 'scope', type: 'hidden', default: scopeExpression },
-		{ displayName: 'Auth URI Query Parameters', name: 'authQueryParameters', type: 'hidden', default: 'response_mode=query' },
+		{
+			displayName: 'Auth URI Query Parameters',
+			name: 'authQueryParameters',
+			type: 'hidden',
+			default: 'response_mode=query',
+		},
 		{ displayName: 'Authentication', name: 'authentication', type: 'hidden', default: 'body' },
 	];
 

@@ -15,7 +15,10 @@ export class MicrosoftGraphPresence implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Graph Presence',
 		name: 'microsoftGraphPresence',
-		icon: { light: 'file:microsoftGraphPresence.svg', dark: 'file:microsoftGraphPresence.dark.svg' },
+		icon: {
+			light: 'file:microsoftGraphPresence.svg',
+			dark: 'file:microsoftGraphPresence.dark.svg',
+		},
 		group: ['transform'],
 		version: 1,
 		subtitle: `={{ ${JSON.stringify(Object.fromEntries((operationProperty.options ?? []).map((option) => ['value' in option ? String(option.value) : '', option.name])))}[$parameter["operation"]] }}`,

@@ -14,13 +14,32 @@ import {
 } from 'n8n-workflow';
 
 import { clientOptionFields, clientOptions, watchedUsersProperties } from '../shared/descriptions';
-import { checkNotificationUrl, decryptContent, newClientState, readNotifications, sameSecret } from '../shared/logic/notifications';
+import {
+	checkNotificationUrl,
+	decryptContent,
+	newClientState,
+	readNotifications,
+	sameSecret,
+} from '../shared/logic/notifications';
 import { isPresence, type Presence } from '../shared/logic/presence';
 import { diffPresences, forgetUnwatched, inSequenceOrder } from '../shared/logic/presenceDiff';
 import { DELEGATED_CREDENTIAL_TYPE, GraphClient } from '../shared/transport/graphClient';
-import { changeItem, diffOptions, eventOptionFields, triggerOnProperty, type EventOptions } from '../shared/triggerEvents';
+import {
+	changeItem,
+	diffOptions,
+	eventOptionFields,
+	triggerOnProperty,
+	type EventOptions,
+} from '../shared/triggerEvents';
 import { watchedUserIds } from '../shared/watched';
-import { deleteSubscription, ourSubscriptions, subscriptionsHealthy, syncSubscriptions, type InstantState, type RichNotifications } from './subscriptions';
+import {
+	deleteSubscription,
+	ourSubscriptions,
+	subscriptionsHealthy,
+	syncSubscriptions,
+	type InstantState,
+	type RichNotifications,
+} from './subscriptions';
 
 /** How often the renewal schedule checks the subscriptions (each lives 55 minutes, renewed with 20 left). */
 const RENEWAL_CRON = '0 */5 * * * *';
@@ -30,37 +49,64 @@ interface InstantOptions extends EventOptions {
 	richNotifications?: boolean;
 }
 
-async function clientFor(ctx: IHookFunctions | IWebhookFunctions | ITriggerFunctions): Promise<GraphClient> {
-	return await GraphClient.create(ctx, 'oAuth2', clientOptions(ctx.getNodeParameter('options', {}) as InstantOptions));
+async function clientFor(
+	ctx: IHookFunctions | IWebhookFunctions | ITriggerFunctions,
+): Promise<GraphClient> {
+	return await GraphClient.create(
+		ctx,
+		'oAuth2',
+		clientOptions(ctx.getNodeParameter('options', {}) as InstantOptions),
+	);
 }
 
-async function richSettings(ctx: IHookFunctions | IWebhookFunctions | ITriggerFunctions): Promise<{ rich?: RichNotifications; privateKey?: string }> {
+async function richSettings(
+	ctx: IHookFunctions | IWebhookFunctions | ITriggerFunctions,
+): Promise<{ rich?: RichNotifications; privateKey?: string }> {
 	const options = ctx.getNodeParameter('options', {}) as InstantOptions;
 	if (!options.richNotifications) return {};
 	const credential = await ctx.getCredentials(DELEGATED_CREDENTIAL_TYPE);
-	const pem = typeof credential.notificationCertificate === 'string' ? credential.notificationCertificate : '';
-	const privateKey = typeof credential.notificationPrivateKey === 'string' ? credential.notificationPrivateKey : '';
+	const pem =
+		typeof credential.notificationCertificate === 'string'
+			? credential.notificationCertificate
+			: '';
+	const privateKey =
+		typeof credential.notificationPrivateKey === 'string' ? credential.notificationPrivateKey : '';
 	if (!pem || !privateKey) {
-		throw new NodeOperationError(ctx.getNode(), 'Rich notifications need a Notification Encryption Certificate and Private Key in the credential');
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'Rich notifications need a Notification Encryption Certificate and Private Key in the credential',
+		);
 	}
 	const certificate = new X509Certificate(pem);
-	return { rich: { certificate: certificate.raw.toString('base64'), certificateId: certificate.fingerprint256.replace(/:/g, '').slice(0, 32) }, privateKey };
+	return {
+		rich: {
+			certificate: certificate.raw.toString('base64'),
+			certificateId: certificate.fingerprint256.replace(/:/g, '').slice(0, 32),
+		},
+		privateKey,
+	};
 }
 
 export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Graph Presence Instant Trigger',
 		name: 'microsoftGraphPresenceInstantTrigger',
-		icon: { light: 'file:microsoftGraphPresenceInstantTrigger.svg', dark: 'file:microsoftGraphPresenceInstantTrigger.dark.svg' },
+		icon: {
+			light: 'file:microsoftGraphPresenceInstantTrigger.svg',
+			dark: 'file:microsoftGraphPresenceInstantTrigger.dark.svg',
+		},
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ "Instant: " + $parameter["triggerOn"] }}',
-		description: 'Starts the workflow the moment someone\'s Microsoft Teams presence changes (Graph change notifications, renewed automatically)',
+		description:
+			"Starts the workflow the moment someone's Microsoft Teams presence changes (Graph change notifications, renewed automatically)",
 		defaults: { name: 'Microsoft Graph Presence Instant Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'microsoftGraphPresenceOAuth2Api', required: true }],
-		webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'presence' }],
+		webhooks: [
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'presence' },
+		],
 		properties: [
 			{
 				displayName:
@@ -79,18 +125,20 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: ([
-					...clientOptionFields,
-					...eventOptionFields,
-					{
-						displayName: 'Rich Notifications',
-						name: 'richNotifications',
-						type: 'boolean',
-						default: false,
-						description:
-							'Whether Graph sends the new availability and activity encrypted inside each notification (no extra request); needs the notification certificate and private key in the credential',
-					},
-				] as INodeProperties[]).sort((a, b) => a.displayName.localeCompare(b.displayName)),
+				options: (
+					[
+						...clientOptionFields,
+						...eventOptionFields,
+						{
+							displayName: 'Rich Notifications',
+							name: 'richNotifications',
+							type: 'boolean',
+							default: false,
+							description:
+								'Whether Graph sends the new availability and activity encrypted inside each notification (no extra request); needs the notification certificate and private key in the credential',
+						},
+					] as INodeProperties[]
+				).sort((a, b) => a.displayName.localeCompare(b.displayName)),
 			},
 		],
 	};
@@ -117,7 +165,9 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 				state.notificationUrl = url;
 				state.clientState = newClientState();
 				const users = (state.users = {});
-				const presences = (await client.getManyPresences([...ids])).flatMap((batch) => (batch.result instanceof Error ? [] : batch.result));
+				const presences = (await client.getManyPresences([...ids])).flatMap((batch) =>
+					batch.result instanceof Error ? [] : batch.result,
+				);
 				diffPresences(users, presences, diffOptions('anyChange', {}), new Date(now).toISOString());
 				const { rich } = await richSettings(this);
 				await syncSubscriptions(this, client, state, ids, now, rich);
@@ -128,7 +178,8 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 				const url = state.notificationUrl ?? this.getNodeWebhookUrl('default');
 				if (url) {
 					const client = await clientFor(this);
-					for (const subscription of await ourSubscriptions(client, url)) await deleteSubscription(client, subscription.id);
+					for (const subscription of await ourSubscriptions(client, url))
+						await deleteSubscription(client, subscription.id);
 				}
 				delete state.clientState;
 				delete state.notificationUrl;
@@ -153,10 +204,14 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 				const { rich } = await richSettings(this);
 				const result = await syncSubscriptions(this, client, state, ids, now, rich);
 				if (result.created + result.renewed + result.deleted > 0) {
-					this.logger.info(`Microsoft Graph Presence Instant Trigger: subscriptions renewed ${result.renewed}, re-created ${result.created}, removed ${result.deleted}`);
+					this.logger.info(
+						`Microsoft Graph Presence Instant Trigger: subscriptions renewed ${result.renewed}, re-created ${result.created}, removed ${result.deleted}`,
+					);
 				}
 			} catch (error) {
-				this.logger.warn(`Microsoft Graph Presence Instant Trigger: renewing subscriptions failed, trying again in 5 minutes: ${error instanceof Error ? error.message : String(error)}`);
+				this.logger.warn(
+					`Microsoft Graph Presence Instant Trigger: renewing subscriptions failed, trying again in 5 minutes: ${error instanceof Error ? error.message : String(error)}`,
+				);
 			}
 		};
 		this.helpers.registerCron({ expression: RENEWAL_CRON }, () => void renew());
@@ -173,7 +228,10 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 			if (typeof token !== 'string' || token.length > MAX_VALIDATION_TOKEN) {
 				response.status(400).end();
 			} else {
-				response.status(200).set({ 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).send(token);
+				response
+					.status(200)
+					.set({ 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' })
+					.send(token);
 			}
 			return { noWebhookResponse: true };
 		}
@@ -181,7 +239,8 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 		const state = this.getWorkflowStaticData('node') as InstantState;
 		const clientState = state.clientState;
 		const notifications = (readNotifications(this.getBodyData()) ?? []).filter(
-			(notification) => clientState !== undefined && sameSecret(clientState, notification.clientState),
+			(notification) =>
+				clientState !== undefined && sameSecret(clientState, notification.clientState),
 		);
 		// Answer at once (Graph wants 2xx within 3 s); the work below runs after.
 		if (notifications.length === 0) {
@@ -196,7 +255,9 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 		const lifecycle = notifications.filter((notification) => notification.lifecycleEvent);
 		if (lifecycle.some((notification) => notification.lifecycleEvent !== 'missed')) {
 			const { rich } = await richSettings(this);
-			const reauthorize = lifecycle.some((notification) => notification.lifecycleEvent === 'reauthorizationRequired');
+			const reauthorize = lifecycle.some(
+				(notification) => notification.lifecycleEvent === 'reauthorizationRequired',
+			);
 			await syncSubscriptions(this, client, state, ids, now, rich, reauthorize);
 		}
 
@@ -206,7 +267,8 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 		const decrypted: Presence[] = [];
 		const { privateKey } = await richSettings(this);
 		for (const notification of notifications) {
-			if (notification.lifecycleEvent || !notification.userId || !ids.has(notification.userId)) continue;
+			if (notification.lifecycleEvent || !notification.userId || !ids.has(notification.userId))
+				continue;
 			if (notification.encryptedContent && privateKey) {
 				try {
 					const content = decryptContent(notification.encryptedContent, privateKey);
@@ -215,21 +277,35 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 						continue;
 					}
 				} catch (error) {
-					this.logger.warn(`Microsoft Graph Presence Instant Trigger: refused a notification: ${error instanceof Error ? error.message : String(error)}`);
+					this.logger.warn(
+						`Microsoft Graph Presence Instant Trigger: refused a notification: ${error instanceof Error ? error.message : String(error)}`,
+					);
 					continue;
 				}
 			}
 			changed.add(notification.userId);
 		}
-		const fetched = changed.size > 0 ? (await client.getManyPresences([...changed])).flatMap((batch) => (batch.result instanceof Error ? [] : batch.result)) : [];
+		const fetched =
+			changed.size > 0
+				? (await client.getManyPresences([...changed])).flatMap((batch) =>
+						batch.result instanceof Error ? [] : batch.result,
+					)
+				: [];
 
 		const users = (state.users ??= {});
 		forgetUnwatched(users, ids);
 		const options = this.getNodeParameter('options', {}) as InstantOptions;
 		// Several notifications for one user arrive in any order: oldest version first, so each change is seen once.
 		const presences = inSequenceOrder([...decrypted, ...fetched]);
-		const diff = diffPresences(users, presences, diffOptions(this.getNodeParameter('triggerOn', 'anyChange'), options), new Date(now).toISOString());
+		const diff = diffPresences(
+			users,
+			presences,
+			diffOptions(this.getNodeParameter('triggerOn', 'anyChange'), options),
+			new Date(now).toISOString(),
+		);
 		const items: INodeExecutionData[] = diff.changes.map(changeItem);
-		return items.length > 0 ? { workflowData: [items], noWebhookResponse: true } : { noWebhookResponse: true };
+		return items.length > 0
+			? { workflowData: [items], noWebhookResponse: true }
+			: { noWebhookResponse: true };
 	}
 }

@@ -1,4 +1,10 @@
-import { NodeApiError, NodeOperationError, type IHookFunctions, type ITriggerFunctions, type IWebhookFunctions } from 'n8n-workflow';
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IHookFunctions,
+	type ITriggerFunctions,
+	type IWebhookFunctions,
+} from 'n8n-workflow';
 
 import {
 	expiryFrom,
@@ -38,10 +44,14 @@ function isSubscription(value: unknown): value is Subscription {
 
 type Context = IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
-export async function ourSubscriptions(client: GraphClient, notificationUrl: string): Promise<Subscription[]> {
+export async function ourSubscriptions(
+	client: GraphClient,
+	notificationUrl: string,
+): Promise<Subscription[]> {
 	const ours: Subscription[] = [];
 	for await (const page of client.pages('/subscriptions')) {
-		for (const entry of page) if (isSubscription(entry) && entry.notificationUrl === notificationUrl) ours.push(entry);
+		for (const entry of page)
+			if (isSubscription(entry) && entry.notificationUrl === notificationUrl) ours.push(entry);
 	}
 	return ours;
 }
@@ -52,7 +62,11 @@ function isGone(error: unknown): boolean {
 
 export async function deleteSubscription(client: GraphClient, id: string): Promise<void> {
 	try {
-		await client.request({ method: 'DELETE', path: `/subscriptions/${encodeURIComponent(id)}` }, (body): body is unknown => body === undefined || body === '' || body === null || isRecord(body));
+		await client.request(
+			{ method: 'DELETE', path: `/subscriptions/${encodeURIComponent(id)}` },
+			(body): body is unknown =>
+				body === undefined || body === '' || body === null || isRecord(body),
+		);
 	} catch (error) {
 		if (!isGone(error)) throw asNodeError(client.node, error);
 	}
@@ -86,12 +100,18 @@ export async function syncSubscriptions(
 	forceRenew = false,
 ): Promise<SyncResult> {
 	const { notificationUrl, clientState } = state;
-	if (!notificationUrl || !clientState) throw new NodeOperationError(ctx.getNode(), 'The trigger is not activated (no subscription state)');
+	if (!notificationUrl || !clientState)
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'The trigger is not activated (no subscription state)',
+		);
 	const wanted = plannedResources([...ids]);
 	const covered = new Set<number>();
 	const result: SyncResult = { created: 0, renewed: 0, deleted: 0, kept: 0 };
 	for (const subscription of await ourSubscriptions(client, notificationUrl)) {
-		const index = wanted.findIndex((resource, i) => !covered.has(i) && sameResource(resource, subscription.resource));
+		const index = wanted.findIndex(
+			(resource, i) => !covered.has(i) && sameResource(resource, subscription.resource),
+		);
 		if (index < 0) {
 			await deleteSubscription(client, subscription.id);
 			result.deleted++;
@@ -104,7 +124,11 @@ export async function syncSubscriptions(
 		}
 		try {
 			await client.request(
-				{ method: 'PATCH', path: `/subscriptions/${encodeURIComponent(subscription.id)}`, body: { expirationDateTime: expiryFrom(now) } },
+				{
+					method: 'PATCH',
+					path: `/subscriptions/${encodeURIComponent(subscription.id)}`,
+					body: { expirationDateTime: expiryFrom(now) },
+				},
 				isRecord,
 			);
 			covered.add(index);
@@ -126,7 +150,13 @@ export async function syncSubscriptions(
 					resource,
 					expirationDateTime: expiryFrom(now),
 					clientState,
-					...(rich ? { includeResourceData: true, encryptionCertificate: rich.certificate, encryptionCertificateId: rich.certificateId } : {}),
+					...(rich
+						? {
+								includeResourceData: true,
+								encryptionCertificate: rich.certificate,
+								encryptionCertificateId: rich.certificateId,
+							}
+						: {}),
 				},
 				hint: (status) =>
 					status === 403
@@ -143,12 +173,23 @@ export async function syncSubscriptions(
 }
 
 /** True when every watched user is covered by a subscription of ours that is not about to expire. */
-export async function subscriptionsHealthy(client: GraphClient, state: InstantState, ids: ReadonlySet<string>, now: number): Promise<boolean> {
+export async function subscriptionsHealthy(
+	client: GraphClient,
+	state: InstantState,
+	ids: ReadonlySet<string>,
+	now: number,
+): Promise<boolean> {
 	if (!state.notificationUrl || !state.clientState) return false;
 	const wanted = plannedResources([...ids]);
 	const ours = await ourSubscriptions(client, state.notificationUrl);
 	return (
 		ours.length === wanted.length &&
-		wanted.every((resource) => ours.some((subscription) => sameResource(resource, subscription.resource) && !needsRenewal(subscription.expirationDateTime, now)))
+		wanted.every((resource) =>
+			ours.some(
+				(subscription) =>
+					sameResource(resource, subscription.resource) &&
+					!needsRenewal(subscription.expirationDateTime, now),
+			),
+		)
 	);
 }

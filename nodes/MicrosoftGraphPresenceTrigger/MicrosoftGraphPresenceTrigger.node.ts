@@ -14,11 +14,15 @@ export class MicrosoftGraphPresenceTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Microsoft Graph Presence Trigger',
 		name: 'microsoftGraphPresenceTrigger',
-		icon: { light: 'file:microsoftGraphPresenceTrigger.svg', dark: 'file:microsoftGraphPresenceTrigger.dark.svg' },
+		icon: {
+			light: 'file:microsoftGraphPresenceTrigger.svg',
+			dark: 'file:microsoftGraphPresenceTrigger.dark.svg',
+		},
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ "Watching presence: " + $parameter["triggerOn"] }}',
-		description: 'Starts the workflow when someone\'s Microsoft Teams presence changes (polling Microsoft Graph)',
+		description:
+			"Starts the workflow when someone's Microsoft Teams presence changes (polling Microsoft Graph)",
 		defaults: { name: 'Microsoft Graph Presence Trigger' },
 		polling: true,
 		inputs: [],

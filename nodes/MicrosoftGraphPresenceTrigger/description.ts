@@ -1,6 +1,10 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { authenticationProperty, clientOptionFields, watchedUsersProperties } from '../shared/descriptions';
+import {
+	authenticationProperty,
+	clientOptionFields,
+	watchedUsersProperties,
+} from '../shared/descriptions';
 import { eventOptionFields, triggerOnProperty } from '../shared/triggerEvents';
 
 export const properties: INodeProperties[] = [
@@ -22,17 +26,19 @@ export const properties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: ([
-			...clientOptionFields,
-			...eventOptionFields,
-			{
-				displayName: 'Emit Current Presence on Activation',
-				name: 'emitOnActivation',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether the first poll after activation emits everyone\'s current presence once (otherwise it only records it, and later polls emit changes)',
-			},
-		] as INodeProperties[]).sort((a, b) => a.displayName.localeCompare(b.displayName)),
+		options: (
+			[
+				...clientOptionFields,
+				...eventOptionFields,
+				{
+					displayName: 'Emit Current Presence on Activation',
+					name: 'emitOnActivation',
+					type: 'boolean',
+					default: false,
+					description:
+						"Whether the first poll after activation emits everyone's current presence once (otherwise it only records it, and later polls emit changes)",
+				},
+			] as INodeProperties[]
+		).sort((a, b) => a.displayName.localeCompare(b.displayName)),
 	},
 ];

@@ -27,7 +27,9 @@ export async function pollPresence(this: IPollFunctions): Promise<INodeExecution
 		return await poll.call(this, manual);
 	} catch (error) {
 		if (manual) throw asNodeError(this.getNode(), error);
-		this.logger.warn(`Microsoft Graph Presence Trigger: poll failed, will compare against the last good poll next time: ${error instanceof Error ? error.message : String(error)}`);
+		this.logger.warn(
+			`Microsoft Graph Presence Trigger: poll failed, will compare against the last good poll next time: ${error instanceof Error ? error.message : String(error)}`,
+		);
 		return null;
 	}
 }
@@ -35,7 +37,11 @@ export async function pollPresence(this: IPollFunctions): Promise<INodeExecution
 async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecutionData[][] | null> {
 	const options = this.getNodeParameter('options', {}) as TriggerOptions;
 	const triggerOn = this.getNodeParameter('triggerOn', 'anyChange') as string;
-	const client = await GraphClient.create(this, this.getNodeParameter('authentication') as Authentication, clientOptions(options));
+	const client = await GraphClient.create(
+		this,
+		this.getNodeParameter('authentication') as Authentication,
+		clientOptions(options),
+	);
 	const state = this.getWorkflowStaticData('node') as TriggerState;
 	const now = Date.now();
 	const observedAt = new Date(now).toISOString();
@@ -52,15 +58,23 @@ async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecuti
 	if (failures.length > 0 && (manual || presences.length === 0)) throw failures[0];
 	// Graph answers in any order; items follow the order the user listed people in.
 	const order = new Map([...ids].map((id, index) => [id, index]));
-	presences.sort((x, y) => (order.get(x.id.toLowerCase()) ?? 0) - (order.get(y.id.toLowerCase()) ?? 0));
+	presences.sort(
+		(x, y) => (order.get(x.id.toLowerCase()) ?? 0) - (order.get(y.id.toLowerCase()) ?? 0),
+	);
 	if (failures.length > 0) {
-		this.logger.warn(`Microsoft Graph Presence Trigger: ${failures.length} of the poll's requests failed (${failures[0].message}); those users are compared again next poll`);
+		this.logger.warn(
+			`Microsoft Graph Presence Trigger: ${failures.length} of the poll's requests failed (${failures[0].message}); those users are compared again next poll`,
+		);
 	}
 
 	if (manual) {
 		// "Fetch Test Event": everyone's current presence, to build the rest of the workflow with.
 		const users = state.users ?? {};
-		return [presences.map((presence) => currentItem(presence, users[presence.id.toLowerCase()], observedAt))];
+		return [
+			presences.map((presence) =>
+				currentItem(presence, users[presence.id.toLowerCase()], observedAt),
+			),
+		];
 	}
 
 	const firstPoll = state.users === undefined;

@@ -4,7 +4,6 @@ import type { GraphClientOptions } from './transport/graphClient';
 
 /** Fields that the Presence node and its triggers share, so that saved workflows read the same everywhere. */
 
-
 export const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
 	name: 'authentication',
@@ -60,7 +59,8 @@ export const clientOptionFields: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0, maxValue: 10 },
 		default: 5,
-		description: 'How often a throttled (429), unavailable (503, 504) or dropped request is tried again',
+		description:
+			'How often a throttled (429), unavailable (503, 504) or dropped request is tried again',
 	},
 	{
 		displayName: 'Max Retry Wait (Seconds)',
@@ -68,7 +68,7 @@ export const clientOptionFields: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 0, maxValue: 180 },
 		default: 180,
-		description: 'The longest single wait before a retry, whatever Graph\'s Retry-After says',
+		description: "The longest single wait before a retry, whatever Graph's Retry-After says",
 	},
 	{
 		displayName: 'Timeout (Seconds)',
@@ -83,7 +83,8 @@ export const clientOptionFields: INodeProperties[] = [
 /** Picks the Graph client's settings out of a node's Options collection. */
 export function clientOptions(options: Record<string, unknown>): Partial<GraphClientOptions> {
 	const picked: Record<string, unknown> = {};
-	for (const field of clientOptionFields) if (options[field.name] !== undefined) picked[field.name] = options[field.name];
+	for (const field of clientOptionFields)
+		if (options[field.name] !== undefined) picked[field.name] = options[field.name];
 	return picked as Partial<GraphClientOptions>;
 }
 
@@ -95,8 +96,16 @@ export function usersFromProperties(show: Record<string, string[]>): INodeProper
 			name: 'usersFrom',
 			type: 'options',
 			options: [
-				{ name: 'User IDs', value: 'userIds', description: 'Object IDs, user principal names or e-mail addresses' },
-				{ name: 'Group Members', value: 'group', description: 'Everyone in an Entra group, nested groups included' },
+				{
+					name: 'User IDs',
+					value: 'userIds',
+					description: 'Object IDs, user principal names or e-mail addresses',
+				},
+				{
+					name: 'Group Members',
+					value: 'group',
+					description: 'Everyone in an Entra group, nested groups included',
+				},
 			],
 			default: 'userIds',
 			displayOptions: { show },
@@ -107,7 +116,7 @@ export function usersFromProperties(show: Record<string, string[]>): INodeProper
 			type: 'string',
 			default: '',
 			required: true,
-			placeholder: 'e.g. Support Team, or the group\'s object ID',
+			placeholder: "e.g. Support Team, or the group's object ID",
 			description:
 				'The Entra group (object ID or exact display name) whose members to use: transitive (members of nested groups too), users only. Needs GroupMember.Read.All.',
 			displayOptions: { show: { ...show, usersFrom: ['group'] } },
@@ -136,7 +145,8 @@ export function watchedUsersProperties(userIdsDescription: string): INodePropert
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: 60,
-			description: "How often the group's member list is read again; in between, only presence is read",
+			description:
+				"How often the group's member list is read again; in between, only presence is read",
 			displayOptions: { show: { usersFrom: ['group'] } },
 		},
 	];

@@ -1,21 +1,53 @@
 import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { simplifyPresence, type Presence } from './logic/presence';
-import { view, type DiffOptions, type PresenceChange, type PresenceView, type StoredPresence, type WatchedField } from './logic/presenceDiff';
+import {
+	view,
+	type DiffOptions,
+	type PresenceChange,
+	type PresenceView,
+	type StoredPresence,
+	type WatchedField,
+} from './logic/presenceDiff';
 
 /** What both presence triggers emit and how they filter, so a workflow can switch between them unchanged. */
 
-const AVAILABILITIES = ['Available', 'AvailableIdle', 'Away', 'BeRightBack', 'Busy', 'BusyIdle', 'DoNotDisturb', 'Offline', 'PresenceUnknown'];
-const availabilityOptions = AVAILABILITIES.map((value) => ({ name: value.replace(/([a-z])([A-Z])/g, '$1 $2'), value }));
+const AVAILABILITIES = [
+	'Available',
+	'AvailableIdle',
+	'Away',
+	'BeRightBack',
+	'Busy',
+	'BusyIdle',
+	'DoNotDisturb',
+	'Offline',
+	'PresenceUnknown',
+];
+const availabilityOptions = AVAILABILITIES.map((value) => ({
+	name: value.replace(/([a-z])([A-Z])/g, '$1 $2'),
+	value,
+}));
 
 export const triggerOnProperty: INodeProperties = {
 	displayName: 'Trigger On',
 	name: 'triggerOn',
 	type: 'options',
 	options: [
-		{ name: 'Any Change', value: 'anyChange', description: 'Availability or activity changed (and whatever Also Watch adds)' },
-		{ name: 'Availability Changed', value: 'availabilityChanged', description: 'For example Busy → Available' },
-		{ name: 'Activity Changed', value: 'activityChanged', description: 'For example InAMeeting → InACall' },
+		{
+			name: 'Any Change',
+			value: 'anyChange',
+			description: 'Availability or activity changed (and whatever Also Watch adds)',
+		},
+		{
+			name: 'Availability Changed',
+			value: 'availabilityChanged',
+			description: 'For example Busy → Available',
+		},
+		{
+			name: 'Activity Changed',
+			value: 'activityChanged',
+			description: 'For example InAMeeting → InACall',
+		},
 	],
 	default: 'anyChange',
 };
@@ -47,7 +79,8 @@ export const eventOptionFields: INodeProperties[] = [
 		type: 'multiOptions',
 		options: availabilityOptions,
 		default: [],
-		description: 'Only transitions to one of these availabilities, e.g. Available to route waiting chats',
+		description:
+			'Only transitions to one of these availabilities, e.g. Available to route waiting chats',
 	},
 ];
 
@@ -60,8 +93,16 @@ export interface EventOptions {
 
 export function diffOptions(triggerOn: unknown, options: EventOptions): DiffOptions {
 	const base: WatchedField[] =
-		triggerOn === 'availabilityChanged' ? ['availability'] : triggerOn === 'activityChanged' ? ['activity'] : ['availability', 'activity'];
-	return { fields: [...base, ...(options.alsoWatch ?? [])], toAvailability: options.toAvailability, fromAvailability: options.fromAvailability };
+		triggerOn === 'availabilityChanged'
+			? ['availability']
+			: triggerOn === 'activityChanged'
+				? ['activity']
+				: ['availability', 'activity'];
+	return {
+		fields: [...base, ...(options.alsoWatch ?? [])],
+		toAvailability: options.toAvailability,
+		fromAvailability: options.fromAvailability,
+	};
 }
 
 export function presenceItem(
@@ -84,9 +125,19 @@ export function presenceItem(
 }
 
 export function changeItem(change: PresenceChange): INodeExecutionData {
-	return presenceItem(change.presence, change.previous, change.changed, change.observedAt, 'changed');
+	return presenceItem(
+		change.presence,
+		change.previous,
+		change.changed,
+		change.observedAt,
+		'changed',
+	);
 }
 
-export function currentItem(presence: Presence, stored: StoredPresence | undefined, observedAt: string): INodeExecutionData {
+export function currentItem(
+	presence: Presence,
+	stored: StoredPresence | undefined,
+	observedAt: string,
+): INodeExecutionData {
 	return presenceItem(presence, stored ? view(stored) : null, [], observedAt, 'current');
 }

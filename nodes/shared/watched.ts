@@ -1,4 +1,11 @@
-import { NodeOperationError, type IDataObject, type IHookFunctions, type IPollFunctions, type ITriggerFunctions, type IWebhookFunctions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IHookFunctions,
+	type IPollFunctions,
+	type ITriggerFunctions,
+	type IWebhookFunctions,
+} from 'n8n-workflow';
 
 import { parseUserIds } from './logic/ids';
 import type { GraphClient } from './transport/graphClient';
@@ -20,7 +27,12 @@ type TriggerContext = IPollFunctions | IHookFunctions | IWebhookFunctions | ITri
  * The object ids a trigger watches, from its User IDs (names looked up once a day) or its group (members read on
  * the node's refresh schedule). With `persist` false (manual runs) nothing is written to the state.
  */
-export async function watchedUserIds(ctx: TriggerContext, client: GraphClient, state: WatchState, options: { persist: boolean; now: number }): Promise<Set<string>> {
+export async function watchedUserIds(
+	ctx: TriggerContext,
+	client: GraphClient,
+	state: WatchState,
+	options: { persist: boolean; now: number },
+): Promise<Set<string>> {
 	const { persist, now } = options;
 	let userIds: unknown;
 	if (ctx.getNodeParameter('usersFrom', 'userIds') === 'group') {
@@ -28,7 +40,8 @@ export async function watchedUserIds(ctx: TriggerContext, client: GraphClient, s
 		if (!group) throw new NodeOperationError(ctx.getNode(), 'No group given');
 		const refreshMs = Number(ctx.getNodeParameter('groupRefreshMinutes', 60)) * 60_000;
 		const key = group.toLowerCase();
-		let members = state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
+		let members =
+			state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
 		if (!members) {
 			members = await client.groupMemberIds(group);
 			if (persist) state.group = { key, ids: members, at: now };
@@ -43,7 +56,8 @@ export async function watchedUserIds(ctx: TriggerContext, client: GraphClient, s
 	const parsed = parseUserIds(userIds);
 	if (!parsed.ok) {
 		throw new NodeOperationError(ctx.getNode(), `User IDs: ${parsed.message}`, {
-			description: 'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, or a list of them.',
+			description:
+				'Give Entra object IDs (GUIDs), user principal names or e-mail addresses, or a list of them.',
 		});
 	}
 
@@ -53,7 +67,8 @@ export async function watchedUserIds(ctx: TriggerContext, client: GraphClient, s
 	const lookups: string[] = [];
 	for (const ref of parsed.refs) {
 		if (ref.kind === 'guid') ids.add(ref.value);
-		else if (names[ref.key] && now - names[ref.key].at < NAME_LOOKUP_TTL_MS) ids.add(names[ref.key].id);
+		else if (names[ref.key] && now - names[ref.key].at < NAME_LOOKUP_TTL_MS)
+			ids.add(names[ref.key].id);
 		else lookups.push(ref.value);
 	}
 	if (lookups.length > 0) {
@@ -66,12 +81,15 @@ export async function watchedUserIds(ctx: TriggerContext, client: GraphClient, s
 				throw user.error;
 			} else {
 				delete names[key];
-				if (!persist) throw new NodeOperationError(ctx.getNode(), `No user "${key}" in this tenant`);
+				if (!persist)
+					throw new NodeOperationError(ctx.getNode(), `No user "${key}" in this tenant`);
 				ctx.logger.warn(`Microsoft Graph Presence: no user "${key}" in this tenant; not watched`);
 			}
 		}
 	}
-	const watchedNames = new Set(parsed.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.key));
+	const watchedNames = new Set(
+		parsed.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.key),
+	);
 	for (const key of Object.keys(names)) if (!watchedNames.has(key)) delete names[key];
 	return ids;
 }

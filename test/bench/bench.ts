@@ -43,8 +43,18 @@ const PLAN: Plan[] = quick
 			{ label: 'node', kind: 'node', ids: 10_000, shape: 'itemPerId' },
 			{ label: 'client alone', kind: 'client', ids: 20_000, shape: 'oneList' },
 			{ label: 'client alone', kind: 'client', ids: 130_000, shape: 'oneList' },
-			{ label: 'HTTP Request: one POST with all ids', kind: 'httpPost', ids: 650, shape: 'oneList' },
-			{ label: 'HTTP Request: one POST with all ids', kind: 'httpPost', ids: 2000, shape: 'oneList' },
+			{
+				label: 'HTTP Request: one POST with all ids',
+				kind: 'httpPost',
+				ids: 650,
+				shape: 'oneList',
+			},
+			{
+				label: 'HTTP Request: one POST with all ids',
+				kind: 'httpPost',
+				ids: 2000,
+				shape: 'oneList',
+			},
 			{ label: 'HTTP Request: GET per user, 50/s', kind: 'httpGet', ids: 100, shape: 'itemPerId' },
 		]
 	: [
@@ -54,8 +64,18 @@ const PLAN: Plan[] = quick
 			{ label: 'node', kind: 'node', ids: 100_000, shape: 'itemPerId' },
 			{ label: 'node, ids as one list', kind: 'node', ids: 100_000, shape: 'oneList' },
 			{ label: 'client alone', kind: 'client', ids: 1_000_000, shape: 'oneList', heapMb: 8192 },
-			{ label: 'HTTP Request: one POST with all ids', kind: 'httpPost', ids: 650, shape: 'oneList' },
-			{ label: 'HTTP Request: one POST with all ids', kind: 'httpPost', ids: 2000, shape: 'oneList' },
+			{
+				label: 'HTTP Request: one POST with all ids',
+				kind: 'httpPost',
+				ids: 650,
+				shape: 'oneList',
+			},
+			{
+				label: 'HTTP Request: one POST with all ids',
+				kind: 'httpPost',
+				ids: 2000,
+				shape: 'oneList',
+			},
 			{ label: 'HTTP Request: GET per user, 50/s', kind: 'httpGet', ids: 650, shape: 'itemPerId' },
 			{ label: 'HTTP Request: GET per user, 50/s', kind: 'httpGet', ids: 2000, shape: 'itemPerId' },
 		];
@@ -63,14 +83,25 @@ const PLAN: Plan[] = quick
 const onlyArg = process.argv.indexOf('--only');
 /** `--only client,node:100000`: run only the cases whose kind (or kind:ids) is listed; for development. */
 const ONLY = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : undefined;
-const selected = (plan: Plan): boolean => ONLY === undefined || ONLY.includes(plan.kind) || ONLY.includes(`${plan.kind}:${plan.ids}`);
+const selected = (plan: Plan): boolean =>
+	ONLY === undefined || ONLY.includes(plan.kind) || ONLY.includes(`${plan.kind}:${plan.ids}`);
 
 /** Sizes the baselines are computed (not measured) for. */
 const EXTRAPOLATE = quick ? [2000, 10_000] : [10_000, 100_000, 1_000_000];
 
 function httpRequestNodeFile(): string | undefined {
-	const cache = process.env.N8N_E2E_CACHE ?? join(homedir(), '.cache', 'n8n-nodes-msgraph-presence');
-	const file = join(cache, 'n8n-2.41.1', 'node_modules', 'n8n-nodes-base', 'dist', 'nodes', 'HttpRequest', 'HttpRequest.node.js');
+	const cache =
+		process.env.N8N_E2E_CACHE ?? join(homedir(), '.cache', 'n8n-nodes-msgraph-presence');
+	const file = join(
+		cache,
+		'n8n-2.41.1',
+		'node_modules',
+		'n8n-nodes-base',
+		'dist',
+		'nodes',
+		'HttpRequest',
+		'HttpRequest.node.js',
+	);
 	return existsSync(file) ? file : undefined;
 }
 
@@ -109,13 +140,28 @@ function concurrencyFor(kind: CaseKind): number {
 	return CONCURRENCY;
 }
 
-async function runCase(emulator: EmulatorProcess, plan: Plan, index: number, nodeFile: string | undefined): Promise<{ measurement: Measurement | null; runWallMs: number; error: string | null; outcome: CaseOutcome; summary: LogSummary; gc: boolean }> {
+async function runCase(
+	emulator: EmulatorProcess,
+	plan: Plan,
+	index: number,
+	nodeFile: string | undefined,
+): Promise<{
+	measurement: Measurement | null;
+	runWallMs: number;
+	error: string | null;
+	outcome: CaseOutcome;
+	summary: LogSummary;
+	gc: boolean;
+}> {
 	const clientId = appId(index);
 	const clientSecret = `bench~secret~${index}~Qx7.w`;
 	await emulator.registerApp({ tenantId: TENANT, clientId, clientSecret });
 	const ids = await emulator.userIds(0, plan.ids);
 	// The warm-up asks for users the measured run does not, through the same app.
-	const warmUpIds = await emulator.userIds(plan.ids, plan.kind === 'httpGet' ? 1 : Math.min(MAX_PER_REQUEST, plan.ids));
+	const warmUpIds = await emulator.userIds(
+		plan.ids,
+		plan.kind === 'httpGet' ? 1 : Math.min(MAX_PER_REQUEST, plan.ids),
+	);
 	const spec: CaseSpec = {
 		kind: plan.kind,
 		shape: plan.shape,
@@ -129,14 +175,19 @@ async function runCase(emulator: EmulatorProcess, plan: Plan, index: number, nod
 	};
 	// BENCH_WORKER_FLAGS: extra node flags for the workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
 	const extra = (process.env.BENCH_WORKER_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
-	const flags = ['--expose-gc', ...(plan.heapMb ? [`--max-old-space-size=${plan.heapMb}`] : []), ...extra];
+	const flags = [
+		'--expose-gc',
+		...(plan.heapMb ? [`--max-old-space-size=${plan.heapMb}`] : []),
+		...extra,
+	];
 	const worker = forkTs(require.resolve('./worker'), flags);
 	const { next, send, gone } = workerChannel<WorkerMessage, CoordinatorMessage>(worker);
 
 	send({ type: 'case', spec, ids, warmUpIds });
 	const warmed = await next();
 	if (warmed.type !== 'warmedUp') throw new Error('expected warmedUp');
-	if (warmed.warmUpError && plan.kind !== 'httpPost') console.warn(`  warm-up failed: ${warmed.warmUpError}`);
+	if (warmed.warmUpError && plan.kind !== 'httpPost')
+		console.warn(`  warm-up failed: ${warmed.warmUpError}`);
 	await emulator.clearLog();
 	send({ type: 'go' });
 	const done = await next();
@@ -145,12 +196,26 @@ async function runCase(emulator: EmulatorProcess, plan: Plan, index: number, nod
 	await new Promise((resolve) => setTimeout(resolve, 200));
 	const summary = await emulator.summary();
 	await gone;
-	return { measurement: done.measurement, runWallMs: done.runWallMs, error: done.error, outcome: done.outcome, summary, gc: done.gc };
+	return {
+		measurement: done.measurement,
+		runWallMs: done.runWallMs,
+		error: done.error,
+		outcome: done.outcome,
+		summary,
+		gc: done.gc,
+	};
 }
 
-function describeOutcome(kind: CaseKind, ids: number, outcome: CaseOutcome, error: string | null): string {
+function describeOutcome(
+	kind: CaseKind,
+	ids: number,
+	outcome: CaseOutcome,
+	error: string | null,
+): string {
 	if (error !== null) return `failed: ${error.length > 90 ? `${error.slice(0, 90)}…` : error}`;
-	const parts = [`${outcome.presences.toLocaleString('en-US')}/${ids.toLocaleString('en-US')} presences`];
+	const parts = [
+		`${outcome.presences.toLocaleString('en-US')}/${ids.toLocaleString('en-US')} presences`,
+	];
 	if (outcome.notFound) parts.push(`${outcome.notFound} not found`);
 	if (outcome.errors) parts.push(`${outcome.errors} errors`);
 	if (outcome.duplicates) parts.push(`${outcome.duplicates} duplicates`);
@@ -164,10 +229,20 @@ function describeOutcome(kind: CaseKind, ids: number, outcome: CaseOutcome, erro
  * `npm run build` deletes dist/ first, and a worker starting at that moment would find nothing.
  */
 function snapshotDist(): string {
-	if (!existsSync(join(DIST, 'nodes', 'MicrosoftGraphPresence', 'MicrosoftGraphPresence.node.js'))) {
+	if (
+		!existsSync(join(DIST, 'nodes', 'MicrosoftGraphPresence', 'MicrosoftGraphPresence.node.js'))
+	) {
 		throw new Error('dist/ is missing or incomplete: run `npm run build` first');
 	}
-	const snapshot = join(__dirname, '..', '..', 'node_modules', '.cache', 'msgraph-presence-bench', `dist-${process.pid}`);
+	const snapshot = join(
+		__dirname,
+		'..',
+		'..',
+		'node_modules',
+		'.cache',
+		'msgraph-presence-bench',
+		`dist-${process.pid}`,
+	);
 	cpSync(DIST, snapshot, { recursive: true });
 	process.env.BENCH_DIST = snapshot;
 	return snapshot;
@@ -185,11 +260,15 @@ async function main(): Promise<void> {
 async function measureAll(): Promise<void> {
 	const nodeFile = httpRequestNodeFile();
 	if (nodeFile === undefined) {
-		console.warn('n8n 2.41.1 is not in the e2e cache: the HTTP Request baselines are skipped (npx tsx test/e2e/install.ts installs it).');
+		console.warn(
+			'n8n 2.41.1 is not in the e2e cache: the HTTP Request baselines are skipped (npx tsx test/e2e/install.ts installs it).',
+		);
 	}
 	const host = machine();
 	const maxIds = Math.max(...PLAN.filter(selected).map((plan) => plan.ids)) + MAX_PER_REQUEST;
-	console.log(`Graph emulator: ${LATENCY_MS} ms latency, 1,500 requests per 30 s per app; ${maxIds.toLocaleString('en-US')} users…`);
+	console.log(
+		`Graph emulator: ${LATENCY_MS} ms latency, 1,500 requests per 30 s per app; ${maxIds.toLocaleString('en-US')} users…`,
+	);
 	const emulator = await EmulatorProcess.start({ latencyMs: LATENCY_MS, seed: 1 });
 	const rows: Row[] = [];
 	try {
@@ -200,7 +279,11 @@ async function measureAll(): Promise<void> {
 			process.stdout.write(`${plan.label}, ${plan.ids.toLocaleString('en-US')} ids… `);
 			const run = await runCase(emulator, plan, index, nodeFile);
 			const requests = run.summary.graphRequests;
-			const bound = boundMs(requestsFor(plan.kind, plan.ids), concurrencyFor(plan.kind), LATENCY_MS);
+			const bound = boundMs(
+				requestsFor(plan.kind, plan.ids),
+				concurrencyFor(plan.kind),
+				LATENCY_MS,
+			);
 			const m = run.measurement;
 			const wallMs = m?.wallMs ?? run.runWallMs;
 			const row: Row = {
@@ -227,7 +310,11 @@ async function measureAll(): Promise<void> {
 				ratio: wallMs / bound.boundMs,
 				emulatorCpuMs: run.summary.emulatorCpuMs,
 				result: describeOutcome(plan.kind, plan.ids, run.outcome, run.error),
-				ok: run.error === null && run.outcome.missing === 0 && run.outcome.duplicates === 0 && run.outcome.errors === 0,
+				ok:
+					run.error === null &&
+					run.outcome.missing === 0 &&
+					run.outcome.duplicates === 0 &&
+					run.outcome.errors === 0,
 				gc: run.gc,
 				clientStats: run.outcome.tally?.clientStats ?? null,
 			};
@@ -304,7 +391,14 @@ async function measureAll(): Promise<void> {
 	}
 
 	host.loadAverageAtEnd = loadavg();
-	const report: BenchReport = { machine: host, latencyMs: LATENCY_MS, concurrency: CONCURRENCY, getBatch: GET_BATCH, quick: quick || ONLY !== undefined, rows };
+	const report: BenchReport = {
+		machine: host,
+		latencyMs: LATENCY_MS,
+		concurrency: CONCURRENCY,
+		getBatch: GET_BATCH,
+		quick: quick || ONLY !== undefined,
+		rows,
+	};
 	const dir = join(__dirname, 'results');
 	mkdirSync(dir, { recursive: true });
 	const suffix = quick || ONLY !== undefined ? '.quick' : '';

@@ -36,7 +36,10 @@ export interface ClientTally {
  * path: 650 ids a request, the shared throttle, concurrency, retries — and matches the answers by id as Get Many
  * does. It puts out one summary item instead of one item per user.
  */
-export function benchGraphClient({ GraphClient, indexById }: Pick<Built, 'GraphClient' | 'indexById'>): INodeType {
+export function benchGraphClient({
+	GraphClient,
+	indexById,
+}: Pick<Built, 'GraphClient' | 'indexById'>): INodeType {
 	const description: INodeTypeDescription = {
 		displayName: 'Bench Graph Client',
 		name: 'graphClient',

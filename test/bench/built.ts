@@ -19,10 +19,20 @@ export const DIST = join(__dirname, '..', '..', 'dist');
 
 export function loadBuilt(dir: string = process.env.BENCH_DIST ?? DIST): Built {
 	/* eslint-disable @typescript-eslint/no-require-imports */
-	const node = require(join(dir, 'nodes/MicrosoftGraphPresence/MicrosoftGraphPresence.node.js')) as Pick<Built, 'MicrosoftGraphPresence'>;
-	const app = require(join(dir, 'credentials/MicrosoftGraphPresenceAppApi.credentials.js')) as Pick<Built, 'MicrosoftGraphPresenceAppApi'>;
-	const oauth = require(join(dir, 'credentials/MicrosoftGraphPresenceOAuth2Api.credentials.js')) as Pick<Built, 'MicrosoftGraphPresenceOAuth2Api'>;
-	const client = require(join(dir, 'nodes/shared/transport/graphClient.js')) as Pick<Built, 'GraphClient'>;
+	const node = require(
+		join(dir, 'nodes/MicrosoftGraphPresence/MicrosoftGraphPresence.node.js'),
+	) as Pick<Built, 'MicrosoftGraphPresence'>;
+	const app = require(join(dir, 'credentials/MicrosoftGraphPresenceAppApi.credentials.js')) as Pick<
+		Built,
+		'MicrosoftGraphPresenceAppApi'
+	>;
+	const oauth = require(
+		join(dir, 'credentials/MicrosoftGraphPresenceOAuth2Api.credentials.js'),
+	) as Pick<Built, 'MicrosoftGraphPresenceOAuth2Api'>;
+	const client = require(join(dir, 'nodes/shared/transport/graphClient.js')) as Pick<
+		Built,
+		'GraphClient'
+	>;
 	const presence = require(join(dir, 'nodes/shared/logic/presence.js')) as Pick<Built, 'indexById'>;
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	return {

@@ -19,9 +19,21 @@ interface Option {
 }
 
 const OPTIONS: Option[] = [
-	{ name: 'per-process window (version 0.1)', tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 }, ceiling: (limit) => limit },
-	{ name: 'static split (budget ÷ processes, set by hand)', tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 }, ceiling: (limit, processes) => Math.floor(limit / processes) },
-	{ name: 'paced, not adaptive', tuning: { ...DEFAULT_TUNING, adaptive: false }, ceiling: (limit) => limit },
+	{
+		name: 'per-process window (version 0.1)',
+		tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 },
+		ceiling: (limit) => limit,
+	},
+	{
+		name: 'static split (budget ÷ processes, set by hand)',
+		tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 },
+		ceiling: (limit, processes) => Math.floor(limit / processes),
+	},
+	{
+		name: 'paced, not adaptive',
+		tuning: { ...DEFAULT_TUNING, adaptive: false },
+		ceiling: (limit) => limit,
+	},
 	{ name: '**adaptive share (chosen)**', tuning: DEFAULT_TUNING, ceiling: (limit) => limit },
 ];
 
@@ -35,12 +47,49 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-	{ name: '3 workers at once, 100,000 ids each, budget 200 / 30 s (the queue-mode e2e)', processes: 3, requestsEach: 154, limit: 200, stagger: 0 },
-	{ name: 'the same, answers taking 500 ms (a loaded machine), starts 4 s apart', processes: 3, requestsEach: 154, limit: 200, stagger: 4000, latencyMs: 500 },
-	{ name: '3 workers at once, 1,000,000 ids each, budget 1,500 / 30 s', processes: 3, requestsEach: 1539, limit: 1500, stagger: 0 },
-	{ name: '3 workers starting 20 s apart, 1,000,000 ids each', processes: 3, requestsEach: 1539, limit: 1500, stagger: 20_000 },
-	{ name: '2 workers, 3,250,000 ids each', processes: 2, requestsEach: 5000, limit: 1500, stagger: 0 },
-	{ name: 'one process alone, 1,000,000 ids', processes: 1, requestsEach: 1539, limit: 1500, stagger: 0 },
+	{
+		name: '3 workers at once, 100,000 ids each, budget 200 / 30 s (the queue-mode e2e)',
+		processes: 3,
+		requestsEach: 154,
+		limit: 200,
+		stagger: 0,
+	},
+	{
+		name: 'the same, answers taking 500 ms (a loaded machine), starts 4 s apart',
+		processes: 3,
+		requestsEach: 154,
+		limit: 200,
+		stagger: 4000,
+		latencyMs: 500,
+	},
+	{
+		name: '3 workers at once, 1,000,000 ids each, budget 1,500 / 30 s',
+		processes: 3,
+		requestsEach: 1539,
+		limit: 1500,
+		stagger: 0,
+	},
+	{
+		name: '3 workers starting 20 s apart, 1,000,000 ids each',
+		processes: 3,
+		requestsEach: 1539,
+		limit: 1500,
+		stagger: 20_000,
+	},
+	{
+		name: '2 workers, 3,250,000 ids each',
+		processes: 2,
+		requestsEach: 5000,
+		limit: 1500,
+		stagger: 0,
+	},
+	{
+		name: 'one process alone, 1,000,000 ids',
+		processes: 1,
+		requestsEach: 1539,
+		limit: 1500,
+		stagger: 0,
+	},
 ];
 
 const rows: string[] = [];

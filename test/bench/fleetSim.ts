@@ -47,7 +47,12 @@ export function simulateFleet(options: FleetOptions): FleetResult {
 	const schedule = (at: number, run: () => void) => {
 		const event = { at, order: order++, run };
 		let index = events.length;
-		while (index > 0 && (events[index - 1].at > at || (events[index - 1].at === at && events[index - 1].order > event.order))) index--;
+		while (
+			index > 0 &&
+			(events[index - 1].at > at ||
+				(events[index - 1].at === at && events[index - 1].order > event.order))
+		)
+			index--;
 		events.splice(index, 0, event);
 	};
 
@@ -59,8 +64,10 @@ export function simulateFleet(options: FleetOptions): FleetResult {
 	let last = 0;
 	/** Graph's answer to a request arriving at `at`: 0 admitted, else the ms until a slot frees. */
 	const graph = (at: number): number => {
-		while (admittedHead < admitted.length && admitted[admittedHead] <= at - options.windowMs) admittedHead++;
-		if (admitted.length - admittedHead >= options.limit) return Math.max(1, admitted[admitted.length - options.limit] + options.windowMs - at);
+		while (admittedHead < admitted.length && admitted[admittedHead] <= at - options.windowMs)
+			admittedHead++;
+		if (admitted.length - admittedHead >= options.limit)
+			return Math.max(1, admitted[admitted.length - options.limit] + options.windowMs - at);
 		admitted.push(at);
 		return 0;
 	};
@@ -115,5 +122,11 @@ export function simulateFleet(options: FleetOptions): FleetResult {
 	}
 	const elapsedMs = last - first;
 	const total = options.processes * options.requestsEach;
-	return { requests, throttled, elapsedMs, throughput: total / (elapsedMs / options.windowMs) / options.limit, finishedAt };
+	return {
+		requests,
+		throttled,
+		elapsedMs,
+		throughput: total / (elapsedMs / options.windowMs) / options.limit,
+		finishedAt,
+	};
 }

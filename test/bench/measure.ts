@@ -60,7 +60,9 @@ export class Probe {
 	private timer: NodeJS.Timeout | undefined;
 	private heapPeak = 0;
 	private rssPeak = 0;
-	private started: { wall: number; cpu: NodeJS.CpuUsage; heap: number; rss: number; hwm: boolean } | undefined;
+	private started:
+		| { wall: number; cpu: NodeJS.CpuUsage; heap: number; rss: number; hwm: boolean }
+		| undefined;
 	result: Measurement | undefined;
 
 	private sampleRss = false;
@@ -74,7 +76,13 @@ export class Probe {
 		// Reading the resident set costs a /proc read each time; with the kernel's high-water mark it is not needed.
 		this.sampleRss = !hwm;
 		this.timer = setInterval(() => this.sample(), SAMPLE_MS);
-		this.started = { wall: performance.now(), cpu: process.cpuUsage(), heap: memory.heapUsed, rss: memory.rss, hwm };
+		this.started = {
+			wall: performance.now(),
+			cpu: process.cpuUsage(),
+			heap: memory.heapUsed,
+			rss: memory.rss,
+			hwm,
+		};
 	}
 
 	stop(): Measurement {
@@ -117,8 +125,13 @@ export const GRAPH_WINDOW_MS = 30_000;
  * The fastest R requests can possibly finish: R requests at concurrency C with latency L take at least
  * ceil(R / C) · L, and Graph admits 1,500 per 30 s, so the last one cannot start before floor((R − 1) / 1500) · 30 s.
  */
-export function boundMs(requests: number, concurrency: number, latencyMs: number): { boundMs: number; latencyBoundMs: number; throttleBoundMs: number } {
+export function boundMs(
+	requests: number,
+	concurrency: number,
+	latencyMs: number,
+): { boundMs: number; latencyBoundMs: number; throttleBoundMs: number } {
 	const latencyBoundMs = Math.ceil(requests / concurrency) * latencyMs;
-	const throttleBoundMs = Math.floor(Math.max(0, requests - 1) / GRAPH_LIMIT) * GRAPH_WINDOW_MS + latencyMs;
+	const throttleBoundMs =
+		Math.floor(Math.max(0, requests - 1) / GRAPH_LIMIT) * GRAPH_WINDOW_MS + latencyMs;
 	return { boundMs: Math.max(latencyBoundMs, throttleBoundMs), latencyBoundMs, throttleBoundMs };
 }

@@ -2,7 +2,13 @@ import { fork, type ChildProcess, type Serializable } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 import type { EmulatorCommand, EmulatorReply, EmulatorStarted, LogSummary } from '../emulator/cli';
-import type { AppRegistration, FaultConfig, GraphEmulatorOptions, RetryAfterFormat, ThrottleConfig } from '../emulator';
+import type {
+	AppRegistration,
+	FaultConfig,
+	GraphEmulatorOptions,
+	RetryAfterFormat,
+	ThrottleConfig,
+} from '../emulator';
 
 /**
  * Child processes of the benchmark: the Graph emulator (test/emulator/cli.ts) and one worker per measured case,
@@ -31,7 +37,9 @@ export function exited(child: ChildProcess): Promise<number | null> {
  * Talks to a forked worker one message at a time: `next` waits for its next message and rejects if it exits
  * before answering; `gone` settles when it has exited.
  */
-export function workerChannel<Incoming, Outgoing>(worker: ChildProcess): {
+export function workerChannel<Incoming, Outgoing>(
+	worker: ChildProcess,
+): {
 	next: () => Promise<Incoming>;
 	send: (message: Outgoing) => void;
 	gone: Promise<number | null>;
@@ -56,7 +64,13 @@ export function workerChannel<Incoming, Outgoing>(worker: ChildProcess): {
 }
 
 function isReply(value: unknown): value is EmulatorReply {
-	return typeof value === 'object' && value !== null && 'id' in value && typeof value.id === 'number' && 'ok' in value;
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		'id' in value &&
+		typeof value.id === 'number' &&
+		'ok' in value
+	);
 }
 
 type Waiters = Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>;
@@ -83,7 +97,8 @@ export class EmulatorProcess {
 			else waiter?.reject(new Error(`emulator: ${message.error}`));
 		});
 		child.once('exit', (code) => {
-			for (const waiter of waiters.values()) waiter.reject(new Error(`the emulator process exited (${code})`));
+			for (const waiter of waiters.values())
+				waiter.reject(new Error(`the emulator process exited (${code})`));
 			waiters.clear();
 		});
 		const started = (await send(child, waiters, 0, { cmd: 'start', options })) as EmulatorStarted;
@@ -106,7 +121,12 @@ export class EmulatorProcess {
 		await this.call({ cmd: 'registerApp', registration });
 	}
 
-	async configure(settings: { latencyMs?: number; throttle?: ThrottleConfig | false; faults?: FaultConfig; retryAfterFormat?: RetryAfterFormat }): Promise<void> {
+	async configure(settings: {
+		latencyMs?: number;
+		throttle?: ThrottleConfig | false;
+		faults?: FaultConfig;
+		retryAfterFormat?: RetryAfterFormat;
+	}): Promise<void> {
 		await this.call({ cmd: 'configure', ...settings });
 	}
 

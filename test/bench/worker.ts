@@ -7,8 +7,20 @@ import { performance } from 'node:perf_hooks';
 
 import type { ICredentialType, INode, INodeType, IVersionedNodeType } from 'n8n-workflow';
 
-import { HARNESS_ITEMS_TYPE, MANUAL_TRIGGER_TYPE, runWorkflow, type HarnessCredential, type HarnessWorkflow } from '../harness';
-import { BENCH_CLIENT_TYPE, benchGraphClient, idLists, measuredNode, type ClientTally } from './benchNodes';
+import {
+	HARNESS_ITEMS_TYPE,
+	MANUAL_TRIGGER_TYPE,
+	runWorkflow,
+	type HarnessCredential,
+	type HarnessWorkflow,
+} from '../harness';
+import {
+	BENCH_CLIENT_TYPE,
+	benchGraphClient,
+	idLists,
+	measuredNode,
+	type ClientTally,
+} from './benchNodes';
 import { loadBuilt } from './built';
 import { Probe, gcAvailable, type Measurement } from './measure';
 
@@ -28,7 +40,9 @@ export interface CaseSpec {
 	httpBatch?: { size: number; intervalMs: number };
 }
 
-export type CoordinatorMessage = { type: 'case'; spec: CaseSpec; ids: string[]; warmUpIds: string[] } | { type: 'go' };
+export type CoordinatorMessage =
+	| { type: 'case'; spec: CaseSpec; ids: string[]; warmUpIds: string[] }
+	| { type: 'go' };
 
 export interface CaseOutcome {
 	outputItems: number;
@@ -46,7 +60,14 @@ export interface CaseOutcome {
 
 export type WorkerMessage =
 	| { type: 'warmedUp'; warmUpMs: number; warmUpError: string | null }
-	| { type: 'done'; measurement: Measurement | null; runWallMs: number; error: string | null; outcome: CaseOutcome; gc: boolean };
+	| {
+			type: 'done';
+			measurement: Measurement | null;
+			runWallMs: number;
+			error: string | null;
+			outcome: CaseOutcome;
+			gc: boolean;
+	  };
 
 const HTTP_TYPE = 'n8n-nodes-base.httpRequest';
 const PRESENCE_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresence';
@@ -64,19 +85,36 @@ function reply(message: WorkerMessage): Promise<void> {
 }
 
 function nextMessage(): Promise<CoordinatorMessage> {
-	return new Promise((resolve) => process.once('message', (message: CoordinatorMessage) => resolve(message)));
+	return new Promise((resolve) =>
+		process.once('message', (message: CoordinatorMessage) => resolve(message)),
+	);
 }
 
-const start: INode = { id: 's', name: 'Start', type: MANUAL_TRIGGER_TYPE, typeVersion: 1, position: [0, 0], parameters: {} };
+const start: INode = {
+	id: 's',
+	name: 'Start',
+	type: MANUAL_TRIGGER_TYPE,
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 
 function chain(nodes: INode[]): HarnessWorkflow {
 	const connections: HarnessWorkflow['connections'] = {};
-	for (let i = 0; i + 1 < nodes.length; i++) connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+	for (let i = 0; i + 1 < nodes.length; i++)
+		connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
 	return { nodes, connections };
 }
 
 function itemsNode(items: Array<Record<string, unknown>>): INode {
-	return { id: 'i', name: 'Items', type: HARNESS_ITEMS_TYPE, typeVersion: 1, position: [200, 0], parameters: { items: JSON.stringify(items) } };
+	return {
+		id: 'i',
+		name: 'Items',
+		type: HARNESS_ITEMS_TYPE,
+		typeVersion: 1,
+		position: [200, 0],
+		parameters: { items: JSON.stringify(items) },
+	};
 }
 
 interface Built {
@@ -128,11 +166,16 @@ function build(spec: CaseSpec, ids: readonly string[], key: string): Built {
 					url: `={{ "${spec.graphBaseUrl}/v1.0/users/" + $json.id + "/presence" }}`,
 					authentication: 'genericCredentialType',
 					genericAuthType: 'oAuth2Api',
-					options: { batching: { batch: { batchSize: batch.size, batchInterval: batch.intervalMs } } },
+					options: {
+						batching: { batch: { batchSize: batch.size, batchInterval: batch.intervalMs } },
+					},
 				},
 				credentials: { oAuth2Api: { id: 'oauth', name: 'Graph (generic OAuth2)' } },
 			};
-			return { workflow: chain([start, itemsNode(ids.map((id) => ({ id }))), http]), nodeName: 'HTTP Request' };
+			return {
+				workflow: chain([start, itemsNode(ids.map((id) => ({ id }))), http]),
+				nodeName: 'HTTP Request',
+			};
 		}
 		case 'httpPost': {
 			const http: INode = {
@@ -192,14 +235,29 @@ function credentialsFor(spec: CaseSpec): Record<string, HarnessCredential> {
 function innerNode(spec: CaseSpec): INodeType {
 	if (spec.kind === 'node') return new built.MicrosoftGraphPresence();
 	if (spec.kind === 'client') return benchGraphClient(built);
-	if (spec.httpRequestNodeFile === undefined) throw new Error('HTTP Request cases need n8n-nodes-base');
+	if (spec.httpRequestNodeFile === undefined)
+		throw new Error('HTTP Request cases need n8n-nodes-base');
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const { HttpRequest } = require(spec.httpRequestNodeFile) as { HttpRequest: new () => IVersionedNodeType };
+	const { HttpRequest } = require(spec.httpRequestNodeFile) as {
+		HttpRequest: new () => IVersionedNodeType;
+	};
 	return new HttpRequest().getNodeType(4.2);
 }
 
-function tallyOutput(items: ReadonlyArray<{ json: Record<string, unknown> }>, ids: readonly string[], kind: CaseKind): CaseOutcome {
-	const outcome: CaseOutcome = { outputItems: items.length, presences: 0, notFound: 0, errors: 0, duplicates: 0, missing: 0, unexpected: 0 };
+function tallyOutput(
+	items: ReadonlyArray<{ json: Record<string, unknown> }>,
+	ids: readonly string[],
+	kind: CaseKind,
+): CaseOutcome {
+	const outcome: CaseOutcome = {
+		outputItems: items.length,
+		presences: 0,
+		notFound: 0,
+		errors: 0,
+		duplicates: 0,
+		missing: 0,
+		unexpected: 0,
+	};
 	if (kind === 'client') {
 		const tally = items[0]?.json as unknown as ClientTally | undefined;
 		if (tally) {
@@ -244,8 +302,12 @@ async function main(): Promise<void> {
 	const { spec, ids, warmUpIds } = first;
 	const probe = new Probe();
 	const inner = innerNode(spec);
-	const typeName = spec.kind === 'node' ? PRESENCE_TYPE : spec.kind === 'client' ? BENCH_CLIENT_TYPE : HTTP_TYPE;
-	const credentialTypes: ICredentialType[] = [new built.MicrosoftGraphPresenceAppApi(), new built.MicrosoftGraphPresenceOAuth2Api()];
+	const typeName =
+		spec.kind === 'node' ? PRESENCE_TYPE : spec.kind === 'client' ? BENCH_CLIENT_TYPE : HTTP_TYPE;
+	const credentialTypes: ICredentialType[] = [
+		new built.MicrosoftGraphPresenceAppApi(),
+		new built.MicrosoftGraphPresenceOAuth2Api(),
+	];
 
 	// Warm-up: the same workflow over a few ids, same app (token cached, JIT warm), not measured.
 	const warm = build(spec, warmUpIds, 'warm');
@@ -258,7 +320,11 @@ async function main(): Promise<void> {
 	});
 	// The generic OAuth2 credential stored its token during the warm-up: keep it, as n8n would.
 	const credentials = warmRun.credentials;
-	await reply({ type: 'warmedUp', warmUpMs: performance.now() - warmStarted, warmUpError: warmRun.error?.message ?? null });
+	await reply({
+		type: 'warmedUp',
+		warmUpMs: performance.now() - warmStarted,
+		warmUpError: warmRun.error?.message ?? null,
+	});
 	idLists.delete('warm');
 
 	const go = await nextMessage();
@@ -272,9 +338,18 @@ async function main(): Promise<void> {
 		credentials,
 	});
 	const runWallMs = performance.now() - runStarted;
-	const error = result.error ? `${result.error.message}${result.error.description ? ` — ${result.error.description}` : ''}` : null;
+	const error = result.error
+		? `${result.error.message}${result.error.description ? ` — ${result.error.description}` : ''}`
+		: null;
 	const items = result.runs(measured.nodeName).length > 0 ? result.output(measured.nodeName) : [];
-	await reply({ type: 'done', measurement: probe.result ?? null, runWallMs, error, outcome: tallyOutput(items, ids, spec.kind), gc: gcAvailable() });
+	await reply({
+		type: 'done',
+		measurement: probe.result ?? null,
+		runWallMs,
+		error,
+		outcome: tallyOutput(items, ids, spec.kind),
+		gc: gcAvailable(),
+	});
 	process.disconnect();
 }
 

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import type { GraphEmulator, LogEntry } from '../emulator';
-import { describeValue, logsOutsideRuns, runWorkflow, type RunWorkflowOptions, type RunWorkflowResult } from '../harness';
+import {
+	describeValue,
+	logsOutsideRuns,
+	runWorkflow,
+	type RunWorkflowOptions,
+	type RunWorkflowResult,
+} from '../harness';
 import { findSecrets } from '../shared/graphApp';
 
 /** What one Graph attempt ran into, as the emulator logged it. */
@@ -24,8 +30,12 @@ export type AttemptKind =
 
 export type RetryAfterForm = 'seconds' | 'date';
 
-export function attemptKind(entry: LogEntry, formOf: (entry: LogEntry) => RetryAfterForm): AttemptKind {
-	if (entry.fault === '429') return formOf(entry) === 'date' ? '429 (Retry-After date)' : '429 (Retry-After seconds)';
+export function attemptKind(
+	entry: LogEntry,
+	formOf: (entry: LogEntry) => RetryAfterForm,
+): AttemptKind {
+	if (entry.fault === '429')
+		return formOf(entry) === 'date' ? '429 (Retry-After date)' : '429 (Retry-After seconds)';
 	switch (entry.fault) {
 		case '503':
 			return '503';
@@ -57,7 +67,8 @@ export function alternatingForms(log: readonly LogEntry[]): (entry: LogEntry) =>
 	const forms = new Map<LogEntry, RetryAfterForm>();
 	let count = 0;
 	for (const entry of log) {
-		if (entry.fault === '429' || entry.fault === '503' || entry.throttled === true) forms.set(entry, count++ % 2 === 0 ? 'seconds' : 'date');
+		if (entry.fault === '429' || entry.fault === '503' || entry.throttled === true)
+			forms.set(entry, count++ % 2 === 0 ? 'seconds' : 'date');
 	}
 	return (entry) => forms.get(entry) ?? 'seconds';
 }
@@ -89,10 +100,17 @@ export interface AttemptAnalysis {
  * Groups presence attempts by request (a retry sends the very same id list) and charges every attempt that was
  * followed by another to what it ran into.
  */
-export function analyzeAttempts(entries: readonly LogEntry[], formOf: (entry: LogEntry) => RetryAfterForm): AttemptAnalysis {
+export function analyzeAttempts(
+	entries: readonly LogEntry[],
+	formOf: (entry: LogEntry) => RetryAfterForm,
+): AttemptAnalysis {
 	const byRequest = new Map<string, LogEntry[]>();
 	for (const entry of entries) {
-		if (!/\/communications\/getPresencesByUserId$/i.test(entry.path) || entry.batchSubRequest === true) continue;
+		if (
+			!/\/communications\/getPresencesByUserId$/i.test(entry.path) ||
+			entry.batchSubRequest === true
+		)
+			continue;
 		const ids = idsOf(entry);
 		if (ids.length === 0) continue;
 		const key = ids.join(',');
@@ -125,7 +143,9 @@ export function analyzeAttempts(entries: readonly LogEntry[], formOf: (entry: Lo
 			const last = index === list.length - 1;
 			if (!last) entryTally.retries++;
 			else if (kind !== 'ok') entryTally.finalFailures++;
-			if (last) for (const id of idsOf(entry)) (kind === 'ok' ? idsOkByLog : idsFailedByLog).add(id.toLowerCase());
+			if (last)
+				for (const id of idsOf(entry))
+					(kind === 'ok' ? idsOkByLog : idsFailedByLog).add(id.toLowerCase());
 		});
 	}
 	const order = (kind: AttemptKind): number => (kind === 'ok' ? 1 : 0);
@@ -171,12 +191,23 @@ export function checkOutput(
 ): OutputCheck {
 	const wanted = new Set(requested.map((id) => id.toLowerCase()));
 	const seen = new Set<string>();
-	const check: OutputCheck = { items: items.length, presences: 0, failures: 0, notFound: 0, duplicates: [], missing: [], unexpected: [], unclear: 0, wrong: 0 };
+	const check: OutputCheck = {
+		items: items.length,
+		presences: 0,
+		failures: 0,
+		notFound: 0,
+		duplicates: [],
+		missing: [],
+		unexpected: [],
+		unclear: 0,
+		wrong: 0,
+	};
 	for (const { json } of items) {
 		const id = typeof json.id === 'string' ? json.id.toLowerCase() : undefined;
 		if (json.error !== undefined) {
 			const error = json.error as { message?: unknown };
-			if (id === undefined || typeof error.message !== 'string' || error.message === '') check.unclear++;
+			if (id === undefined || typeof error.message !== 'string' || error.message === '')
+				check.unclear++;
 		}
 		if (id === undefined) continue;
 		if (!wanted.has(id)) {
@@ -214,7 +245,11 @@ export const secretScans: SecretScan[] = [];
  * the run's error, the lines logged through n8n's logger, the lines logged outside runs, and what was written to
  * stdout/stderr meanwhile — for the given secrets.
  */
-export async function runAndScan(name: string, options: RunWorkflowOptions, secrets: () => string[]): Promise<{ result: RunWorkflowResult; scan: SecretScan }> {
+export async function runAndScan(
+	name: string,
+	options: RunWorkflowOptions,
+	secrets: () => string[],
+): Promise<{ result: RunWorkflowResult; scan: SecretScan }> {
 	const captured: string[] = [];
 	const outsideBefore = logsOutsideRuns().length;
 	const restore = captureStdio(captured);
@@ -227,7 +262,9 @@ export async function runAndScan(name: string, options: RunWorkflowOptions, secr
 	const texts = [
 		describeValue(result.data),
 		describeValue(result.error),
-		result.error ? `${result.error.message} ${result.error.description ?? ''} ${result.error.stack ?? ''}` : '',
+		result.error
+			? `${result.error.message} ${result.error.description ?? ''} ${result.error.stack ?? ''}`
+			: '',
 		result.logs.join('\n'),
 		logsOutsideRuns().slice(outsideBefore).join('\n'),
 		captured.join(''),
@@ -237,7 +274,8 @@ export async function runAndScan(name: string, options: RunWorkflowOptions, secr
 	let scannedChars = 0;
 	for (const text of texts) {
 		scannedChars += text.length;
-		for (const hit of findSecrets(text, all)) hits.add(hit.length > 12 ? `${hit.slice(0, 6)}…(${hit.length} chars)` : '(short secret)');
+		for (const hit of findSecrets(text, all))
+			hits.add(hit.length > 12 ? `${hit.slice(0, 6)}…(${hit.length} chars)` : '(short secret)');
 	}
 	const scan: SecretScan = { run: name, scannedChars, hits: [...hits] };
 	secretScans.push(scan);
@@ -250,7 +288,13 @@ function captureStdio(into: string[]): () => void {
 	const tap =
 		(original: typeof process.stdout.write): typeof process.stdout.write =>
 		(chunk: unknown, ...rest: unknown[]): boolean => {
-			into.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+			into.push(
+				typeof chunk === 'string'
+					? chunk
+					: Buffer.isBuffer(chunk)
+						? chunk.toString('utf8')
+						: String(chunk),
+			);
 			return (original as (chunk: unknown, ...rest: unknown[]) => boolean)(chunk, ...rest);
 		};
 	process.stdout.write = tap(out);
@@ -266,13 +310,21 @@ function captureStdio(into: string[]): () => void {
 export const reportSections: string[] = [];
 
 export function table(header: string[], rows: Array<Array<string | number>>): string {
-	const line = (cells: Array<string | number>): string => `| ${cells.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`;
+	const line = (cells: Array<string | number>): string =>
+		`| ${cells.map((cell) => String(cell).replace(/\|/g, '\\|')).join(' | ')} |`;
 	return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 /** chaos.md for a complete run at the CI sizes; anything less (a -t filter, smaller sizes) goes to chaos.partial.md. */
 export function writeReport(title: string, preamble: string[], complete: boolean): string {
-	const text = [`# ${title}${complete ? '' : ' (partial run)'}`, '', ...preamble, '', ...reportSections, ''].join('\n');
+	const text = [
+		`# ${title}${complete ? '' : ' (partial run)'}`,
+		'',
+		...preamble,
+		'',
+		...reportSections,
+		'',
+	].join('\n');
 	const dir = join(__dirname, 'results');
 	mkdirSync(dir, { recursive: true });
 	writeFileSync(join(dir, complete ? 'chaos.md' : 'chaos.partial.md'), text);
@@ -288,5 +340,7 @@ export function whenever(poll: () => boolean): () => void {
 }
 
 export function presenceRequests(emu: GraphEmulator, since = 0): LogEntry[] {
-	return emu.log.slice(since).filter((entry) => /\/communications\/getPresencesByUserId$/i.test(entry.path));
+	return emu.log
+		.slice(since)
+		.filter((entry) => /\/communications\/getPresencesByUserId$/i.test(entry.path));
 }

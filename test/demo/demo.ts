@@ -24,11 +24,18 @@ import { meAndColleagueWorkflow, teamAvailabilityWorkflow } from './workflows';
 
 const check = process.argv.includes('--check');
 const port = Number(process.env.DEMO_PORT ?? 5678);
-const owner = { email: process.env.DEMO_EMAIL ?? 'demo@example.com', password: process.env.DEMO_PASSWORD ?? 'Presence-Demo-1' };
-const realTenant = process.env.GRAPH_TENANT_ID && process.env.GRAPH_CLIENT_ID && process.env.GRAPH_CLIENT_SECRET;
+const owner = {
+	email: process.env.DEMO_EMAIL ?? 'demo@example.com',
+	password: process.env.DEMO_PASSWORD ?? 'Presence-Demo-1',
+};
+const realTenant =
+	process.env.GRAPH_TENANT_ID && process.env.GRAPH_CLIENT_ID && process.env.GRAPH_CLIENT_SECRET;
 
 const APP_CREDENTIAL = { id: 'DemoGraphApp0001', name: 'Microsoft Graph (application)' };
-const DELEGATED_CREDENTIAL = { id: 'DemoGraphUser001', name: 'Microsoft Graph (delegated, emulator)' };
+const DELEGATED_CREDENTIAL = {
+	id: 'DemoGraphUser001',
+	name: 'Microsoft Graph (delegated, emulator)',
+};
 const TEAM_WORKFLOW = 'DemoTeamPresence';
 const ME_WORKFLOW = 'DemoMeColleague1';
 
@@ -37,7 +44,12 @@ function say(line: string): void {
 }
 
 interface Setup {
-	credentials: Array<{ id: string; name: string; type: string; data: ICredentialDataDecryptedObject }>;
+	credentials: Array<{
+		id: string;
+		name: string;
+		type: string;
+		data: ICredentialDataDecryptedObject;
+	}>;
 	teamIds: string[];
 	colleague: string;
 	delegated: boolean;
@@ -47,7 +59,10 @@ interface Setup {
 }
 
 async function emulatorSetup(): Promise<Setup> {
-	const emu = await GraphEmulator.start({ port: Number(process.env.DEMO_GRAPH_PORT ?? 0), seed: 2026 });
+	const emu = await GraphEmulator.start({
+		port: Number(process.env.DEMO_GRAPH_PORT ?? 0),
+		seed: 2026,
+	});
 	emu.addUsers(3000);
 	const app = await registerApp(emu, 'd3a0a990-0000-4000-8000-000000000001');
 	const team = emu.users.slice(0, 25);
@@ -74,14 +89,19 @@ async function emulatorSetup(): Promise<Setup> {
 	return {
 		credentials: [
 			{ ...APP_CREDENTIAL, type: 'microsoftGraphPresenceAppApi', data: appSecretData(emu, app) },
-			{ ...DELEGATED_CREDENTIAL, type: 'microsoftGraphPresenceOAuth2Api', data: await delegatedData(emu, app) },
+			{
+				...DELEGATED_CREDENTIAL,
+				type: 'microsoftGraphPresenceOAuth2Api',
+				data: await delegatedData(emu, app),
+			},
 		],
 		teamIds: team.map((user) => user.id),
 		colleague: emu.users[1].userPrincipalName,
 		delegated: true,
 		emulator: emu,
 		stopChanges: () => clearInterval(timer),
-		available: () => team.filter((user) => emu.getUser(user.id)?.presence.availability === 'Available').length,
+		available: () =>
+			team.filter((user) => emu.getUser(user.id)?.presence.availability === 'Available').length,
 	};
 }
 
@@ -107,7 +127,16 @@ function tenantSetup(): Setup {
 	};
 }
 
-type RunOutput = { data?: { resultData?: { runData?: Record<string, Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown> }> | null> } }>> } } };
+type RunOutput = {
+	data?: {
+		resultData?: {
+			runData?: Record<
+				string,
+				Array<{ data?: { main?: Array<Array<{ json: Record<string, unknown> }> | null> } }>
+			>;
+		};
+	};
+};
 
 function nodeItems(run: unknown, node: string): Array<{ json: Record<string, unknown> }> {
 	const runs = (run as RunOutput)?.data?.resultData?.runData?.[node];
@@ -121,12 +150,16 @@ async function verify(install: N8nInstall, userFolder: string, setup: Setup): Pr
 	const presences = nodeItems(run, 'Get presence of the team');
 	const messages = nodeItems(run, 'Message per person');
 	if (presences.length !== setup.teamIds.length) {
-		throw new Error(`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);
+		throw new Error(
+			`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`,
+		);
 	}
 	if (expected !== undefined && messages.length !== expected) {
 		throw new Error(`demo check: expected ${expected} available people, got ${messages.length}`);
 	}
-	say(`check: the team workflow read ${presences.length} presences in ${setup.emulator?.requests('/communications/getPresencesByUserId').length ?? '?'} Graph request(s); ${messages.length} available`);
+	say(
+		`check: the team workflow read ${presences.length} presences in ${setup.emulator?.requests('/communications/getPresencesByUserId').length ?? '?'} Graph request(s); ${messages.length} available`,
+	);
 }
 
 async function main(): Promise<void> {
@@ -134,10 +167,14 @@ async function main(): Promise<void> {
 	const install = await ensureN8n(N8N_LINES.v2);
 	const userFolder = await createUserFolder(await packPackage(), 'n8n-presence-demo-');
 	const setup = realTenant ? tenantSetup() : await emulatorSetup();
-	if (realTenant && setup.teamIds.length === 0) throw new Error('Set GRAPH_USER_IDS to the object ids (or UPNs) of a few users of your tenant');
+	if (realTenant && setup.teamIds.length === 0)
+		throw new Error('Set GRAPH_USER_IDS to the object ids (or UPNs) of a few users of your tenant');
 
 	await importJson(install, userFolder, 'credentials', setup.credentials);
-	const credentials = { app: APP_CREDENTIAL, delegated: setup.delegated ? DELEGATED_CREDENTIAL : undefined };
+	const credentials = {
+		app: APP_CREDENTIAL,
+		delegated: setup.delegated ? DELEGATED_CREDENTIAL : undefined,
+	};
 	await importJson(install, userFolder, 'workflow', [
 		teamAvailabilityWorkflow(TEAM_WORKFLOW, setup.teamIds, credentials),
 		meAndColleagueWorkflow(ME_WORKFLOW, setup.colleague, credentials),
@@ -150,7 +187,11 @@ async function main(): Promise<void> {
 	const login = await fetch(`${n8n.url}/rest/login`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ emailOrLdapLoginId: owner.email, email: owner.email, password: owner.password }),
+		body: JSON.stringify({
+			emailOrLdapLoginId: owner.email,
+			email: owner.email,
+			password: owner.password,
+		}),
 	});
 	if (!login.ok) throw new Error(`signing in failed: ${login.status}`);
 
@@ -169,7 +210,8 @@ async function main(): Promise<void> {
 	say(`n8n ${install.line.version} is running: ${n8n.url}`);
 	say(`  sign in as ${owner.email} / ${owner.password}`);
 	say(`  workflows: ${n8n.url}/workflow/${TEAM_WORKFLOW} and ${n8n.url}/workflow/${ME_WORKFLOW}`);
-	if (setup.emulator) say(`  Graph emulator: ${setup.emulator.url} (3,000 users, presence changing every 2 s)`);
+	if (setup.emulator)
+		say(`  Graph emulator: ${setup.emulator.url} (3,000 users, presence changing every 2 s)`);
 	say('Ctrl+C stops everything.');
 	await new Promise<void>((resolveStop) => {
 		process.once('SIGINT', () => resolveStop());
@@ -179,6 +221,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-	process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+	process.stderr.write(
+		`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+	);
 	process.exit(1);
 });

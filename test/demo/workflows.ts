@@ -10,7 +10,14 @@ interface Credentials {
 	delegated?: { id: string; name: string };
 }
 
-const trigger = { id: 't', name: 'When clicking ‘Execute workflow’', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+const trigger = {
+	id: 't',
+	name: 'When clicking ‘Execute workflow’',
+	type: 'n8n-nodes-base.manualTrigger',
+	typeVersion: 1,
+	position: [0, 0],
+	parameters: {},
+};
 
 /** A team → Get Many (one request for the whole team) → only the Available ones → a message per person. */
 export function teamAvailabilityWorkflow(id: string, teamIds: string[], credentials: Credentials) {
@@ -37,7 +44,12 @@ export function teamAvailabilityWorkflow(id: string, teamIds: string[], credenti
 				type: PRESENCE,
 				typeVersion: 1,
 				position: [440, 0],
-				parameters: { authentication: 'application', operation: 'getMany', userIds: '={{ $json.id }}', options: { simplify: true } },
+				parameters: {
+					authentication: 'application',
+					operation: 'getMany',
+					userIds: '={{ $json.id }}',
+					options: { simplify: true },
+				},
 				credentials: { microsoftGraphPresenceAppApi: credentials.app },
 			},
 			{
@@ -46,7 +58,13 @@ export function teamAvailabilityWorkflow(id: string, teamIds: string[], credenti
 				type: 'n8n-nodes-base.if',
 				typeVersion: 1,
 				position: [660, 0],
-				parameters: { conditions: { string: [{ value1: '={{ $json.availability }}', operation: 'equal', value2: 'Available' }] } },
+				parameters: {
+					conditions: {
+						string: [
+							{ value1: '={{ $json.availability }}', operation: 'equal', value2: 'Available' },
+						],
+					},
+				},
 			},
 			{
 				id: 'message',
@@ -56,15 +74,27 @@ export function teamAvailabilityWorkflow(id: string, teamIds: string[], credenti
 				position: [880, -80],
 				parameters: {
 					keepOnlySet: true,
-					values: { string: [{ name: 'message', value: '={{ $json.id }} is available ({{ $json.activity }}) — route the next chat here' }] },
+					values: {
+						string: [
+							{
+								name: 'message',
+								value:
+									'={{ $json.id }} is available ({{ $json.activity }}) — route the next chat here',
+							},
+						],
+					},
 				},
 			},
 		],
 		connections: {
 			[trigger.name]: { main: [[{ node: 'Team members', type: 'main', index: 0 }]] },
 			'Team members': { main: [[{ node: 'Get presence of the team', type: 'main', index: 0 }]] },
-			'Get presence of the team': { main: [[{ node: 'Only available people', type: 'main', index: 0 }]] },
-			'Only available people': { main: [[{ node: 'Message per person', type: 'main', index: 0 }], []] },
+			'Get presence of the team': {
+				main: [[{ node: 'Only available people', type: 'main', index: 0 }]],
+			},
+			'Only available people': {
+				main: [[{ node: 'Message per person', type: 'main', index: 0 }], []],
+			},
 		},
 	};
 }
@@ -83,7 +113,9 @@ export function meAndColleagueWorkflow(id: string, colleague: string, credential
 			credentials: { microsoftGraphPresenceAppApi: credentials.app },
 		},
 	];
-	const connections: Record<string, unknown> = { [trigger.name]: { main: [[{ node: 'Colleague by name', type: 'main', index: 0 }]] } };
+	const connections: Record<string, unknown> = {
+		[trigger.name]: { main: [[{ node: 'Colleague by name', type: 'main', index: 0 }]] },
+	};
 	if (credentials.delegated) {
 		nodes.push({
 			id: 'me',
@@ -95,8 +127,20 @@ export function meAndColleagueWorkflow(id: string, colleague: string, credential
 			credentials: { microsoftGraphPresenceOAuth2Api: credentials.delegated },
 		});
 		connections[trigger.name] = {
-			main: [[{ node: 'Colleague by name', type: 'main', index: 0 }, { node: 'My presence', type: 'main', index: 0 }]],
+			main: [
+				[
+					{ node: 'Colleague by name', type: 'main', index: 0 },
+					{ node: 'My presence', type: 'main', index: 0 },
+				],
+			],
 		};
 	}
-	return { id, name: 'Presence demo: me and a colleague', active: false, settings: { executionOrder: 'v1' }, nodes, connections };
+	return {
+		id,
+		name: 'Presence demo: me and a colleague',
+		active: false,
+		settings: { executionOrder: 'v1' },
+		nodes,
+		connections,
+	};
 }

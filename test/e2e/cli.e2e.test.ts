@@ -9,7 +9,14 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 
 import { GraphEmulator } from '../emulator';
-import { appSecretData, delegatedData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
+import {
+	appSecretData,
+	delegatedData,
+	findSecrets,
+	registerApp,
+	secretsOf,
+	type TestApp,
+} from '../shared/graphApp';
 import {
 	createUserFolder,
 	ensureN8n,
@@ -44,7 +51,9 @@ const WORKFLOW_IDS = {
 	throttled: 'msgpWfThrottle01',
 } as const;
 
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map((key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const);
+const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
+	(key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const,
+);
 
 /**
  * The run `n8n execute --rawOutput` printed, among n8n's other log lines: `JSON.stringify(run, null, 2)` as one log
@@ -62,276 +71,345 @@ function parseRun(stdout: string): unknown {
 	}
 }
 
-describe.each(lines)('%s: the packed tarball in a real n8n, driven by its CLI', (_label, key, line: N8nLine) => {
-	let install: N8nInstall;
-	let userFolder: string;
-	let emu: GraphEmulator;
-	let app: TestApp;
-	/** Everything every n8n command printed, scanned for secrets at the end. */
-	const transcripts: string[] = [];
-	const timings: string[] = [];
-	/** Commands that did their work, printed it whole, and then died with SIGSEGV while exiting (see `cli`). */
-	const exitCrashes: string[] = [];
-	let commands = 0;
-	let lineStarted = 0;
+describe.each(lines)(
+	'%s: the packed tarball in a real n8n, driven by its CLI',
+	(_label, key, line: N8nLine) => {
+		let install: N8nInstall;
+		let userFolder: string;
+		let emu: GraphEmulator;
+		let app: TestApp;
+		/** Everything every n8n command printed, scanned for secrets at the end. */
+		const transcripts: string[] = [];
+		const timings: string[] = [];
+		/** Commands that did their work, printed it whole, and then died with SIGSEGV while exiting (see `cli`). */
+		const exitCrashes: string[] = [];
+		let commands = 0;
+		let lineStarted = 0;
 
-	/**
-	 * One n8n command, its stdout and stderr through files (with pipes, n8n loses the end of long output when it
-	 * exits). n8n here (2.41.1 and 1.123.81 on Node 24.9.0) sometimes dies with SIGSEGV *while exiting*, after its
-	 * work is done and printed, in about a third of runs, also for workflows of n8n's own nodes only; it does not
-	 * with N8N_EXPRESSION_ENGINE=legacy, so it is the isolated-vm expression engine's teardown. The default engine
-	 * is kept (it is what users run), and such an exit is accepted but recorded; every caller then asserts on the
-	 * complete output, so a command that crashed before finishing still fails the test.
-	 */
-	async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-		const started = Date.now();
-		const result = await n8nCli(install, userFolder, args, extraEnv);
-		commands += 1;
-		const crashed = result.signal === 'SIGSEGV';
-		timings.push(`${args.join(' ').slice(0, 40)}: ${((Date.now() - started) / 1000).toFixed(1)} s${crashed ? ' (SIGSEGV while exiting)' : ''}`);
-		transcripts.push(result.stdout, result.stderr);
-		if (crashed) exitCrashes.push(args.join(' '));
-		else if (result.code !== 0) throw new Error(`n8n ${args.join(' ')} failed (exit ${result.code}, ${result.signal ?? 'no signal'}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`);
-		return result;
-	}
-
-	/** `n8n import:<kind> --input=<file>`; the file is removed afterwards. A failed import may still exit 0. */
-	async function importFile(kind: 'credentials' | 'workflow', data: unknown): Promise<CliResult> {
-		const file = join(userFolder, `import-${kind}.json`);
-		writeFileSync(file, JSON.stringify(data));
-		try {
-			return await cli([`import:${kind}`, `--input=${file}`]);
-		} finally {
-			rmSync(file, { force: true });
+		/**
+		 * One n8n command, its stdout and stderr through files (with pipes, n8n loses the end of long output when it
+		 * exits). n8n here (2.41.1 and 1.123.81 on Node 24.9.0) sometimes dies with SIGSEGV *while exiting*, after its
+		 * work is done and printed, in about a third of runs, also for workflows of n8n's own nodes only; it does not
+		 * with N8N_EXPRESSION_ENGINE=legacy, so it is the isolated-vm expression engine's teardown. The default engine
+		 * is kept (it is what users run), and such an exit is accepted but recorded; every caller then asserts on the
+		 * complete output, so a command that crashed before finishing still fails the test.
+		 */
+		async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+			const started = Date.now();
+			const result = await n8nCli(install, userFolder, args, extraEnv);
+			commands += 1;
+			const crashed = result.signal === 'SIGSEGV';
+			timings.push(
+				`${args.join(' ').slice(0, 40)}: ${((Date.now() - started) / 1000).toFixed(1)} s${crashed ? ' (SIGSEGV while exiting)' : ''}`,
+			);
+			transcripts.push(result.stdout, result.stderr);
+			if (crashed) exitCrashes.push(args.join(' '));
+			else if (result.code !== 0)
+				throw new Error(
+					`n8n ${args.join(' ')} failed (exit ${result.code}, ${result.signal ?? 'no signal'}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`,
+				);
+			return result;
 		}
-	}
 
-	/** `n8n execute --id --rawOutput`: the run n8n printed, which must be complete and successful. */
-	async function execute(workflowId: string): Promise<{ run: unknown; output: RunItem[] }> {
-		const result = await cli(['execute', `--id=${workflowId}`, '--rawOutput']);
-		const run = parseRun(result.stdout) as { status?: string; finished?: boolean } | undefined;
-		if (run === undefined || runError(run) !== undefined || run.status !== 'success' || run.finished !== true) {
-			throw new Error(`n8n execute --id=${workflowId}: no complete successful run printed (exit ${result.code}, ${result.signal ?? 'no signal'}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`);
-		}
-		return { run, output: nodeOutput(run, PRESENCE_NODE) };
-	}
-
-	// Get Many: 2,000 ids over 300 items; item i asks for ids [7i, 7i+7) (mod 2,000) and every third item one more id
-	// in upper case, so many ids are asked for by two or three items in different letter case.
-	const askers = new Map<string, Set<number>>();
-	let manyIds: string[] = [];
-	let badInput: { good: string[]; items: Array<Record<string, unknown>> };
-	let throttledIds: string[] = [];
-	let me: { id: string; availability: string };
-	let getUsers: Array<{ id: string; userPrincipalName: string }>;
-
-	function workflows(): N8nWorkflow[] {
-		const users = emu.users;
-		manyIds = users.slice(0, 2000).map((user) => user.id);
-		const manyItems = Array.from({ length: 300 }, (_, item) => {
-			const mine = Array.from({ length: 7 }, (_, k) => manyIds[(item * 7 + k) % 2000]);
-			if (item % 3 === 0) mine.push(manyIds[(item * 13) % 2000].toUpperCase());
-			for (const id of mine) {
-				const lower = id.toLowerCase();
-				if (!askers.has(lower)) askers.set(lower, new Set());
-				askers.get(lower)!.add(item);
+		/** `n8n import:<kind> --input=<file>`; the file is removed afterwards. A failed import may still exit 0. */
+		async function importFile(kind: 'credentials' | 'workflow', data: unknown): Promise<CliResult> {
+			const file = join(userFolder, `import-${kind}.json`);
+			writeFileSync(file, JSON.stringify(data));
+			try {
+				return await cli([`import:${kind}`, `--input=${file}`]);
+			} finally {
+				rmSync(file, { force: true });
 			}
-			return { ids: item % 2 === 0 ? mine.join(', ') : mine };
+		}
+
+		/** `n8n execute --id --rawOutput`: the run n8n printed, which must be complete and successful. */
+		async function execute(workflowId: string): Promise<{ run: unknown; output: RunItem[] }> {
+			const result = await cli(['execute', `--id=${workflowId}`, '--rawOutput']);
+			const run = parseRun(result.stdout) as { status?: string; finished?: boolean } | undefined;
+			if (
+				run === undefined ||
+				runError(run) !== undefined ||
+				run.status !== 'success' ||
+				run.finished !== true
+			) {
+				throw new Error(
+					`n8n execute --id=${workflowId}: no complete successful run printed (exit ${result.code}, ${result.signal ?? 'no signal'}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`,
+				);
+			}
+			return { run, output: nodeOutput(run, PRESENCE_NODE) };
+		}
+
+		// Get Many: 2,000 ids over 300 items; item i asks for ids [7i, 7i+7) (mod 2,000) and every third item one more id
+		// in upper case, so many ids are asked for by two or three items in different letter case.
+		const askers = new Map<string, Set<number>>();
+		let manyIds: string[] = [];
+		let badInput: { good: string[]; items: Array<Record<string, unknown>> };
+		let throttledIds: string[] = [];
+		let me: { id: string; availability: string };
+		let getUsers: Array<{ id: string; userPrincipalName: string }>;
+
+		function workflows(): N8nWorkflow[] {
+			const users = emu.users;
+			manyIds = users.slice(0, 2000).map((user) => user.id);
+			const manyItems = Array.from({ length: 300 }, (_, item) => {
+				const mine = Array.from({ length: 7 }, (_, k) => manyIds[(item * 7 + k) % 2000]);
+				if (item % 3 === 0) mine.push(manyIds[(item * 13) % 2000].toUpperCase());
+				for (const id of mine) {
+					const lower = id.toLowerCase();
+					if (!askers.has(lower)) askers.set(lower, new Set());
+					askers.get(lower)!.add(item);
+				}
+				return { ids: item % 2 === 0 ? mine.join(', ') : mine };
+			});
+			const good = users.slice(2100, 2104).map((user) => user.id);
+			badInput = {
+				good: [good[0], good[2], good[3]],
+				items: [
+					{ ids: good[0] },
+					{ ids: `${good[1]}, 1234-not-a-guid` },
+					{ ids: [good[2], good[3]] },
+				],
+			};
+			throttledIds = users.slice(0, 6500).map((user) => user.id);
+			getUsers = [users[2200], users[2201]];
+			return [
+				presenceWorkflow({
+					id: WORKFLOW_IDS.getMe,
+					name: 'Presence: Get Me',
+					items: [{ n: 1 }],
+					authentication: 'oAuth2',
+					parameters: { operation: 'getMe' },
+				}),
+				presenceWorkflow({
+					id: WORKFLOW_IDS.get,
+					name: 'Presence: Get User by GUID and by UPN',
+					items: [{ u: getUsers[0].id }, { u: getUsers[1].userPrincipalName.toUpperCase() }],
+					authentication: 'application',
+					parameters: { operation: 'get', userId: '={{ $json.u }}' },
+				}),
+				presenceWorkflow({
+					id: WORKFLOW_IDS.getMany,
+					name: 'Presence: Get Many, 2,000 ids over 300 items',
+					items: manyItems,
+					authentication: 'application',
+					parameters: { operation: 'getMany', userIds: '={{ $json.ids }}' },
+				}),
+				presenceWorkflow({
+					id: WORKFLOW_IDS.continueOnFail,
+					name: 'Presence: Get Many, one bad id, Continue On Fail',
+					items: badInput.items,
+					authentication: 'application',
+					parameters: { operation: 'getMany', userIds: '={{ $json.ids }}' },
+					continueOnFail: true,
+				}),
+				presenceWorkflow({
+					id: WORKFLOW_IDS.throttled,
+					name: 'Presence: Get Many under hard throttling',
+					items: [{ ids: throttledIds }],
+					authentication: 'application',
+					parameters: {
+						operation: 'getMany',
+						userIds: '={{ $json.ids }}',
+						options: { maxRetries: 10 },
+					},
+				}),
+			];
+		}
+
+		beforeAll(async () => {
+			lineStarted = Date.now();
+			install = await ensureN8n(line);
+			const tarball = await packPackage();
+			userFolder = await createUserFolder(tarball, `n8n-e2e-cli-${key}-`);
+			timings.push(
+				`pack + npm install into .n8n/nodes ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`,
+			);
+
+			emu = await GraphEmulator.start({ seed: 29 });
+			emu.addUsers(7000);
+			app = await registerApp(emu, `cccccccc-0000-4000-8000-00000000000${key === 'v2' ? 2 : 1}`);
+			const meUser = emu.getUser(emu.meUserId ?? '')!;
+			me = { id: meUser.id, availability: meUser.presence.availability };
+			const delegated = await delegatedData(emu, app);
+
+			// Everything imported with one command each, as an admin moving a setup over would. The credentials file holds
+			// plain secrets (n8n encrypts them on import), so it is removed right after.
+			const imported = await importFile('credentials', [
+				credentialRecord(
+					CREDENTIAL_IDS.app,
+					'Graph app (client secret)',
+					APP_CREDENTIAL_TYPE,
+					appSecretData(emu, app),
+				),
+				credentialRecord(
+					CREDENTIAL_IDS.delegated,
+					'Graph (delegated)',
+					OAUTH2_CREDENTIAL_TYPE,
+					delegated,
+				),
+			]);
+			expect(imported.stdout).toContain('Successfully imported 2 credentials');
+			const importedWorkflows = await importFile('workflow', workflows());
+			expect(importedWorkflows.stdout).toMatch(/Successfully imported 5 workflows/);
+			timings.push(`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`);
+		}, 900_000);
+
+		beforeEach(() => {
+			emu.clearLog();
+			emu.throttle = { limit: 1500, windowMs: 30_000 };
+			emu.retryAfterFormat = 'seconds';
 		});
-		const good = users.slice(2100, 2104).map((user) => user.id);
-		badInput = { good: [good[0], good[2], good[3]], items: [{ ids: good[0] }, { ids: `${good[1]}, 1234-not-a-guid` }, { ids: [good[2], good[3]] }] };
-		throttledIds = users.slice(0, 6500).map((user) => user.id);
-		getUsers = [users[2200], users[2201]];
-		return [
-			presenceWorkflow({ id: WORKFLOW_IDS.getMe, name: 'Presence: Get Me', items: [{ n: 1 }], authentication: 'oAuth2', parameters: { operation: 'getMe' } }),
-			presenceWorkflow({
-				id: WORKFLOW_IDS.get,
-				name: 'Presence: Get User by GUID and by UPN',
-				items: [{ u: getUsers[0].id }, { u: getUsers[1].userPrincipalName.toUpperCase() }],
-				authentication: 'application',
-				parameters: { operation: 'get', userId: '={{ $json.u }}' },
-			}),
-			presenceWorkflow({
-				id: WORKFLOW_IDS.getMany,
-				name: 'Presence: Get Many, 2,000 ids over 300 items',
-				items: manyItems,
-				authentication: 'application',
-				parameters: { operation: 'getMany', userIds: '={{ $json.ids }}' },
-			}),
-			presenceWorkflow({
-				id: WORKFLOW_IDS.continueOnFail,
-				name: 'Presence: Get Many, one bad id, Continue On Fail',
-				items: badInput.items,
-				authentication: 'application',
-				parameters: { operation: 'getMany', userIds: '={{ $json.ids }}' },
-				continueOnFail: true,
-			}),
-			presenceWorkflow({
-				id: WORKFLOW_IDS.throttled,
-				name: 'Presence: Get Many under hard throttling',
-				items: [{ ids: throttledIds }],
-				authentication: 'application',
-				parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', options: { maxRetries: 10 } },
-			}),
-		];
-	}
 
-	beforeAll(async () => {
-		lineStarted = Date.now();
-		install = await ensureN8n(line);
-		const tarball = await packPackage();
-		userFolder = await createUserFolder(tarball, `n8n-e2e-cli-${key}-`);
-		timings.push(`pack + npm install into .n8n/nodes ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`);
+		afterAll(async () => {
+			await emu?.stop();
+			if (userFolder) removeUserFolder(userFolder);
+			process.stderr.write(
+				`[n8n-e2e] ${line.label} ${line.version}: ${((Date.now() - lineStarted) / 1000).toFixed(1)} s in all, ` +
+					`${exitCrashes.length} of ${commands} n8n commands died with SIGSEGV while exiting after finishing their work\n  ${timings.join('\n  ')}\n`,
+			);
+		});
 
-		emu = await GraphEmulator.start({ seed: 29 });
-		emu.addUsers(7000);
-		app = await registerApp(emu, `cccccccc-0000-4000-8000-00000000000${key === 'v2' ? 2 : 1}`);
-		const meUser = emu.getUser(emu.meUserId ?? '')!;
-		me = { id: meUser.id, availability: meUser.presence.availability };
-		const delegated = await delegatedData(emu, app);
+		it('loads our node and both credential types from the tarball in .n8n/nodes', async () => {
+			const nodesFile = join(userFolder, 'nodes-export.json');
+			const exported = await cli(['export:nodes', `--output=${nodesFile}`]);
+			expect(exported.stdout).toContain('Successfully exported');
+			const nodes = JSON.parse(readFileSync(nodesFile, 'utf8')) as Array<{
+				name: string;
+				version: number | number[];
+				credentials?: Array<{ name: string }>;
+			}>;
+			const ours = nodes.filter((node) => node.name === PRESENCE_TYPE);
+			expect(ours).toHaveLength(1);
+			expect(ours[0].credentials?.map((credential) => credential.name).sort()).toEqual([
+				APP_CREDENTIAL_TYPE,
+				OAUTH2_CREDENTIAL_TYPE,
+			]);
 
-		// Everything imported with one command each, as an admin moving a setup over would. The credentials file holds
-		// plain secrets (n8n encrypts them on import), so it is removed right after.
-		const imported = await importFile('credentials', [
-			credentialRecord(CREDENTIAL_IDS.app, 'Graph app (client secret)', APP_CREDENTIAL_TYPE, appSecretData(emu, app)),
-			credentialRecord(CREDENTIAL_IDS.delegated, 'Graph (delegated)', OAUTH2_CREDENTIAL_TYPE, delegated),
-		]);
-		expect(imported.stdout).toContain('Successfully imported 2 credentials');
-		const importedWorkflows = await importFile('workflow', workflows());
-		expect(importedWorkflows.stdout).toMatch(/Successfully imported 5 workflows/);
-		timings.push(`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`);
-	}, 900_000);
+			// Both credentials were imported (and encrypted) by n8n, and the workflows reference them.
+			const credentialsFile = join(userFolder, 'credentials-export.json');
+			await cli(['export:credentials', '--all', `--output=${credentialsFile}`]);
+			const stored = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Array<{
+				id: string;
+				type: string;
+				data: unknown;
+			}>;
+			expect(stored.map((credential) => [credential.id, credential.type]).sort()).toEqual(
+				[
+					[CREDENTIAL_IDS.app, APP_CREDENTIAL_TYPE],
+					[CREDENTIAL_IDS.delegated, OAUTH2_CREDENTIAL_TYPE],
+				].sort(),
+			);
+			// Stored encrypted, not as the plain object we imported.
+			for (const credential of stored) expect(typeof credential.data).toBe('string');
+			// (That n8n knows both credential *types* is shown by the runs below: resolving an unknown type fails the run.)
+		});
 
-	beforeEach(() => {
-		emu.clearLog();
-		emu.throttle = { limit: 1500, windowMs: 30_000 };
-		emu.retryAfterFormat = 'seconds';
-	});
+		it("Get Me with the delegated OAuth2 credential reads the signed-in user's presence", async () => {
+			const { output } = await execute(WORKFLOW_IDS.getMe);
+			expect(output).toHaveLength(1);
+			expect(output[0].json).toMatchObject({ id: me.id, availability: me.availability });
+			expect(pairedItems(output[0].pairedItem)).toEqual([0]);
+			const calls = emu.requests('/me/presence');
+			expect(calls.map((call) => [call.status, call.tokenKind])).toEqual([[200, 'delegated']]);
+		});
 
-	afterAll(async () => {
-		await emu?.stop();
-		if (userFolder) removeUserFolder(userFolder);
-		process.stderr.write(
-			`[n8n-e2e] ${line.label} ${line.version}: ${((Date.now() - lineStarted) / 1000).toFixed(1)} s in all, ` +
-				`${exitCrashes.length} of ${commands} n8n commands died with SIGSEGV while exiting after finishing their work\n  ${timings.join('\n  ')}\n`,
-		);
-	});
+		it('Get User by GUID and by UPN: one presence per item, each paired to its item', async () => {
+			const { output } = await execute(WORKFLOW_IDS.get);
+			expect(
+				output.map((item) => [item.json.id, item.json.availability, pairedItems(item.pairedItem)]),
+			).toEqual([
+				[getUsers[0].id, emu.getUser(getUsers[0].id)!.presence.availability, [0]],
+				[getUsers[1].id, emu.getUser(getUsers[1].id)!.presence.availability, [1]],
+			]);
+			const presenceCalls = emu.requests('/presence').filter((entry) => !entry.batchSubRequest);
+			expect(presenceCalls.every((call) => call.tokenKind === 'app' && call.status === 200)).toBe(
+				true,
+			);
+			expect(presenceCalls).toHaveLength(2);
+			// The UPN was resolved to its object id through one $batch request.
+			expect(emu.requests('/$batch').filter((entry) => !entry.batchSubRequest)).toHaveLength(1);
+		});
 
-	it('loads our node and both credential types from the tarball in .n8n/nodes', async () => {
-		const nodesFile = join(userFolder, 'nodes-export.json');
-		const exported = await cli(['export:nodes', `--output=${nodesFile}`]);
-		expect(exported.stdout).toContain('Successfully exported');
-		const nodes = JSON.parse(readFileSync(nodesFile, 'utf8')) as Array<{ name: string; version: number | number[]; credentials?: Array<{ name: string }> }>;
-		const ours = nodes.filter((node) => node.name === PRESENCE_TYPE);
-		expect(ours).toHaveLength(1);
-		expect(ours[0].credentials?.map((credential) => credential.name).sort()).toEqual([APP_CREDENTIAL_TYPE, OAUTH2_CREDENTIAL_TYPE]);
+		it('Get Many: 2,000 ids over 300 items with duplicates in other case → 4 requests of ≤ 650, one item per id, every asker paired', async () => {
+			expect(askers.size).toBe(2000);
+			expect([...askers.values()].some((set) => set.size > 1)).toBe(true);
+			const { output } = await execute(WORKFLOW_IDS.getMany);
 
-		// Both credentials were imported (and encrypted) by n8n, and the workflows reference them.
-		const credentialsFile = join(userFolder, 'credentials-export.json');
-		await cli(['export:credentials', '--all', `--output=${credentialsFile}`]);
-		const stored = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Array<{ id: string; type: string; data: unknown }>;
-		expect(stored.map((credential) => [credential.id, credential.type]).sort()).toEqual(
-			[
-				[CREDENTIAL_IDS.app, APP_CREDENTIAL_TYPE],
-				[CREDENTIAL_IDS.delegated, OAUTH2_CREDENTIAL_TYPE],
-			].sort(),
-		);
-		// Stored encrypted, not as the plain object we imported.
-		for (const credential of stored) expect(typeof credential.data).toBe('string');
-		// (That n8n knows both credential *types* is shown by the runs below: resolving an unknown type fails the run.)
-	});
+			const calls = emu.requests('/communications/getPresencesByUserId');
+			expect(calls).toHaveLength(4);
+			for (const call of calls) {
+				expect(call.status).toBe(200);
+				expect((call.body as { ids: string[] }).ids.length).toBeLessThanOrEqual(650);
+			}
+			const sent = calls.flatMap((call) => (call.body as { ids: string[] }).ids);
+			expect(sent).toHaveLength(2000);
+			expect(new Set(sent.map((id) => id.toLowerCase())).size).toBe(2000);
 
-	it('Get Me with the delegated OAuth2 credential reads the signed-in user\'s presence', async () => {
-		const { output } = await execute(WORKFLOW_IDS.getMe);
-		expect(output).toHaveLength(1);
-		expect(output[0].json).toMatchObject({ id: me.id, availability: me.availability });
-		expect(pairedItems(output[0].pairedItem)).toEqual([0]);
-		const calls = emu.requests('/me/presence');
-		expect(calls.map((call) => [call.status, call.tokenKind])).toEqual([[200, 'delegated']]);
-	});
+			expect(output).toHaveLength(2000);
+			const seen = new Set<string>();
+			for (const item of output) {
+				const id = String(item.json.id);
+				expect(seen.has(id)).toBe(false);
+				seen.add(id);
+				expect(item.json.availability).toBe(emu.getUser(id)?.presence.availability);
+				expect(pairedItems(item.pairedItem)).toEqual(
+					[...askers.get(id.toLowerCase())!].sort((a, b) => a - b),
+				);
+			}
+			expect(new Set(manyIds)).toEqual(seen);
+		});
 
-	it('Get User by GUID and by UPN: one presence per item, each paired to its item', async () => {
-		const { output } = await execute(WORKFLOW_IDS.get);
-		expect(output.map((item) => [item.json.id, item.json.availability, pairedItems(item.pairedItem)])).toEqual([
-			[getUsers[0].id, emu.getUser(getUsers[0].id)!.presence.availability, [0]],
-			[getUsers[1].id, emu.getUser(getUsers[1].id)!.presence.availability, [1]],
-		]);
-		const presenceCalls = emu.requests('/presence').filter((entry) => !entry.batchSubRequest);
-		expect(presenceCalls.every((call) => call.tokenKind === 'app' && call.status === 200)).toBe(true);
-		expect(presenceCalls).toHaveLength(2);
-		// The UPN was resolved to its object id through one $batch request.
-		expect(emu.requests('/$batch').filter((entry) => !entry.batchSubRequest)).toHaveLength(1);
-	});
+		it('Continue On Fail: one bad id in one item → one error item paired to it, the other items get their presences', async () => {
+			const { output } = await execute(WORKFLOW_IDS.continueOnFail);
+			const errors = output.filter((item) => item.json.error !== undefined);
+			expect(errors).toHaveLength(1);
+			expect(pairedItems(errors[0].pairedItem)).toEqual([1]);
+			const message = JSON.stringify(errors[0].json.error);
+			expect(message).toContain('Item 1');
+			expect(message).toContain('1234-not-a-guid');
+			const presences = output.filter((item) => item.json.error === undefined);
+			expect(presences.map((item) => item.json.id)).toEqual(badInput.good);
+			expect(presences.map((item) => pairedItems(item.pairedItem))).toEqual([[0], [2], [2]]);
+			for (const item of presences)
+				expect(item.json.availability).toBe(
+					emu.getUser(String(item.json.id))?.presence.availability,
+				);
+			// The bad input was refused before anything was sent: one request, for the good ids only.
+			const calls = emu.requests('/communications/getPresencesByUserId');
+			expect(calls).toHaveLength(1);
+			expect((calls[0].body as { ids: string[] }).ids).toEqual(badInput.good);
+		});
 
-	it('Get Many: 2,000 ids over 300 items with duplicates in other case → 4 requests of ≤ 650, one item per id, every asker paired', async () => {
-		expect(askers.size).toBe(2000);
-		expect([...askers.values()].some((set) => set.size > 1)).toBe(true);
-		const { output } = await execute(WORKFLOW_IDS.getMany);
+		it('hard throttling (3 requests / 1.5 s, Retry-After in seconds and as a date): completes with every id after 429s', async () => {
+			emu.throttle = { limit: 3, windowMs: 1500 };
+			emu.retryAfterFormat = 'alternate';
+			const { output } = await execute(WORKFLOW_IDS.throttled);
+			const calls = emu.requests('/communications/getPresencesByUserId');
+			const throttled = calls.filter((call) => call.status === 429);
+			expect(throttled.length).toBeGreaterThan(0);
+			expect(throttled.every((call) => call.throttled)).toBe(true);
+			expect(calls.filter((call) => call.status === 200)).toHaveLength(10);
+			expect(output).toHaveLength(6500);
+			expect(output.map((item) => String(item.json.id)).sort()).toEqual([...throttledIds].sort());
+			expect(
+				output.every(
+					(item) => typeof item.json.availability === 'string' && item.json.error === undefined,
+				),
+			).toBe(true);
+		});
 
-		const calls = emu.requests('/communications/getPresencesByUserId');
-		expect(calls).toHaveLength(4);
-		for (const call of calls) {
-			expect(call.status).toBe(200);
-			expect((call.body as { ids: string[] }).ids.length).toBeLessThanOrEqual(650);
-		}
-		const sent = calls.flatMap((call) => (call.body as { ids: string[] }).ids);
-		expect(sent).toHaveLength(2000);
-		expect(new Set(sent.map((id) => id.toLowerCase())).size).toBe(2000);
-
-		expect(output).toHaveLength(2000);
-		const seen = new Set<string>();
-		for (const item of output) {
-			const id = String(item.json.id);
-			expect(seen.has(id)).toBe(false);
-			seen.add(id);
-			expect(item.json.availability).toBe(emu.getUser(id)?.presence.availability);
-			expect(pairedItems(item.pairedItem)).toEqual([...askers.get(id.toLowerCase())!].sort((a, b) => a - b));
-		}
-		expect(new Set(manyIds)).toEqual(seen);
-	});
-
-	it('Continue On Fail: one bad id in one item → one error item paired to it, the other items get their presences', async () => {
-		const { output } = await execute(WORKFLOW_IDS.continueOnFail);
-		const errors = output.filter((item) => item.json.error !== undefined);
-		expect(errors).toHaveLength(1);
-		expect(pairedItems(errors[0].pairedItem)).toEqual([1]);
-		const message = JSON.stringify(errors[0].json.error);
-		expect(message).toContain('Item 1');
-		expect(message).toContain('1234-not-a-guid');
-		const presences = output.filter((item) => item.json.error === undefined);
-		expect(presences.map((item) => item.json.id)).toEqual(badInput.good);
-		expect(presences.map((item) => pairedItems(item.pairedItem))).toEqual([[0], [2], [2]]);
-		for (const item of presences) expect(item.json.availability).toBe(emu.getUser(String(item.json.id))?.presence.availability);
-		// The bad input was refused before anything was sent: one request, for the good ids only.
-		const calls = emu.requests('/communications/getPresencesByUserId');
-		expect(calls).toHaveLength(1);
-		expect((calls[0].body as { ids: string[] }).ids).toEqual(badInput.good);
-	});
-
-	it('hard throttling (3 requests / 1.5 s, Retry-After in seconds and as a date): completes with every id after 429s', async () => {
-		emu.throttle = { limit: 3, windowMs: 1500 };
-		emu.retryAfterFormat = 'alternate';
-		const { output } = await execute(WORKFLOW_IDS.throttled);
-		const calls = emu.requests('/communications/getPresencesByUserId');
-		const throttled = calls.filter((call) => call.status === 429);
-		expect(throttled.length).toBeGreaterThan(0);
-		expect(throttled.every((call) => call.throttled)).toBe(true);
-		expect(calls.filter((call) => call.status === 200)).toHaveLength(10);
-		expect(output).toHaveLength(6500);
-		expect(output.map((item) => String(item.json.id)).sort()).toEqual([...throttledIds].sort());
-		expect(output.every((item) => typeof item.json.availability === 'string' && item.json.error === undefined)).toBe(true);
-	});
-
-	it('prints no secret: no client secret and no token the emulator issued, in any output or log of any command', () => {
-		const secrets = secretsOf(emu, app);
-		// The client secret, and at least the delegated access and refresh tokens plus one app token per run.
-		expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(3);
-		expect(transcripts.length).toBeGreaterThan(10);
-		expect(findSecrets(transcripts.join('\n'), secrets)).toEqual([]);
-		// Nor in what n8n stored: credentials encrypted, and the saved executions (their items and errors) clean.
-		const n8nDir = join(userFolder, '.n8n');
-		const databases = readdirSync(n8nDir).filter((name) => name.startsWith('database.sqlite'));
-		expect(databases).toContain('database.sqlite');
-		for (const name of databases) expect(findSecrets(readFileSync(join(n8nDir, name), 'latin1'), secrets)).toEqual([]);
-	});
-});
+		it('prints no secret: no client secret and no token the emulator issued, in any output or log of any command', () => {
+			const secrets = secretsOf(emu, app);
+			// The client secret, and at least the delegated access and refresh tokens plus one app token per run.
+			expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(3);
+			expect(transcripts.length).toBeGreaterThan(10);
+			expect(findSecrets(transcripts.join('\n'), secrets)).toEqual([]);
+			// Nor in what n8n stored: credentials encrypted, and the saved executions (their items and errors) clean.
+			const n8nDir = join(userFolder, '.n8n');
+			const databases = readdirSync(n8nDir).filter((name) => name.startsWith('database.sqlite'));
+			expect(databases).toContain('database.sqlite');
+			for (const name of databases)
+				expect(findSecrets(readFileSync(join(n8nDir, name), 'latin1'), secrets)).toEqual([]);
+		});
+	},
+);

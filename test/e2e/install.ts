@@ -6,7 +6,10 @@ import { ensureN8n, N8N_LINES } from './lib/n8n';
 
 async function main(): Promise<void> {
 	const wanted = process.argv.slice(2);
-	const lines = wanted.length > 0 ? wanted.map((name) => N8N_LINES[name as keyof typeof N8N_LINES]) : Object.values(N8N_LINES);
+	const lines =
+		wanted.length > 0
+			? wanted.map((name) => N8N_LINES[name as keyof typeof N8N_LINES])
+			: Object.values(N8N_LINES);
 	for (const line of lines) {
 		if (!line) throw new Error(`unknown n8n line; use ${Object.keys(N8N_LINES).join(' or ')}`);
 		const install = await ensureN8n(line);

@@ -21,9 +21,33 @@ import { cpus, loadavg, tmpdir } from 'os';
 import { join } from 'path';
 
 import { GraphEmulator, type LogEntry } from '../emulator';
-import { appSecretData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
-import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, startN8nWorker, type RunningN8n } from './lib/n8n';
-import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, type ExecutionSummary } from './fixtures/n8nSession';
+import {
+	appSecretData,
+	findSecrets,
+	registerApp,
+	secretsOf,
+	type TestApp,
+} from '../shared/graphApp';
+import {
+	createUserFolder,
+	ensureN8n,
+	N8N_LINES,
+	packPackage,
+	removeUserFolder,
+	setupOwner,
+	startN8n,
+	startN8nWorker,
+	type RunningN8n,
+} from './lib/n8n';
+import {
+	explainer,
+	freePort,
+	listExecutions,
+	N8nCliSession,
+	sleep,
+	waitFor,
+	type ExecutionSummary,
+} from './fixtures/n8nSession';
 import { fleetWorkflow } from './fixtures/queueWorkflows';
 import { startPostgres, startRedis, type LocalService } from './fixtures/services';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
@@ -92,14 +116,27 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		}
 	};
 
-	const polls = (): LogEntry[] => emu.requests(PRESENCES).filter((entry) => entry.method === 'POST' && !entry.batchSubRequest && (entry.body as { ids?: string[] }).ids?.length === watched.length);
+	const polls = (): LogEntry[] =>
+		emu
+			.requests(PRESENCES)
+			.filter(
+				(entry) =>
+					entry.method === 'POST' &&
+					!entry.batchSubRequest &&
+					(entry.body as { ids?: string[] }).ids?.length === watched.length,
+			);
 
 	/** Which worker ran an execution: each says "Worker started execution <id>" in its log. */
-	const workerOf = (executionId: string): number => workers.findIndex((worker) => new RegExp(`Worker started execution ${executionId}\\b`).test(worker.output()));
+	const workerOf = (executionId: string): number =>
+		workers.findIndex((worker) =>
+			new RegExp(`Worker started execution ${executionId}\\b`).test(worker.output()),
+		);
 
 	async function diagnostics(): Promise<string> {
 		const lines = [`main log (tail):\n${(main?.output() ?? '').slice(-3000)}`];
-		workers.forEach((worker, index) => lines.push(`worker ${index + 1} log (tail):\n${worker.output().slice(-1500)}`));
+		workers.forEach((worker, index) =>
+			lines.push(`worker ${index + 1} log (tail):\n${worker.output().slice(-1500)}`),
+		);
 		lines.push(`mails: ${JSON.stringify(smtp?.mails.map((mail) => mail.subject))}`);
 		return lines.join('\n');
 	}
@@ -108,7 +145,13 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 
 	beforeAll(async () => {
 		started = Date.now();
-		const [install, tarball, postgres, redisServer, sink] = await Promise.all([ensureN8n(LINE), packPackage(), startPostgres(), startRedis(), startSmtpSink()]);
+		const [install, tarball, postgres, redisServer, sink] = await Promise.all([
+			ensureN8n(LINE),
+			packPackage(),
+			startPostgres(),
+			startRedis(),
+			startSmtpSink(),
+		]);
 		pg = postgres;
 		redis = redisServer;
 		smtp = sink;
@@ -117,7 +160,9 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		emu.addUsers(RUNS * IDS_PER_RUN + 10);
 		app = await registerApp(emu, 'eeeeeeee-0000-4000-8000-0000000000a9');
 		watched = emu.users.slice(RUNS * IDS_PER_RUN, RUNS * IDS_PER_RUN + 3).map((user) => user.id);
-		runIds = Array.from({ length: RUNS }, (_, run) => emu.users.slice(run * IDS_PER_RUN, (run + 1) * IDS_PER_RUN).map((user) => user.id));
+		runIds = Array.from({ length: RUNS }, (_, run) =>
+			emu.users.slice(run * IDS_PER_RUN, (run + 1) * IDS_PER_RUN).map((user) => user.id),
+		);
 
 		const queueEnv: NodeJS.ProcessEnv = {
 			EXECUTIONS_MODE: 'queue',
@@ -138,7 +183,12 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		folders.push(mainFolder);
 		session = new N8nCliSession(install, mainFolder, queueEnv);
 		await session.importFile('credentials', [
-			credentialRecord(CREDENTIAL_IDS.app, 'Graph app (client secret)', APP_CREDENTIAL_TYPE, appSecretData(emu, app)),
+			credentialRecord(
+				CREDENTIAL_IDS.app,
+				'Graph app (client secret)',
+				APP_CREDENTIAL_TYPE,
+				appSecretData(emu, app),
+			),
 			smtpCredentialRecord(smtp.port),
 		]);
 		await session.importFile('workflow', [
@@ -160,7 +210,11 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 				}),
 			),
 		]);
-		for (const id of [TRIGGER_WORKFLOW, ...Array.from({ length: RUNS }, (_, run) => fleetId(run + 1))]) await session.cli(['publish:workflow', `--id=${id}`]);
+		for (const id of [
+			TRIGGER_WORKFLOW,
+			...Array.from({ length: RUNS }, (_, run) => fleetId(run + 1)),
+		])
+			await session.cli(['publish:workflow', `--id=${id}`]);
 
 		// Each worker has its own user folder with the package installed, as on its own machine.
 		const workerFolders = Array.from({ length: WORKERS }, (_, index) => {
@@ -173,25 +227,40 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		const port = await freePort();
 		const brokerPorts = await Promise.all(Array.from({ length: WORKERS + 1 }, () => freePort()));
 		const [mainProcess, ...workerProcesses] = await Promise.all([
-			startN8n(install, mainFolder, port, { ...queueEnv, N8N_RUNNERS_BROKER_PORT: String(brokerPorts[0]) }),
-			...workerFolders.map((folder, index) => startN8nWorker(install, folder, WORKER_CONCURRENCY, { ...queueEnv, N8N_RUNNERS_BROKER_PORT: String(brokerPorts[index + 1]) })),
+			startN8n(install, mainFolder, port, {
+				...queueEnv,
+				N8N_RUNNERS_BROKER_PORT: String(brokerPorts[0]),
+			}),
+			...workerFolders.map((folder, index) =>
+				startN8nWorker(install, folder, WORKER_CONCURRENCY, {
+					...queueEnv,
+					N8N_RUNNERS_BROKER_PORT: String(brokerPorts[index + 1]),
+				}),
+			),
 		]);
 		main = mainProcess;
 		workers.push(...workerProcesses);
 		cookie = await setupOwner(main.url, OWNER);
-		session.timings.push(`queue mode up (main + ${WORKERS} workers) ${((Date.now() - started) / 1000).toFixed(1)} s after the start`);
+		session.timings.push(
+			`queue mode up (main + ${WORKERS} workers) ${((Date.now() - started) / 1000).toFixed(1)} s after the start`,
+		);
 	}, 900_000);
 
 	afterAll(async () => {
 		await Promise.all([main?.stop(), ...workers.map((worker) => worker.stop())]);
 		await Promise.all([smtp?.stop(), emu?.stop(), pg?.stop(), redis?.stop()]);
 		for (const folder of folders) removeUserFolder(folder);
-		process.stderr.write(session?.summary(`${LINE.label} ${LINE.version} (queue mode)`, started) ?? '');
-		if (figures) process.stderr.write(`[n8n-e2e] queue-mode fleet figures: ${JSON.stringify(figures)}\n`);
+		process.stderr.write(
+			session?.summary(`${LINE.label} ${LINE.version} (queue mode)`, started) ?? '',
+		);
+		if (figures)
+			process.stderr.write(`[n8n-e2e] queue-mode fleet figures: ${JSON.stringify(figures)}\n`);
 	});
 
 	it('the main is the leader and runs the trigger: its first poll records a baseline silently', async () => {
-		const first = await explain(waitFor('the trigger\'s first poll', () => polls()[0], POLL_WAIT_MS));
+		const first = await explain(
+			waitFor("the trigger's first poll", () => polls()[0], POLL_WAIT_MS),
+		);
 		expect(first.status).toBe(200);
 		await sleep(5_000);
 		expect(smtp.mails).toEqual([]);
@@ -201,7 +270,10 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		// A presence change while the workers are busy: the trigger on the main must still report it.
 		const changed = watched[0];
 		const before = emu.effectivePresence(changed);
-		const after = before.availability === 'Away' ? { availability: 'Busy', activity: 'InACall' } : { availability: 'Away', activity: 'Away' };
+		const after =
+			before.availability === 'Away'
+				? { availability: 'Busy', activity: 'InACall' }
+				: { availability: 'Away', activity: 'Away' };
 		emu.setPresence(changed, after);
 		mailsExpected.push({ id: changed, availability: after.availability, at: Date.now() });
 
@@ -215,34 +287,62 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 					signal: AbortSignal.timeout(600_000),
 				});
 				const text = await response.text();
-				if (!response.ok) throw new Error(`run ${run + 1}: HTTP ${response.status} ${text.slice(0, 1000)}`);
+				if (!response.ok)
+					throw new Error(`run ${run + 1}: HTTP ${response.status} ${text.slice(0, 1000)}`);
 				const executionId = response.headers.get('x-n8n-execution-id') ?? '';
-				return { items: JSON.parse(text) as Array<Record<string, unknown>>, seconds: (Date.now() - fleetStart) / 1000, executionId };
+				return {
+					items: JSON.parse(text) as Array<Record<string, unknown>>,
+					seconds: (Date.now() - fleetStart) / 1000,
+					executionId,
+				};
 			}),
 		);
-		const answers = settled.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
-		const usedWorkers = new Set(answers.map((answer) => (answer ? workerOf(answer.executionId) : -1)));
+		const answers = settled.map((outcome) =>
+			outcome.status === 'fulfilled' ? outcome.value : undefined,
+		);
+		const usedWorkers = new Set(
+			answers.map((answer) => (answer ? workerOf(answer.executionId) : -1)),
+		);
 
 		// The app's requests while the three ran, from the emulator's log (the trigger's polls included: same app).
-		const fleet = emu.requests(PRESENCES).filter((entry) => entry.method === 'POST' && !entry.batchSubRequest && entry.time >= fleetStart);
+		const fleet = emu
+			.requests(PRESENCES)
+			.filter(
+				(entry) => entry.method === 'POST' && !entry.batchSubRequest && entry.time >= fleetStart,
+			);
 		const throttled = fleet.filter((entry) => entry.status === 429).length;
 		// Which run each request was for (-1: the trigger's polls), and when each run's Graph requests began and
 		// ended (n8n's own work before and after is the rest of the wall time).
-		const runOf = new Map(runIds.flatMap((ids, run) => ids.map((id) => [id.toLowerCase(), run] as const)));
-		const runOfEntry = (entry: LogEntry) => runOf.get(String((entry.body as { ids: string[] }).ids[0]).toLowerCase()) ?? -1;
-		const admittedTimes = fleet.filter((entry) => entry.status === 200).map((entry) => entry.time).sort((a, b) => a - b);
+		const runOf = new Map(
+			runIds.flatMap((ids, run) => ids.map((id) => [id.toLowerCase(), run] as const)),
+		);
+		const runOfEntry = (entry: LogEntry) =>
+			runOf.get(String((entry.body as { ids: string[] }).ids[0]).toLowerCase()) ?? -1;
+		const admittedTimes = fleet
+			.filter((entry) => entry.status === 200)
+			.map((entry) => entry.time)
+			.sort((a, b) => a - b);
 		let maxInWindow = 0;
 		for (let i = 0, j = 0; i < admittedTimes.length; i++) {
 			while (admittedTimes[i] - admittedTimes[j] >= BUDGET.windowMs) j++;
 			maxInWindow = Math.max(maxInWindow, i - j + 1);
 		}
 		// The budget used: the runs' admitted requests over the time from their first to their last request.
-		const runTimes = fleet.filter((entry) => entry.status === 200 && runOfEntry(entry) >= 0).map((entry) => entry.time);
+		const runTimes = fleet
+			.filter((entry) => entry.status === 200 && runOfEntry(entry) >= 0)
+			.map((entry) => entry.time);
 		const admitted = runTimes.length;
 		const spanMs = Math.max(...runTimes) - Math.min(...runTimes);
 		const graphSeconds = runIds.map((_, run) => {
-			const times = fleet.filter((entry) => runOfEntry(entry) === run).map((entry) => entry.time - fleetStart);
-			return times.length === 0 ? [] : [Number((Math.min(...times) / 1000).toFixed(1)), Number((Math.max(...times) / 1000).toFixed(1))];
+			const times = fleet
+				.filter((entry) => runOfEntry(entry) === run)
+				.map((entry) => entry.time - fleetStart);
+			return times.length === 0
+				? []
+				: [
+						Number((Math.min(...times) / 1000).toFixed(1)),
+						Number((Math.max(...times) / 1000).toFixed(1)),
+					];
 		});
 		// Graph's sliding window admits at most `limit` per window: n requests need (⌈n / limit⌉ − 1) windows at best.
 		const boundMs = (Math.ceil(admitted / BUDGET.limit) - 1) * BUDGET.windowMs;
@@ -264,8 +364,15 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 			maxAdmittedInAnyWindow: maxInWindow,
 		};
 		mkdirSync(RESULTS, { recursive: true });
-		const timeline = fleet.map((entry) => ({ ms: entry.time - fleetStart, status: entry.status, run: runOfEntry(entry) + 1 }));
-		const machine = { cores: cpus().length, loadAverage: loadavg().map((value) => Number(value.toFixed(2))) };
+		const timeline = fleet.map((entry) => ({
+			ms: entry.time - fleetStart,
+			status: entry.status,
+			run: runOfEntry(entry) + 1,
+		}));
+		const machine = {
+			cores: cpus().length,
+			loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
+		};
 		writeFileSync(
 			join(RESULTS, 'queue.json'),
 			`${JSON.stringify({ ...figures, line: `${LINE.label} ${LINE.version}`, at: new Date().toISOString(), machine, timeline })}\n`,
@@ -274,7 +381,9 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 
 		// Every run answered; every id exactly once in each answer, nothing else, each with a presence (none failed,
 		// none unknown).
-		const failures = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
+		const failures = settled.flatMap((outcome) =>
+			outcome.status === 'rejected' ? [String(outcome.reason)] : [],
+		);
 		if (failures.length > 0) throw new Error(`${failures.join('\n')}\n${await diagnostics()}`);
 		answers.forEach((answer, run) => {
 			const items = answer?.items ?? [];
@@ -282,7 +391,9 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 			const seen = new Set(items.map((item) => String(item.id).toLowerCase()));
 			expect(seen.size).toBe(IDS_PER_RUN);
 			for (const id of runIds[run]) expect(seen.has(id.toLowerCase())).toBe(true);
-			expect(items.filter((item) => typeof item.availability !== 'string' || item.error !== undefined)).toEqual([]);
+			expect(
+				items.filter((item) => typeof item.availability !== 'string' || item.error !== undefined),
+			).toEqual([]);
 		});
 
 		// The executions ran on the workers, more than one of them.
@@ -303,7 +414,10 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		// One more change after the fleet is done: the next poll reports exactly it.
 		const changed = watched[1];
 		const before = emu.effectivePresence(changed);
-		const after = before.availability === 'DoNotDisturb' ? { availability: 'Available', activity: 'Available' } : { availability: 'DoNotDisturb', activity: 'Presenting' };
+		const after =
+			before.availability === 'DoNotDisturb'
+				? { availability: 'Available', activity: 'Available' }
+				: { availability: 'DoNotDisturb', activity: 'Presenting' };
 		emu.setPresence(changed, after);
 		mailsExpected.push({ id: changed, availability: after.availability, at: Date.now() });
 		const mails = await explain(smtp.waitForMails(2, POLL_WAIT_MS));
@@ -311,31 +425,55 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 
 		// The poll after that one sends nothing more: once per change.
 		const last = mails[1].receivedAt;
-		await explain(waitFor('the poll after the second mail', () => polls().find((entry) => entry.time > last + 1000), POLL_WAIT_MS));
+		await explain(
+			waitFor(
+				'the poll after the second mail',
+				() => polls().find((entry) => entry.time > last + 1000),
+				POLL_WAIT_MS,
+			),
+		);
 		await sleep(6_000);
 		expect(smtp.mails).toHaveLength(2);
 
-		const runs: ExecutionSummary[] = await explain(waitFor('both trigger executions to finish', async () => {
-			const list = await executions(TRIGGER_WORKFLOW);
-			return list.length === 2 && list.every((run) => run.status === 'success') ? list : undefined;
-		}, 30_000, 1_000));
+		const runs: ExecutionSummary[] = await explain(
+			waitFor(
+				'both trigger executions to finish',
+				async () => {
+					const list = await executions(TRIGGER_WORKFLOW);
+					return list.length === 2 && list.every((run) => run.status === 'success')
+						? list
+						: undefined;
+				},
+				30_000,
+				1_000,
+			),
+		);
 		for (const run of runs) {
 			expect(run.mode).toBe('trigger');
 			expect(workerOf(run.id)).toBeGreaterThanOrEqual(0);
 		}
 		// The executions named in the mails are the ones the workers ran.
-		for (const sent of smtp.mails) expect(runs.map((run) => run.id)).toContain(/Execution (\d+)\./.exec(sent.text)?.[1]);
+		for (const sent of smtp.mails)
+			expect(runs.map((run) => run.id)).toContain(/Execution (\d+)\./.exec(sent.text)?.[1]);
 	}, 400_000);
 
 	it('prints no secret: not in any n8n log, not in the mails', () => {
 		const secrets = secretsOf(emu, app);
 		expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(1);
-		const logs = [main?.output() ?? '', ...workers.map((worker) => worker.output()), ...session.transcripts, ...smtp.mails.map((mail) => mail.raw)];
+		const logs = [
+			main?.output() ?? '',
+			...workers.map((worker) => worker.output()),
+			...session.transcripts,
+			...smtp.mails.map((mail) => mail.raw),
+		];
 		expect(findSecrets(logs.join('\n'), secrets)).toEqual([]);
 	});
 });
 
-function expectMail(mail: ReceivedMail, expected: { id: string; availability: string; at: number }): void {
+function expectMail(
+	mail: ReceivedMail,
+	expected: { id: string; availability: string; at: number },
+): void {
 	expect(mail.subject).toBe(`${expected.id} is now ${expected.availability}`);
 	expect(mail.receivedAt).toBeGreaterThan(expected.at);
 }

@@ -14,9 +14,33 @@
  * Polls can't be made shorter than a minute in n8n, so each line takes about three minutes of waiting.
  */
 import { GraphEmulator, type LogEntry } from '../emulator';
-import { appSecretData, findSecrets, registerApp, secretsOf, type TestApp } from '../shared/graphApp';
-import { createUserFolder, ensureN8n, N8N_LINES, packPackage, removeUserFolder, setupOwner, startN8n, type N8nLine, type RunningN8n } from './lib/n8n';
-import { explainer, freePort, listExecutions, N8nCliSession, sleep, waitFor, type ExecutionSummary } from './fixtures/n8nSession';
+import {
+	appSecretData,
+	findSecrets,
+	registerApp,
+	secretsOf,
+	type TestApp,
+} from '../shared/graphApp';
+import {
+	createUserFolder,
+	ensureN8n,
+	N8N_LINES,
+	packPackage,
+	removeUserFolder,
+	setupOwner,
+	startN8n,
+	type N8nLine,
+	type RunningN8n,
+} from './lib/n8n';
+import {
+	explainer,
+	freePort,
+	listExecutions,
+	N8nCliSession,
+	sleep,
+	waitFor,
+	type ExecutionSummary,
+} from './fixtures/n8nSession';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
 import { APP_CREDENTIAL_TYPE, CREDENTIAL_IDS, credentialRecord } from './fixtures/workflows';
@@ -29,181 +53,262 @@ const OWNER = { email: 'owner@example.test', password: 'E2e-Trigger-Passw0rd' };
 const MAIL_FROM = 'n8n@example.test';
 const MAIL_TO = 'presence-desk@example.test';
 
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map((key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const);
+const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
+	(key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const,
+);
 
-describe.each(lines)('%s: Presence Trigger in an active workflow → Send Email', (_label, key, line: N8nLine) => {
-	let session: N8nCliSession;
-	let userFolder: string;
-	let emu: GraphEmulator;
-	let app: TestApp;
-	let smtp: SmtpSink;
-	let n8n: RunningN8n | undefined;
-	let cookie: string;
-	let started = 0;
-	/** When `n8n start` was spawned: log times are shown relative to it. */
-	let n8nStarted = 0;
-	let watched: Array<{ id: string; upn: string; by: 'id' | 'upn' }>;
-	let changed: { id: string; upn: string; before: { availability: string; activity: string }; after: { availability: string; activity: string }; at: number };
-	let mail: ReceivedMail;
+describe.each(lines)(
+	'%s: Presence Trigger in an active workflow → Send Email',
+	(_label, key, line: N8nLine) => {
+		let session: N8nCliSession;
+		let userFolder: string;
+		let emu: GraphEmulator;
+		let app: TestApp;
+		let smtp: SmtpSink;
+		let n8n: RunningN8n | undefined;
+		let cookie: string;
+		let started = 0;
+		/** When `n8n start` was spawned: log times are shown relative to it. */
+		let n8nStarted = 0;
+		let watched: Array<{ id: string; upn: string; by: 'id' | 'upn' }>;
+		let changed: {
+			id: string;
+			upn: string;
+			before: { availability: string; activity: string };
+			after: { availability: string; activity: string };
+			at: number;
+		};
+		let mail: ReceivedMail;
 
-	const polls = (): LogEntry[] => emu.requests(PRESENCES).filter((entry) => entry.method === 'POST' && !entry.batchSubRequest);
-	const executions = async (): Promise<ExecutionSummary[]> => await listExecutions(n8n!.url, cookie, WORKFLOW_ID);
+		const polls = (): LogEntry[] =>
+			emu.requests(PRESENCES).filter((entry) => entry.method === 'POST' && !entry.batchSubRequest);
+		const executions = async (): Promise<ExecutionSummary[]> =>
+			await listExecutions(n8n!.url, cookie, WORKFLOW_ID);
 
-	/** What a failure needs to be understood: every poll the emulator saw, the executions, and n8n's log lines about the trigger. */
-	async function diagnostics(): Promise<string> {
-		const seconds = (time: number) => `+${((time - n8nStarted) / 1000).toFixed(1)} s`;
-		const pollLines = polls().map((entry) => {
-			const ids = (entry.body as { ids?: string[] } | undefined)?.ids ?? [];
-			return `  poll ${seconds(entry.time)}: ${entry.status}, ${ids.length} ids`;
-		});
-		const lookups = emu.requests('/$batch').filter((entry) => !entry.batchSubRequest).map((entry) => `  $batch ${seconds(entry.time)}: ${entry.status}`);
-		let runs = '(could not list executions)';
-		try {
-			runs = JSON.stringify(await executions());
-		} catch (error) {
-			runs = String(error);
+		/** What a failure needs to be understood: every poll the emulator saw, the executions, and n8n's log lines about the trigger. */
+		async function diagnostics(): Promise<string> {
+			const seconds = (time: number) => `+${((time - n8nStarted) / 1000).toFixed(1)} s`;
+			const pollLines = polls().map((entry) => {
+				const ids = (entry.body as { ids?: string[] } | undefined)?.ids ?? [];
+				return `  poll ${seconds(entry.time)}: ${entry.status}, ${ids.length} ids`;
+			});
+			const lookups = emu
+				.requests('/$batch')
+				.filter((entry) => !entry.batchSubRequest)
+				.map((entry) => `  $batch ${seconds(entry.time)}: ${entry.status}`);
+			let runs = '(could not list executions)';
+			try {
+				runs = JSON.stringify(await executions());
+			} catch (error) {
+				runs = String(error);
+			}
+			const logLines = (n8n?.output() ?? '')
+				.split('\n')
+				.filter((text) => /presence|poll|activat|error|warn/i.test(text))
+				.slice(-40);
+			return [
+				`presence changed ${changed ? seconds(changed.at) : '(not yet)'}`,
+				'emulator polls:',
+				...pollLines,
+				'name lookups:',
+				...lookups,
+				`mails: ${JSON.stringify(smtp.mails.map((m) => ({ at: seconds(m.receivedAt), subject: m.subject })))}`,
+				`executions: ${runs}`,
+				'n8n log (trigger-related lines):',
+				...logLines,
+			].join('\n');
 		}
-		const logLines = (n8n?.output() ?? '')
-			.split('\n')
-			.filter((text) => /presence|poll|activat|error|warn/i.test(text))
-			.slice(-40);
-		return [
-			`presence changed ${changed ? seconds(changed.at) : '(not yet)'}`,
-			'emulator polls:',
-			...pollLines,
-			'name lookups:',
-			...lookups,
-			`mails: ${JSON.stringify(smtp.mails.map((m) => ({ at: seconds(m.receivedAt), subject: m.subject })))}`,
-			`executions: ${runs}`,
-			'n8n log (trigger-related lines):',
-			...logLines,
-		].join('\n');
-	}
 
-	const explain = explainer(diagnostics);
+		const explain = explainer(diagnostics);
 
-	beforeAll(async () => {
-		started = Date.now();
-		const install = await ensureN8n(line);
-		userFolder = await createUserFolder(await packPackage(), `n8n-e2e-trigger-${key}-`);
-		session = new N8nCliSession(install, userFolder);
-		session.timings.push(`pack + npm install into .n8n/nodes ${((Date.now() - started) / 1000).toFixed(1)} s`);
+		beforeAll(async () => {
+			started = Date.now();
+			const install = await ensureN8n(line);
+			userFolder = await createUserFolder(await packPackage(), `n8n-e2e-trigger-${key}-`);
+			session = new N8nCliSession(install, userFolder);
+			session.timings.push(
+				`pack + npm install into .n8n/nodes ${((Date.now() - started) / 1000).toFixed(1)} s`,
+			);
 
-		emu = await GraphEmulator.start({ seed: key === 'v2' ? 41 : 43 });
-		emu.addUsers(20);
-		app = await registerApp(emu, `eeeeeeee-0000-4000-8000-00000000000${key === 'v2' ? 2 : 1}`);
-		smtp = await startSmtpSink();
+			emu = await GraphEmulator.start({ seed: key === 'v2' ? 41 : 43 });
+			emu.addUsers(20);
+			app = await registerApp(emu, `eeeeeeee-0000-4000-8000-00000000000${key === 'v2' ? 2 : 1}`);
+			smtp = await startSmtpSink();
 
-		// Three people: two by object id, one by user principal name (in another letter case, as people type them).
-		const [a, b, c] = emu.users.slice(3, 6);
-		watched = [
-			{ id: a.id, upn: a.userPrincipalName, by: 'id' },
-			{ id: b.id, upn: b.userPrincipalName, by: 'upn' },
-			{ id: c.id, upn: c.userPrincipalName, by: 'id' },
-		];
-		const userIds = watched.map((user) => (user.by === 'id' ? user.id : user.upn.toUpperCase())).join(', ');
+			// Three people: two by object id, one by user principal name (in another letter case, as people type them).
+			const [a, b, c] = emu.users.slice(3, 6);
+			watched = [
+				{ id: a.id, upn: a.userPrincipalName, by: 'id' },
+				{ id: b.id, upn: b.userPrincipalName, by: 'upn' },
+				{ id: c.id, upn: c.userPrincipalName, by: 'id' },
+			];
+			const userIds = watched
+				.map((user) => (user.by === 'id' ? user.id : user.upn.toUpperCase()))
+				.join(', ');
 
-		await session.importFile('credentials', [
-			credentialRecord(CREDENTIAL_IDS.app, 'Graph app (client secret)', APP_CREDENTIAL_TYPE, appSecretData(emu, app)),
-			smtpCredentialRecord(smtp.port),
-		]);
-		await session.importFile('workflow', [
-			presenceMailWorkflow({ id: WORKFLOW_ID, name: 'Presence changes → mail', userIds, from: MAIL_FROM, to: MAIL_TO }),
-		]);
-		// 2.x activates what is published (`update:workflow --active` is deprecated there); 1.x has no publishing.
-		if (key === 'v2') await session.cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
-		else await session.cli(['update:workflow', `--id=${WORKFLOW_ID}`, '--active=true']);
+			await session.importFile('credentials', [
+				credentialRecord(
+					CREDENTIAL_IDS.app,
+					'Graph app (client secret)',
+					APP_CREDENTIAL_TYPE,
+					appSecretData(emu, app),
+				),
+				smtpCredentialRecord(smtp.port),
+			]);
+			await session.importFile('workflow', [
+				presenceMailWorkflow({
+					id: WORKFLOW_ID,
+					name: 'Presence changes → mail',
+					userIds,
+					from: MAIL_FROM,
+					to: MAIL_TO,
+				}),
+			]);
+			// 2.x activates what is published (`update:workflow --active` is deprecated there); 1.x has no publishing.
+			if (key === 'v2') await session.cli(['publish:workflow', `--id=${WORKFLOW_ID}`]);
+			else await session.cli(['update:workflow', `--id=${WORKFLOW_ID}`, '--active=true']);
 
-		emu.clearLog();
-		const port = await freePort();
-		const brokerPort = await freePort();
-		n8nStarted = Date.now();
-		n8n = await startN8n(install, userFolder, port, { N8N_RUNNERS_BROKER_PORT: String(brokerPort) });
-		cookie = await setupOwner(n8n.url, OWNER);
-		session.timings.push(`n8n start answering after ${((Date.now() - n8nStarted) / 1000).toFixed(1)} s`);
-	}, 600_000);
+			emu.clearLog();
+			const port = await freePort();
+			const brokerPort = await freePort();
+			n8nStarted = Date.now();
+			n8n = await startN8n(install, userFolder, port, {
+				N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+			});
+			cookie = await setupOwner(n8n.url, OWNER);
+			session.timings.push(
+				`n8n start answering after ${((Date.now() - n8nStarted) / 1000).toFixed(1)} s`,
+			);
+		}, 600_000);
 
-	afterAll(async () => {
-		await n8n?.stop();
-		await smtp?.stop();
-		await emu?.stop();
-		if (userFolder) removeUserFolder(userFolder);
-		process.stderr.write(session?.summary(`${line.label} ${line.version} (trigger)`, started) ?? '');
-	});
+		afterAll(async () => {
+			await n8n?.stop();
+			await smtp?.stop();
+			await emu?.stop();
+			if (userFolder) removeUserFolder(userFolder);
+			process.stderr.write(
+				session?.summary(`${line.label} ${line.version} (trigger)`, started) ?? '',
+			);
+		});
 
-	it('activation: the workflow is active, and the first poll reads every watched user and records a baseline silently', async () => {
-		const workflow = await fetch(`${n8n!.url}/rest/workflows/${WORKFLOW_ID}`, { headers: { cookie } });
-		expect(workflow.status).toBe(200);
-		const data = ((await workflow.json()) as { data: { active: boolean } }).data;
-		expect(data.active).toBe(true);
+		it('activation: the workflow is active, and the first poll reads every watched user and records a baseline silently', async () => {
+			const workflow = await fetch(`${n8n!.url}/rest/workflows/${WORKFLOW_ID}`, {
+				headers: { cookie },
+			});
+			expect(workflow.status).toBe(200);
+			const data = ((await workflow.json()) as { data: { active: boolean } }).data;
+			expect(data.active).toBe(true);
 
-		const first = await explain(waitFor('the first poll (getPresencesByUserId)', () => polls()[0], POLL_WAIT_MS));
-		session.timings.push(`first poll +${((first.time - n8nStarted) / 1000).toFixed(1)} s after n8n start`);
-		expect(first.status).toBe(200);
-		expect(first.tokenKind).toBe('app');
-		expect(first.clientId).toBe(app.clientId);
-		expect(((first.body as { ids: string[] }).ids.map((id) => id.toLowerCase())).sort()).toEqual(watched.map((user) => user.id.toLowerCase()).sort());
-		// The name was looked up (one $batch) before that poll.
-		const lookups = emu.requests('/$batch').filter((entry) => !entry.batchSubRequest);
-		expect(lookups.map((entry) => entry.status)).toEqual([200]);
+			const first = await explain(
+				waitFor('the first poll (getPresencesByUserId)', () => polls()[0], POLL_WAIT_MS),
+			);
+			session.timings.push(
+				`first poll +${((first.time - n8nStarted) / 1000).toFixed(1)} s after n8n start`,
+			);
+			expect(first.status).toBe(200);
+			expect(first.tokenKind).toBe('app');
+			expect(first.clientId).toBe(app.clientId);
+			expect((first.body as { ids: string[] }).ids.map((id) => id.toLowerCase()).sort()).toEqual(
+				watched.map((user) => user.id.toLowerCase()).sort(),
+			);
+			// The name was looked up (one $batch) before that poll.
+			const lookups = emu.requests('/$batch').filter((entry) => !entry.batchSubRequest);
+			expect(lookups.map((entry) => entry.status)).toEqual([200]);
 
-		// Silent: give a mail the time an execution and an SMTP round trip take, then nothing may have arrived.
-		await sleep(6_000);
-		expect(smtp.mails).toEqual([]);
-		expect(await executions()).toEqual([]);
-	}, 150_000);
+			// Silent: give a mail the time an execution and an SMTP round trip take, then nothing may have arrived.
+			await sleep(6_000);
+			expect(smtp.mails).toEqual([]);
+			expect(await executions()).toEqual([]);
+		}, 150_000);
 
-	it('a presence changed in Graph → one mail at the next poll, naming the user, the new and the previous availability', async () => {
-		const user = watched.find((entry) => entry.by === 'upn')!;
-		const before = emu.effectivePresence(user.id);
-		const after = before.availability === 'Away' ? { availability: 'DoNotDisturb', activity: 'Presenting' } : { availability: 'Away', activity: 'Away' };
-		expect(smtp.mails).toEqual([]);
-		emu.setPresence(user.id, after);
-		changed = { id: user.id, upn: user.upn, before: { availability: before.availability, activity: before.activity }, after, at: Date.now() };
+		it('a presence changed in Graph → one mail at the next poll, naming the user, the new and the previous availability', async () => {
+			const user = watched.find((entry) => entry.by === 'upn')!;
+			const before = emu.effectivePresence(user.id);
+			const after =
+				before.availability === 'Away'
+					? { availability: 'DoNotDisturb', activity: 'Presenting' }
+					: { availability: 'Away', activity: 'Away' };
+			expect(smtp.mails).toEqual([]);
+			emu.setPresence(user.id, after);
+			changed = {
+				id: user.id,
+				upn: user.upn,
+				before: { availability: before.availability, activity: before.activity },
+				after,
+				at: Date.now(),
+			};
 
-		const [received] = await explain(smtp.waitForMails(1, POLL_WAIT_MS));
-		mail = received;
-		const pollsAfterChange = polls().filter((entry) => entry.time >= changed.at);
-		session.timings.push(`mail ${((mail.receivedAt - changed.at) / 1000).toFixed(1)} s after the change`);
-		// The mail came from a poll after the change, not from anything else.
-		expect(pollsAfterChange.length).toBeGreaterThanOrEqual(1);
-		expect(pollsAfterChange[0].time).toBeLessThanOrEqual(mail.receivedAt);
+			const [received] = await explain(smtp.waitForMails(1, POLL_WAIT_MS));
+			mail = received;
+			const pollsAfterChange = polls().filter((entry) => entry.time >= changed.at);
+			session.timings.push(
+				`mail ${((mail.receivedAt - changed.at) / 1000).toFixed(1)} s after the change`,
+			);
+			// The mail came from a poll after the change, not from anything else.
+			expect(pollsAfterChange.length).toBeGreaterThanOrEqual(1);
+			expect(pollsAfterChange[0].time).toBeLessThanOrEqual(mail.receivedAt);
 
-		expect(mail.from).toBe(MAIL_FROM);
-		expect(mail.to).toEqual([MAIL_TO]);
-		expect(mail.subject).toBe(`${user.id} is now ${after.availability}`);
-		const text = mail.text.replace(/\s+/g, ' ').trim();
-		expect(text).toContain(`${user.id} changed (availability, activity): now ${after.availability}/${after.activity}`);
-		expect(text).toContain(`was ${before.availability}/${before.activity}.`);
-		expect(text).toContain('Event: changed');
-		// No attribution footer (the option is off), nothing else in the mail.
-		expect(text).not.toContain('sent automatically');
+			expect(mail.from).toBe(MAIL_FROM);
+			expect(mail.to).toEqual([MAIL_TO]);
+			expect(mail.subject).toBe(`${user.id} is now ${after.availability}`);
+			const text = mail.text.replace(/\s+/g, ' ').trim();
+			expect(text).toContain(
+				`${user.id} changed (availability, activity): now ${after.availability}/${after.activity}`,
+			);
+			expect(text).toContain(`was ${before.availability}/${before.activity}.`);
+			expect(text).toContain('Event: changed');
+			// No attribution footer (the option is off), nothing else in the mail.
+			expect(text).not.toContain('sent automatically');
 
-		const runs = await explain(waitFor('the execution to be listed', async () => {
-			const list = await executions();
-			return list.length > 0 && list.every((run) => run.status !== 'running' && run.status !== 'new') ? list : undefined;
-		}, 30_000, 1_000));
-		expect(runs.map((run) => [run.mode, run.status])).toEqual([['trigger', 'success']]);
-	}, 180_000);
+			const runs = await explain(
+				waitFor(
+					'the execution to be listed',
+					async () => {
+						const list = await executions();
+						return list.length > 0 &&
+							list.every((run) => run.status !== 'running' && run.status !== 'new')
+							? list
+							: undefined;
+					},
+					30_000,
+					1_000,
+				),
+			);
+			expect(runs.map((run) => [run.mode, run.status])).toEqual([['trigger', 'success']]);
+		}, 180_000);
 
-	it('exactly one mail for one change: the poll after it sends nothing, and the name was looked up only once', async () => {
-		expect(mail).toBeDefined();
-		const next = await explain(waitFor('the poll after the mail', () => polls().find((entry) => entry.time > mail.receivedAt), POLL_WAIT_MS));
-		expect(next.status).toBe(200);
-		await sleep(6_000);
-		expect(smtp.mails).toHaveLength(1);
-		expect((await executions()).map((run) => [run.mode, run.status])).toEqual([['trigger', 'success']]);
+		it('exactly one mail for one change: the poll after it sends nothing, and the name was looked up only once', async () => {
+			expect(mail).toBeDefined();
+			const next = await explain(
+				waitFor(
+					'the poll after the mail',
+					() => polls().find((entry) => entry.time > mail.receivedAt),
+					POLL_WAIT_MS,
+				),
+			);
+			expect(next.status).toBe(200);
+			await sleep(6_000);
+			expect(smtp.mails).toHaveLength(1);
+			expect((await executions()).map((run) => [run.mode, run.status])).toEqual([
+				['trigger', 'success'],
+			]);
 
-		// Every poll read the three users; the user principal name was resolved once, at the first poll only.
-		const all = polls();
-		expect(all.length).toBeGreaterThanOrEqual(3);
-		for (const poll of all) expect((poll.body as { ids: string[] }).ids).toHaveLength(3);
-		expect(emu.requests('/$batch').filter((entry) => !entry.batchSubRequest)).toHaveLength(1);
-	}, 150_000);
+			// Every poll read the three users; the user principal name was resolved once, at the first poll only.
+			const all = polls();
+			expect(all.length).toBeGreaterThanOrEqual(3);
+			for (const poll of all) expect((poll.body as { ids: string[] }).ids).toHaveLength(3);
+			expect(emu.requests('/$batch').filter((entry) => !entry.batchSubRequest)).toHaveLength(1);
+		}, 150_000);
 
-	it('prints and stores no secret: not in n8n\'s log, not in the mail', () => {
-		const secrets = secretsOf(emu, app);
-		expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(1);
-		expect(findSecrets([n8n?.output() ?? '', ...session.transcripts, ...smtp.mails.map((m) => m.raw)].join('\n'), secrets)).toEqual([]);
-	});
-});
+		it("prints and stores no secret: not in n8n's log, not in the mail", () => {
+			const secrets = secretsOf(emu, app);
+			expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(1);
+			expect(
+				findSecrets(
+					[n8n?.output() ?? '', ...session.transcripts, ...smtp.mails.map((m) => m.raw)].join('\n'),
+					secrets,
+				),
+			).toEqual([]);
+		});
+	},
+);

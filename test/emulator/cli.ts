@@ -61,7 +61,9 @@ export interface LogSummary {
 	rssBytes: number;
 }
 
-export type EmulatorReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+export type EmulatorReply =
+	| { id: number; ok: true; result: unknown }
+	| { id: number; ok: false; error: string };
 
 export interface EmulatorMessage {
 	id: number;
@@ -74,7 +76,8 @@ let emulator: GraphEmulator | undefined;
 let cpuSince = process.cpuUsage();
 
 function running(): GraphEmulator {
-	if (emulator === undefined) throw new Error('the emulator is not started: send { cmd: "start" } first');
+	if (emulator === undefined)
+		throw new Error('the emulator is not started: send { cmd: "start" } first');
 	return emulator;
 }
 
@@ -92,7 +95,8 @@ function summarize(log: readonly LogEntry[]): LogSummary {
 		if (entry.throttled === true) throttled++;
 		if (/getpresencesbyuserid$/i.test(entry.path)) {
 			const body = entry.body;
-			if (typeof body === 'object' && body !== null && 'ids' in body && Array.isArray(body.ids)) presenceIdsSent += body.ids.length;
+			if (typeof body === 'object' && body !== null && 'ids' in body && Array.isArray(body.ids))
+				presenceIdsSent += body.ids.length;
 			if (entry.status === 400) presenceBadRequests++;
 		}
 	}
@@ -181,7 +185,11 @@ async function answer(message: EmulatorMessage): Promise<EmulatorReply> {
 	try {
 		return { id: message.id, ok: true, result: await execute(message.command) };
 	} catch (error) {
-		return { id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+		return {
+			id: message.id,
+			ok: false,
+			error: error instanceof Error ? error.message : String(error),
+		};
 	}
 }
 
@@ -240,7 +248,9 @@ async function main(): Promise<void> {
 			return;
 		}
 		if (!isMessage(parsed)) {
-			process.stdout.write(`${JSON.stringify({ id: -1, ok: false, error: 'expected { id, command: { cmd, … } }' })}\n`);
+			process.stdout.write(
+				`${JSON.stringify({ id: -1, ok: false, error: 'expected { id, command: { cmd, … } }' })}\n`,
+			);
 			return;
 		}
 		const message = parsed;

@@ -1,5 +1,13 @@
 import type { DirectoryObject, EmulatedGroup, EmulatedUser } from './directory';
-import { graphError, header, metadataContext, ok, type GraphRequest, type GraphResult, type RouteContext } from './graph-http';
+import {
+	graphError,
+	header,
+	metadataContext,
+	ok,
+	type GraphRequest,
+	type GraphResult,
+	type RouteContext,
+} from './graph-http';
 import { isGuid } from './util';
 
 /**
@@ -54,7 +62,10 @@ export function selectNames(req: GraphRequest): string[] | undefined {
 }
 
 /** Graph matches property names case-insensitively; a user property this emulator does not model reads as null. */
-export function selectUser(full: Record<string, unknown>, names: string[] | undefined): Record<string, unknown> {
+export function selectUser(
+	full: Record<string, unknown>,
+	names: string[] | undefined,
+): Record<string, unknown> {
 	if (names === undefined) return { ...full };
 	const body: Record<string, unknown> = {};
 	for (const name of names) {
@@ -65,7 +76,10 @@ export function selectUser(full: Record<string, unknown>, names: string[] | unde
 }
 
 /** For other object types: only the selected properties the object has (an orgContact has no userPrincipalName). */
-function selectExisting(full: Record<string, unknown>, names: string[] | undefined): Record<string, unknown> {
+function selectExisting(
+	full: Record<string, unknown>,
+	names: string[] | undefined,
+): Record<string, unknown> {
 	if (names === undefined) return { ...full };
 	const body: Record<string, unknown> = {};
 	for (const name of names) {
@@ -98,32 +112,55 @@ function decodeSkipToken(token: string): number | undefined {
 }
 
 /** $top (default 100, 1..999), $skiptoken, $count; items are already filtered, ordered and rendered. */
-function page(req: GraphRequest, ctx: RouteContext, items: Array<Record<string, unknown>>, options: PageOptions): GraphResult {
+function page(
+	req: GraphRequest,
+	ctx: RouteContext,
+	items: Array<Record<string, unknown>>,
+	options: PageOptions,
+): GraphResult {
 	const rawTop = req.query.$top;
 	let top = DEFAULT_PAGE_SIZE;
 	if (rawTop !== undefined) {
 		top = /^\d+$/.test(rawTop.trim()) ? Number(rawTop.trim()) : NaN;
 		if (!(top >= 1 && top <= MAX_PAGE_SIZE)) {
-			return graphError(req, 400, 'Request_BadRequest', `Invalid page size specified: '${rawTop}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`);
+			return graphError(
+				req,
+				400,
+				'Request_BadRequest',
+				`Invalid page size specified: '${rawTop}'. Must be between 1 and ${MAX_PAGE_SIZE} inclusive.`,
+			);
 		}
 	}
 	let offset = 0;
 	const rawSkip = req.query.$skiptoken;
 	if (rawSkip !== undefined) {
 		const decoded = decodeSkipToken(rawSkip);
-		if (decoded === undefined) return graphError(req, 400, 'Request_BadRequest', `Invalid $skiptoken '${rawSkip}'.`);
+		if (decoded === undefined)
+			return graphError(req, 400, 'Request_BadRequest', `Invalid $skiptoken '${rawSkip}'.`);
 		offset = decoded;
 	}
 	const rawCount = req.query.$count;
 	if (rawCount !== undefined && !['true', 'false'].includes(rawCount.toLowerCase())) {
-		return graphError(req, 400, 'Request_BadRequest', `Invalid value '${rawCount}' for $count: use true or false.`);
+		return graphError(
+			req,
+			400,
+			'Request_BadRequest',
+			`Invalid value '${rawCount}' for $count: use true or false.`,
+		);
 	}
 	const count = rawCount?.toLowerCase() === 'true';
 	// Counting directory objects is an advanced query: Graph wants the ConsistencyLevel header for it.
 	if (count && !eventual(req)) {
-		return graphError(req, 400, 'Request_BadRequest', "$count is not currently supported without the request header 'ConsistencyLevel: eventual'.");
+		return graphError(
+			req,
+			400,
+			'Request_BadRequest',
+			"$count is not currently supported without the request header 'ConsistencyLevel: eventual'.",
+		);
 	}
-	const body: Record<string, unknown> = { '@odata.context': metadataContext(req, ctx, options.contextFragment) };
+	const body: Record<string, unknown> = {
+		'@odata.context': metadataContext(req, ctx, options.contextFragment),
+	};
 	if (count) body['@odata.count'] = items.length;
 	if (offset + top < items.length) body['@odata.nextLink'] = nextLink(req, ctx, offset + top);
 	body.value = items.slice(offset, offset + top);
@@ -134,7 +171,10 @@ function page(req: GraphRequest, ctx: RouteContext, items: Array<Record<string, 
 function nextLink(req: GraphRequest, ctx: RouteContext, offset: number): string {
 	const parts = Object.entries(req.query)
 		.filter(([name]) => name !== '$skiptoken')
-		.map(([name, value]) => `${name.split('$').map(encodeURIComponent).join('$')}=${encodeURIComponent(value)}`);
+		.map(
+			([name, value]) =>
+				`${name.split('$').map(encodeURIComponent).join('$')}=${encodeURIComponent(value)}`,
+		);
 	parts.push(`$skiptoken=${encodeSkipToken(offset)}`);
 	return `${ctx.baseUrl}/${req.version}${req.path}?${parts.join('&')}`;
 }
@@ -166,12 +206,15 @@ export function parseUserSearch(search: string): SearchClause[][] | string {
 			continue;
 		}
 		if (expectClause) {
-			if (text[i] !== '"') return `Syntax error in $search at position ${i}: each clause must be quoted, e.g. "displayName:ann".`;
+			if (text[i] !== '"')
+				return `Syntax error in $search at position ${i}: each clause must be quoted, e.g. "displayName:ann".`;
 			const end = text.indexOf('"', i + 1);
 			if (end < 0) return 'Syntax error in $search: unterminated quoted clause.';
 			const clause = text.slice(i + 1, end);
 			const colon = clause.indexOf(':');
-			const property = SEARCHABLE_USER_PROPERTIES.find((p) => p.toLowerCase() === clause.slice(0, colon).trim().toLowerCase());
+			const property = SEARCHABLE_USER_PROPERTIES.find(
+				(p) => p.toLowerCase() === clause.slice(0, colon).trim().toLowerCase(),
+			);
 			if (colon < 0 || property === undefined) {
 				return `Unsupported $search clause "${clause}": use "displayName:…", "mail:…" or "userPrincipalName:…".`;
 			}
@@ -180,7 +223,8 @@ export function parseUserSearch(search: string): SearchClause[][] | string {
 			expectClause = false;
 		} else {
 			const m = /^(OR|AND)(?=\s|")/i.exec(text.slice(i));
-			if (m === null) return `Syntax error in $search at position ${i}: expected OR or AND between clauses.`;
+			if (m === null)
+				return `Syntax error in $search at position ${i}: expected OR or AND between clauses.`;
 			if (m[1].toUpperCase() === 'OR') groups.push([]);
 			i += m[1].length;
 			expectClause = true;
@@ -192,7 +236,9 @@ export function parseUserSearch(search: string): SearchClause[][] | string {
 
 /** Case-insensitive substring match (which covers Graph's word-prefix match). */
 function matchesSearch(user: EmulatedUser, groups: SearchClause[][]): boolean {
-	return groups.some((clauses) => clauses.every((c) => user[c.property].toLowerCase().includes(c.term)));
+	return groups.some((clauses) =>
+		clauses.every((c) => user[c.property].toLowerCase().includes(c.term)),
+	);
 }
 
 function compareDisplayNames(a: string, b: string): number {
@@ -206,17 +252,22 @@ function parseOrderBy(req: GraphRequest): { descending: boolean } | undefined | 
 	const raw = req.query.$orderby;
 	if (raw === undefined || raw.trim() === '') return undefined;
 	const m = /^\s*displayName(?:\s+(asc|desc))?\s*$/i.exec(raw);
-	if (m === null) return `$orderby '${raw}' is not supported by the emulator: use displayName [asc|desc].`;
+	if (m === null)
+		return `$orderby '${raw}' is not supported by the emulator: use displayName [asc|desc].`;
 	return { descending: m[1]?.toLowerCase() === 'desc' };
 }
 
 export function listUsers(req: GraphRequest, ctx: RouteContext): GraphResult {
 	let users = [...ctx.directory.users];
-	if (req.query.$filter !== undefined) return unsupported(req, 'The emulator supports $search (not $filter) on /users.');
+	if (req.query.$filter !== undefined)
+		return unsupported(req, 'The emulator supports $search (not $filter) on /users.');
 	const search = req.query.$search;
 	if (search !== undefined) {
 		if (!eventual(req)) {
-			return unsupported(req, "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'");
+			return unsupported(
+				req,
+				"Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+			);
 		}
 		const parsed = parseUserSearch(search);
 		if (typeof parsed === 'string') return graphError(req, 400, 'Request_BadRequest', parsed);
@@ -225,7 +276,11 @@ export function listUsers(req: GraphRequest, ctx: RouteContext): GraphResult {
 	const order = parseOrderBy(req);
 	if (typeof order === 'string') return unsupported(req, order);
 	if (order !== undefined) {
-		users.sort((a, b) => compareDisplayNames(a.displayName, b.displayName) * (order.descending ? -1 : 1) || (a.id < b.id ? -1 : 1));
+		users.sort(
+			(a, b) =>
+				compareDisplayNames(a.displayName, b.displayName) * (order.descending ? -1 : 1) ||
+				(a.id < b.id ? -1 : 1),
+		);
 	}
 	const names = selectNames(req);
 	return page(
@@ -246,7 +301,8 @@ function fullGroup(group: EmulatedGroup): Record<string, unknown> {
 		groupTypes: [],
 		mail: null,
 		mailEnabled: false,
-		mailNickname: group.displayName.replace(/[^A-Za-z0-9]/g, '').slice(0, 64) || group.id.slice(0, 8),
+		mailNickname:
+			group.displayName.replace(/[^A-Za-z0-9]/g, '').slice(0, 64) || group.id.slice(0, 8),
 		securityEnabled: true,
 	};
 }
@@ -262,7 +318,11 @@ export function listGroups(req: GraphRequest, ctx: RouteContext): GraphResult {
 	const filter = req.query.$filter;
 	if (filter !== undefined) {
 		const name = parseDisplayNameFilter(filter);
-		if (name === undefined) return unsupported(req, `Unsupported query: the emulator filters groups by "displayName eq '…'" only, got '${filter}'.`);
+		if (name === undefined)
+			return unsupported(
+				req,
+				`Unsupported query: the emulator filters groups by "displayName eq '…'" only, got '${filter}'.`,
+			);
 		groups = groups.filter((g) => g.displayName.toLowerCase() === name.toLowerCase());
 	}
 	const names = selectNames(req);
@@ -275,15 +335,24 @@ export function listGroups(req: GraphRequest, ctx: RouteContext): GraphResult {
 }
 
 function groupNotFound(req: GraphRequest, id: string): GraphResult {
-	if (!isGuid(id)) return graphError(req, 400, 'Request_BadRequest', `Invalid object identifier '${id}'.`);
-	return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+	if (!isGuid(id))
+		return graphError(req, 400, 'Request_BadRequest', `Invalid object identifier '${id}'.`);
+	return graphError(
+		req,
+		404,
+		'Request_ResourceNotFound',
+		`Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+	);
 }
 
 export function getGroup(req: GraphRequest, ctx: RouteContext, [id]: string[]): GraphResult {
 	const group = ctx.directory.getGroup(id);
 	if (group === undefined) return groupNotFound(req, id);
 	const names = selectNames(req);
-	return ok({ '@odata.context': metadataContext(req, ctx, `${contextWithSelect('groups', names)}/$entity`), ...selectExisting(fullGroup(group), names) });
+	return ok({
+		'@odata.context': metadataContext(req, ctx, `${contextWithSelect('groups', names)}/$entity`),
+		...selectExisting(fullGroup(group), names),
+	});
 }
 
 const ODATA_TYPES: Record<DirectoryObject['kind'], string> = {
@@ -293,7 +362,10 @@ const ODATA_TYPES: Record<DirectoryObject['kind'], string> = {
 	orgContact: '#microsoft.graph.orgContact',
 };
 
-function renderMember(member: DirectoryObject, names: string[] | undefined): Record<string, unknown> {
+function renderMember(
+	member: DirectoryObject,
+	names: string[] | undefined,
+): Record<string, unknown> {
 	switch (member.kind) {
 		case 'user':
 			return selectUser(fullUser(member.user), names);
@@ -301,18 +373,36 @@ function renderMember(member: DirectoryObject, names: string[] | undefined): Rec
 			return selectExisting(fullGroup(member.group), names);
 		case 'device':
 			return selectExisting(
-				{ id: member.id, displayName: member.displayName, accountEnabled: true, deviceId: member.id, operatingSystem: 'Windows', operatingSystemVersion: '10.0.22631' },
+				{
+					id: member.id,
+					displayName: member.displayName,
+					accountEnabled: true,
+					deviceId: member.id,
+					operatingSystem: 'Windows',
+					operatingSystemVersion: '10.0.22631',
+				},
 				names,
 			);
 		case 'orgContact':
 			return selectExisting(
-				{ id: member.id, displayName: member.displayName, givenName: 'Contact', surname: String(member.n), mail: `contact${member.n}@fabrikam.test` },
+				{
+					id: member.id,
+					displayName: member.displayName,
+					givenName: 'Contact',
+					surname: String(member.n),
+					mail: `contact${member.n}@fabrikam.test`,
+				},
 				names,
 			);
 	}
 }
 
-export function transitiveMembers(req: GraphRequest, ctx: RouteContext, [id]: string[], usersOnly: boolean): GraphResult {
+export function transitiveMembers(
+	req: GraphRequest,
+	ctx: RouteContext,
+	[id]: string[],
+	usersOnly: boolean,
+): GraphResult {
 	const members = ctx.directory.transitiveMembers(id);
 	if (members === undefined) return groupNotFound(req, id);
 	const names = selectNames(req);
@@ -320,6 +410,9 @@ export function transitiveMembers(req: GraphRequest, ctx: RouteContext, [id]: st
 		const users = members.filter((m) => m.kind === 'user').map((m) => renderMember(m, names));
 		return page(req, ctx, users, { contextFragment: contextWithSelect('users', names) });
 	}
-	const all = members.map((m) => ({ '@odata.type': ODATA_TYPES[m.kind], ...renderMember(m, names) }));
+	const all = members.map((m) => ({
+		'@odata.type': ODATA_TYPES[m.kind],
+		...renderMember(m, names),
+	}));
 	return page(req, ctx, all, { contextFragment: contextWithSelect('directoryObjects', names) });
 }

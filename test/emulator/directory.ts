@@ -134,13 +134,15 @@ export class Directory {
 	constructor(private readonly seed: number) {}
 
 	add(count: number): EmulatedUser[] {
-		if (!Number.isInteger(count) || count < 0) throw new RangeError(`addUsers needs a whole number >= 0, got ${count}`);
+		if (!Number.isInteger(count) || count < 0)
+			throw new RangeError(`addUsers needs a whole number >= 0, got ${count}`);
 		const added: EmulatedUser[] = [];
 		for (let i = 0; i < count; i++) {
 			const n = this.users.length + 1;
 			const id = deterministicGuid('graph-emulator-user', this.seed, n);
 			const upn = `user${n}@contoso.test`;
-			const [availability, activity] = INITIAL_PAIRS[parseInt(id.slice(0, 8), 16) % INITIAL_PAIRS.length];
+			const [availability, activity] =
+				INITIAL_PAIRS[parseInt(id.slice(0, 8), 16) % INITIAL_PAIRS.length];
 			const user: EmulatedUser = {
 				id,
 				userPrincipalName: upn,
@@ -239,7 +241,17 @@ export class Directory {
 	}
 
 	/** Creates or replaces (and makes newest) the session with this id, compared case-insensitively. */
-	setSession(user: EmulatedUser, session: { sessionId: string; availability: string; activity: string; expirationDuration: string; durationMs: number }, now: number): void {
+	setSession(
+		user: EmulatedUser,
+		session: {
+			sessionId: string;
+			availability: string;
+			activity: string;
+			expirationDuration: string;
+			durationMs: number;
+		},
+		now: number,
+	): void {
 		this.prune(user, now);
 		let mine = this.sessions.get(user.id);
 		if (mine === undefined) {
@@ -267,7 +279,16 @@ export class Directory {
 		return removed;
 	}
 
-	setPreferred(user: EmulatedUser, pref: { availability: string; activity: string; expirationDuration: string | null; durationMs: number | null }, now: number): void {
+	setPreferred(
+		user: EmulatedUser,
+		pref: {
+			availability: string;
+			activity: string;
+			expirationDuration: string | null;
+			durationMs: number | null;
+		},
+		now: number,
+	): void {
 		this.prune(user, now);
 		this.preferred.set(user.id, {
 			availability: pref.availability,
@@ -290,9 +311,17 @@ export class Directory {
 		this.setPresence(user.id, { statusMessage: message });
 	}
 
-	setWorkLocation(user: EmulatedUser, layer: WorkLocationLayer, location: { workLocationType: string; placeId: string | null }): void {
+	setWorkLocation(
+		user: EmulatedUser,
+		layer: WorkLocationLayer,
+		location: { workLocationType: string; placeId: string | null },
+	): void {
 		const layers = this.locations.get(user.id) ?? {};
-		layers[layer] = { workLocationType: location.workLocationType, source: layer, placeId: location.placeId };
+		layers[layer] = {
+			workLocationType: location.workLocationType,
+			source: layer,
+			placeId: location.placeId,
+		};
 		this.locations.set(user.id, layers);
 		this.touch(user);
 	}
@@ -310,7 +339,8 @@ export class Directory {
 
 	private newestSession(userId: string): StoredSession | undefined {
 		let newest: StoredSession | undefined;
-		for (const s of this.sessions.get(userId)?.values() ?? []) if (newest === undefined || s.order > newest.order) newest = s;
+		for (const s of this.sessions.get(userId)?.values() ?? [])
+			if (newest === undefined || s.order > newest.order) newest = s;
 		return newest;
 	}
 
@@ -351,17 +381,30 @@ export class Directory {
 
 	addGroup(options: GroupOptions): EmulatedGroup {
 		const { displayName, members, nonUserMembers = 0 } = options;
-		if (typeof displayName !== 'string' || displayName === '') throw new Error('addGroup needs a displayName');
-		if (!Number.isInteger(nonUserMembers) || nonUserMembers < 0) throw new RangeError(`addGroup: nonUserMembers must be a whole number >= 0, got ${nonUserMembers}`);
+		if (typeof displayName !== 'string' || displayName === '')
+			throw new Error('addGroup needs a displayName');
+		if (!Number.isInteger(nonUserMembers) || nonUserMembers < 0)
+			throw new RangeError(
+				`addGroup: nonUserMembers must be a whole number >= 0, got ${nonUserMembers}`,
+			);
 		const n = this.groupList.length + 1;
-		const group: StoredGroup = { id: deterministicGuid('graph-emulator-group', this.seed, n), displayName, members: [] };
+		const group: StoredGroup = {
+			id: deterministicGuid('graph-emulator-group', this.seed, n),
+			displayName,
+			members: [],
+		};
 		const resolved = this.resolveMembers(members, 'addGroup');
 		const others: DirectoryObject[] = [];
 		for (let i = 0; i < nonUserMembers; i++) {
 			this.nonUserCount += 1;
 			const k = this.nonUserCount;
 			const kind = i % 2 === 0 ? 'device' : 'orgContact';
-			others.push({ kind, id: deterministicGuid('graph-emulator-object', this.seed, k), displayName: kind === 'device' ? `Device ${k}` : `Contact ${k}`, n: k });
+			others.push({
+				kind,
+				id: deterministicGuid('graph-emulator-object', this.seed, k),
+				displayName: kind === 'device' ? `Device ${k}` : `Contact ${k}`,
+				n: k,
+			});
 		}
 		// Spread the non-user objects evenly through the members, so a page of users is never "pure".
 		let placed = 0;
@@ -415,16 +458,24 @@ export class Directory {
 	}
 
 	private resolveMembers(members: unknown, caller: string): DirectoryObject[] {
-		if (!Array.isArray(members)) throw new Error(`${caller}: members must be an array of user or group ids`);
+		if (!Array.isArray(members))
+			throw new Error(`${caller}: members must be an array of user or group ids`);
 		const out: DirectoryObject[] = [];
 		for (const ref of members) {
-			if (typeof ref !== 'string') throw new Error(`${caller}: member ${JSON.stringify(ref)} is not a string`);
+			if (typeof ref !== 'string')
+				throw new Error(`${caller}: member ${JSON.stringify(ref)} is not a string`);
 			const user = this.get(ref);
 			const group = user === undefined ? this.groupIndex.get(ref.toLowerCase()) : undefined;
 			let member: DirectoryObject;
 			if (user !== undefined) member = { kind: 'user', id: user.id, user };
-			else if (group !== undefined) member = { kind: 'group', id: group.id, group: { id: group.id, displayName: group.displayName } };
-			else throw new Error(`${caller}: '${ref}' is neither an emulated user nor a group added before`);
+			else if (group !== undefined)
+				member = {
+					kind: 'group',
+					id: group.id,
+					group: { id: group.id, displayName: group.displayName },
+				};
+			else
+				throw new Error(`${caller}: '${ref}' is neither an emulated user nor a group added before`);
 			if (!out.some((m) => m.id === member.id)) out.push(member);
 		}
 		return out;

@@ -38,11 +38,13 @@ export function validateFaults(config: FaultConfig): FaultConfig {
 	let total = 0;
 	for (const [, key] of RATES) {
 		const rate = config[key] ?? 0;
-		if (!(rate >= 0 && rate <= 1)) throw new RangeError(`faults.${key} must be between 0 and 1, got ${rate}`);
+		if (!(rate >= 0 && rate <= 1))
+			throw new RangeError(`faults.${key} must be between 0 and 1, got ${rate}`);
 		total += rate;
 	}
 	// The kinds are mutually exclusive per request, so their probabilities cannot add up past 1.
-	if (total > 1 + 1e-9) throw new RangeError(`fault rates add up to ${total}; at most 1 is possible`);
+	if (total > 1 + 1e-9)
+		throw new RangeError(`fault rates add up to ${total}; at most 1 is possible`);
 	for (const key of ['slowMs', 'retryAfterSeconds'] as const) {
 		const value = config[key];
 		if (value !== undefined && !(value >= 0)) throw new RangeError(`faults.${key} must be >= 0`);
@@ -54,7 +56,11 @@ export function validateFaults(config: FaultConfig): FaultConfig {
  * One draw per request whether or not a fault fires, so the sequence of outcomes depends only on the
  * seed and the number of requests, not on which rates happen to be set.
  */
-export function drawFault(config: FaultConfig, rng: Rng, statusOnly: boolean): FaultKind | undefined {
+export function drawFault(
+	config: FaultConfig,
+	rng: Rng,
+	statusOnly: boolean,
+): FaultKind | undefined {
 	const r = rng();
 	let cumulative = 0;
 	for (const [kind, key] of RATES) {

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Directory, type EmulatedGroup, type EmulatedUser, type GroupOptions, type PreferredPresence, type Presence, type PresenceSession, type PresenceUpdate } from './directory';
+import {
+	Directory,
+	type EmulatedGroup,
+	type EmulatedUser,
+	type GroupOptions,
+	type PreferredPresence,
+	type Presence,
+	type PresenceSession,
+	type PresenceUpdate,
+} from './directory';
 import {
 	DEFAULT_SLOW_MS,
 	RetryAfter,
@@ -13,11 +22,43 @@ import {
 	type RetryAfterFormat,
 	type ThrottleConfig,
 } from './faults';
-import { GRAPH_JSON, graphError, routeGraph, type GraphRequest, type GraphResult } from './graph-routes';
-import { DEFAULT_NOTIFICATION_BATCH_MS, SubscriptionService, type EmulatedSubscription, type LifecycleEvent } from './subscriptions';
-import { TokenService, type AppRegistration, type LoginResponse, type TokenCheck, type TokenKind, type TokenRecord } from './tokens';
-import { createRng, flattenHeaders, isRecord, queryToRecord, redactHeaders, shuffle, type Rng } from './util';
-import { DEFAULT_DELIVERY_POLICY, WebhookSender, validateDeliveryPolicy, type Delivery, type DeliveryPolicy } from './webhooks';
+import {
+	GRAPH_JSON,
+	graphError,
+	routeGraph,
+	type GraphRequest,
+	type GraphResult,
+} from './graph-routes';
+import {
+	DEFAULT_NOTIFICATION_BATCH_MS,
+	SubscriptionService,
+	type EmulatedSubscription,
+	type LifecycleEvent,
+} from './subscriptions';
+import {
+	TokenService,
+	type AppRegistration,
+	type LoginResponse,
+	type TokenCheck,
+	type TokenKind,
+	type TokenRecord,
+} from './tokens';
+import {
+	createRng,
+	flattenHeaders,
+	isRecord,
+	queryToRecord,
+	redactHeaders,
+	shuffle,
+	type Rng,
+} from './util';
+import {
+	DEFAULT_DELIVERY_POLICY,
+	WebhookSender,
+	validateDeliveryPolicy,
+	type Delivery,
+	type DeliveryPolicy,
+} from './webhooks';
 
 export interface GraphEmulatorOptions {
 	latencyMs?: number;
@@ -70,7 +111,13 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Graph's own first-party app id, which it names in WWW-Authenticate. */
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 /** Login form fields that must not end up in a log someone might print. */
-const SECRET_FIELDS = new Set(['client_secret', 'client_assertion', 'refresh_token', 'code', 'code_verifier']);
+const SECRET_FIELDS = new Set([
+	'client_secret',
+	'client_assertion',
+	'refresh_token',
+	'code',
+	'code_verifier',
+]);
 
 export class GraphEmulator {
 	readonly url: string;
@@ -112,7 +159,8 @@ export class GraphEmulator {
 			});
 		});
 		const address = server.address();
-		if (address === null || typeof address === 'string') throw new Error('Graph emulator did not get a TCP port');
+		if (address === null || typeof address === 'string')
+			throw new Error('Graph emulator did not get a TCP port');
 		return new GraphEmulator(server, `http://127.0.0.1:${address.port}`, options);
 	}
 
@@ -125,15 +173,21 @@ export class GraphEmulator {
 		this.url = url;
 		this.loginBaseUrl = `${url}/login`;
 		this.latencyMs = options.latencyMs ?? 0;
-		this.throttleConfig = options.throttle === undefined ? { ...DEFAULT_THROTTLE } : options.throttle;
+		this.throttleConfig =
+			options.throttle === undefined ? { ...DEFAULT_THROTTLE } : options.throttle;
 		this.directory = new Directory(seed);
-		this.tokens = new TokenService(this.loginBaseUrl, options.tokenLifetimeSeconds ?? 3599, () => this.meUserId);
+		this.tokens = new TokenService(
+			this.loginBaseUrl,
+			options.tokenLifetimeSeconds ?? 3599,
+			() => this.meUserId,
+		);
 		// Separate streams, so adding a fault rate does not change the shuffle order a test relies on.
 		this.faultRng = createRng(seed ^ 0x9e3779b9);
 		this.shuffleRng = createRng(seed ^ 0x85ebca6b);
 		if (options.faults !== undefined) this.faults = options.faults;
 		if (options.retryAfterFormat !== undefined) this.retryAfterFormat = options.retryAfterFormat;
-		if (options.notificationBatchMs !== undefined) this.notificationBatchMs = options.notificationBatchMs;
+		if (options.notificationBatchMs !== undefined)
+			this.notificationBatchMs = options.notificationBatchMs;
 		if (options.deliveryPolicy !== undefined) this.deliveryPolicy = options.deliveryPolicy;
 		this.webhooks = new WebhookSender(this.deliveries, () => this.policy);
 		this.subscriptionService = new SubscriptionService({
@@ -144,7 +198,9 @@ export class GraphEmulator {
 			batchMs: () => this.batchMs,
 			presence: (userId) => {
 				const user = this.directory.get(userId);
-				return user === undefined ? undefined : this.directory.effectivePresence(user, this.presenceNow());
+				return user === undefined
+					? undefined
+					: this.directory.effectivePresence(user, this.presenceNow());
 			},
 			expirePresence: (userId) => {
 				const user = this.directory.get(userId);
@@ -194,17 +250,26 @@ export class GraphEmulator {
 	 * with the manual, else automatic, work location over the base one. `getUser(id).presence` stays the base.
 	 */
 	effectivePresence(idOrUpn: string): Presence {
-		return this.directory.effectivePresence(this.requireUser(idOrUpn, 'effectivePresence'), this.presenceNow());
+		return this.directory.effectivePresence(
+			this.requireUser(idOrUpn, 'effectivePresence'),
+			this.presenceNow(),
+		);
 	}
 
 	/** The user's live app presence sessions (set through POST .../presence/setPresence), newest first. */
 	presenceSessions(idOrUpn: string): PresenceSession[] {
-		return this.directory.sessionsOf(this.requireUser(idOrUpn, 'presenceSessions'), this.presenceNow());
+		return this.directory.sessionsOf(
+			this.requireUser(idOrUpn, 'presenceSessions'),
+			this.presenceNow(),
+		);
 	}
 
 	/** The user's preferred presence if set and not expired. */
 	preferredPresence(idOrUpn: string): PreferredPresence | undefined {
-		return this.directory.preferredOf(this.requireUser(idOrUpn, 'preferredPresence'), this.presenceNow());
+		return this.directory.preferredOf(
+			this.requireUser(idOrUpn, 'preferredPresence'),
+			this.presenceNow(),
+		);
 	}
 
 	/**
@@ -212,7 +277,8 @@ export class GraphEmulator {
 	 * expire a PT5M session without waiting. Tokens, throttling and the log keep real time.
 	 */
 	advancePresenceClock(ms: number): void {
-		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`advancePresenceClock needs a finite ms >= 0, got ${ms}`);
+		if (!(Number.isFinite(ms) && ms >= 0))
+			throw new RangeError(`advancePresenceClock needs a finite ms >= 0, got ${ms}`);
 		this.presenceClockOffsetMs += ms;
 		// Sessions that expired just now are presence changes that subscribers hear about.
 		this.subscriptionService.sweep();
@@ -233,7 +299,8 @@ export class GraphEmulator {
 	 * past their expirationDateTime are gone, sessions past theirs expire and notify.
 	 */
 	advanceClock(ms: number): void {
-		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`advanceClock needs a finite ms >= 0, got ${ms}`);
+		if (!(Number.isFinite(ms) && ms >= 0))
+			throw new RangeError(`advanceClock needs a finite ms >= 0, got ${ms}`);
 		this.clockOffsetMs += ms;
 		this.presenceClockOffsetMs += ms;
 		this.subscriptionService.sweep();
@@ -274,7 +341,8 @@ export class GraphEmulator {
 
 	/** Applies to batches opened from now on. 0 still coalesces changes made in the same tick. */
 	set notificationBatchMs(ms: number) {
-		if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`notificationBatchMs must be a finite number >= 0, got ${ms}`);
+		if (!(Number.isFinite(ms) && ms >= 0))
+			throw new RangeError(`notificationBatchMs must be a finite number >= 0, got ${ms}`);
 		this.batchMs = ms;
 	}
 
@@ -298,7 +366,10 @@ export class GraphEmulator {
 
 	/** Resolves once no notification waits in a batch window and no delivery (retries included) is under way. */
 	async deliveriesIdle(): Promise<void> {
-		while (this.stopping === undefined && (this.subscriptionService.pending || this.webhooks.busy)) {
+		while (
+			this.stopping === undefined &&
+			(this.subscriptionService.pending || this.webhooks.busy)
+		) {
 			await new Promise<void>((resolve) => setTimeout(resolve, 5));
 		}
 	}
@@ -396,18 +467,25 @@ export class GraphEmulator {
 	}
 
 	set retryAfterFormat(format: RetryAfterFormat) {
-		if (!['seconds', 'date', 'alternate', 'none'].includes(format)) throw new RangeError(`unknown retryAfterFormat '${format}'`);
+		if (!['seconds', 'date', 'alternate', 'none'].includes(format))
+			throw new RangeError(`unknown retryAfterFormat '${format}'`);
 		this.retryAfter.format = format;
 	}
 
 	// ---- log ----
 
 	requests(pathSubstring?: string): LogEntry[] {
-		return pathSubstring === undefined ? [...this.log] : this.log.filter((e) => e.path.includes(pathSubstring));
+		return pathSubstring === undefined
+			? [...this.log]
+			: this.log.filter((e) => e.path.includes(pathSubstring));
 	}
 
 	get stats(): EmulatorStats {
-		return { ...this.counters, byStatus: { ...this.counters.byStatus }, faults: { ...this.counters.faults } };
+		return {
+			...this.counters,
+			byStatus: { ...this.counters.byStatus },
+			faults: { ...this.counters.faults },
+		};
 	}
 
 	/** Clears the counters too, so "since the last clearLog" means the same for both. */
@@ -476,7 +554,18 @@ export class GraphEmulator {
 		};
 		const version = /^\/(v1\.0|beta)(\/.*)?$/i.exec(url.pathname);
 		if (version === null) {
-			this.writeGraph(req, res, graphReq, graphError(graphReq, 400, 'BadRequest', `Invalid version in '${url.pathname}': use /v1.0 or /beta.`), entry);
+			this.writeGraph(
+				req,
+				res,
+				graphReq,
+				graphError(
+					graphReq,
+					400,
+					'BadRequest',
+					`Invalid version in '${url.pathname}': use /v1.0 or /beta.`,
+				),
+				entry,
+			);
 			return;
 		}
 		graphReq.version = version[1].toLowerCase();
@@ -494,20 +583,46 @@ export class GraphEmulator {
 			return;
 		}
 		if (fault === 'slow') await this.sleep(this.faultConfig.slowMs ?? DEFAULT_SLOW_MS);
-		const result = this.injectedStatus(graphReq, fault) ?? this.dispatch(graphReq, check, entry, false);
+		const result =
+			this.injectedStatus(graphReq, fault) ?? this.dispatch(graphReq, check, entry, false);
 		// Only subscription creation (its validation handshake) is asynchronous; everything else answers in this tick.
 		this.writeGraph(req, res, graphReq, result instanceof Promise ? await result : result, entry);
 	}
 
 	/** Auth, then throttling, then the route. Shared by top-level requests and $batch sub-requests. */
-	private dispatch(req: GraphRequest, check: TokenCheck, entry: LogEntry, inBatch: boolean): GraphResult | Promise<GraphResult> {
+	private dispatch(
+		req: GraphRequest,
+		check: TokenCheck,
+		entry: LogEntry,
+		inBatch: boolean,
+	): GraphResult | Promise<GraphResult> {
 		if (!check.ok) return this.unauthorized(req, check.reason);
-		if (this.unconsentedClients.has(check.record.clientId.toLowerCase()) && !/^\/\$batch\/?$/i.test(req.path)) {
-			return graphError(req, 403, 'Forbidden', 'Insufficient privileges to complete the operation.');
+		if (
+			this.unconsentedClients.has(check.record.clientId.toLowerCase()) &&
+			!/^\/\$batch\/?$/i.test(req.path)
+		) {
+			return graphError(
+				req,
+				403,
+				'Forbidden',
+				'Insufficient privileges to complete the operation.',
+			);
 		}
 		if (/^\/\$batch\/?$/i.test(req.path)) {
-			if (inBatch) return graphError(req, 400, 'BadRequest', 'A $batch request cannot contain another $batch request.');
-			if (req.method !== 'POST') return graphError(req, 405, 'Request_BadRequest', `Specified HTTP method '${req.method}' is not allowed for $batch.`);
+			if (inBatch)
+				return graphError(
+					req,
+					400,
+					'BadRequest',
+					'A $batch request cannot contain another $batch request.',
+				);
+			if (req.method !== 'POST')
+				return graphError(
+					req,
+					405,
+					'Request_BadRequest',
+					`Specified HTTP method '${req.method}' is not allowed for $batch.`,
+				);
 			// The envelope itself is not counted: Graph evaluates each sub-request against the limits.
 			return this.batch(req, check.record);
 		}
@@ -516,38 +631,75 @@ export class GraphEmulator {
 			const waitMs = this.throttleWindow.take(key, this.throttleConfig, Date.now());
 			if (waitMs > 0) {
 				entry.throttled = true;
-				return graphError(req, 429, 'TooManyRequests', 'Too many requests.', this.retryAfterHeader(waitMs));
+				return graphError(
+					req,
+					429,
+					'TooManyRequests',
+					'Too many requests.',
+					this.retryAfterHeader(waitMs),
+				);
 			}
 		}
 		const subscriptionResult = this.subscriptionService.route(req, check.record);
 		if (subscriptionResult !== undefined) return subscriptionResult;
-		return routeGraph(req, { directory: this.directory, token: check.record, shuffleRng: this.shuffleRng, baseUrl: this.url, now: this.presenceNow() });
+		return routeGraph(req, {
+			directory: this.directory,
+			token: check.record,
+			shuffleRng: this.shuffleRng,
+			baseUrl: this.url,
+			now: this.presenceNow(),
+		});
 	}
 
 	private batch(req: GraphRequest, token: TokenRecord): GraphResult | Promise<GraphResult> {
 		const requests: unknown = isRecord(req.body) ? req.body.requests : undefined;
 		if (!Array.isArray(requests) || requests.length === 0) {
-			return graphError(req, 400, 'BadRequest', "Invalid batch payload format: 'requests' must be a non-empty array.");
+			return graphError(
+				req,
+				400,
+				'BadRequest',
+				"Invalid batch payload format: 'requests' must be a non-empty array.",
+			);
 		}
 		if (requests.length > MAX_BATCH_REQUESTS) {
-			return graphError(req, 400, 'BadRequest', `The number of batch requests exceeds the limit of ${MAX_BATCH_REQUESTS}.`);
+			return graphError(
+				req,
+				400,
+				'BadRequest',
+				`The number of batch requests exceeds the limit of ${MAX_BATCH_REQUESTS}.`,
+			);
 		}
 		const subs: SubRequest[] = [];
 		for (const item of requests) {
 			const sub = parseSubRequest(item);
-			if (sub === undefined) return graphError(req, 400, 'BadRequest', 'Invalid batch payload format: every request needs string id, method and url.');
-			if (subs.some((s) => s.id === sub.id)) return graphError(req, 400, 'BadRequest', `Batch request id '${sub.id}' is not unique.`);
+			if (sub === undefined)
+				return graphError(
+					req,
+					400,
+					'BadRequest',
+					'Invalid batch payload format: every request needs string id, method and url.',
+				);
+			if (subs.some((s) => s.id === sub.id))
+				return graphError(req, 400, 'BadRequest', `Batch request id '${sub.id}' is not unique.`);
 			subs.push(sub);
 		}
 		const responses = subs.map((sub) => this.subRequest(req, sub, token));
 		// Graph answers in any order; shuffling makes clients that rely on request order fail here, not in production.
-		const answer = (all: BatchResponse[]): GraphResult => ({ status: 200, headers: { 'Content-Type': GRAPH_JSON }, body: { responses: shuffle(all, this.shuffleRng) } });
+		const answer = (all: BatchResponse[]): GraphResult => ({
+			status: 200,
+			headers: { 'Content-Type': GRAPH_JSON },
+			body: { responses: shuffle(all, this.shuffleRng) },
+		});
 		// Every sub-request has run (and drawn its faults) already; only a subscription's handshake may still be pending.
 		if (responses.some((r) => r instanceof Promise)) return Promise.all(responses).then(answer);
 		return answer(responses as BatchResponse[]);
 	}
 
-	private subRequest(outer: GraphRequest, sub: SubRequest, token: TokenRecord): BatchResponse | Promise<BatchResponse> {
+	private subRequest(
+		outer: GraphRequest,
+		sub: SubRequest,
+		token: TokenRecord,
+	): BatchResponse | Promise<BatchResponse> {
 		const url = new URL(sub.url.startsWith('/') ? sub.url : `/${sub.url}`, this.url);
 		const entry: LogEntry = {
 			time: Date.now(),
@@ -575,11 +727,23 @@ export class GraphEmulator {
 		if (fault !== undefined) entry.fault = fault;
 		let result: GraphResult | Promise<GraphResult>;
 		if (/^[a-z][a-z0-9+.-]*:/i.test(sub.url)) {
-			result = graphError(req, 400, 'BadRequest', `Batch request id '${sub.id}': the url must be relative, e.g. '/users/{id}'.`);
+			result = graphError(
+				req,
+				400,
+				'BadRequest',
+				`Batch request id '${sub.id}': the url must be relative, e.g. '/users/{id}'.`,
+			);
 		} else if (sub.body !== undefined && sub.headers['content-type'] === undefined) {
-			result = graphError(req, 400, 'BadRequest', `Write request id : ${sub.id} does not contain Content-Type header or body.`);
+			result = graphError(
+				req,
+				400,
+				'BadRequest',
+				`Write request id : ${sub.id} does not contain Content-Type header or body.`,
+			);
 		} else {
-			result = this.injectedStatus(req, fault) ?? this.dispatch(req, { ok: true, record: token }, entry, true);
+			result =
+				this.injectedStatus(req, fault) ??
+				this.dispatch(req, { ok: true, record: token }, entry, true);
 		}
 		const finish = (done: GraphResult): BatchResponse => {
 			entry.status = done.status;
@@ -593,9 +757,21 @@ export class GraphEmulator {
 		const retryMs = (this.faultConfig.retryAfterSeconds ?? 1) * 1000;
 		switch (fault) {
 			case '429':
-				return graphError(req, 429, 'TooManyRequests', 'Too many requests (injected fault).', this.retryAfterHeader(retryMs));
+				return graphError(
+					req,
+					429,
+					'TooManyRequests',
+					'Too many requests (injected fault).',
+					this.retryAfterHeader(retryMs),
+				);
 			case '503':
-				return graphError(req, 503, 'ServiceUnavailable', 'The service is temporarily unavailable (injected fault).', this.retryAfterHeader(retryMs));
+				return graphError(
+					req,
+					503,
+					'ServiceUnavailable',
+					'The service is temporarily unavailable (injected fault).',
+					this.retryAfterHeader(retryMs),
+				);
 			case '504':
 				return graphError(req, 504, 'GatewayTimeout', 'The gateway timed out (injected fault).');
 			default:
@@ -619,9 +795,16 @@ export class GraphEmulator {
 		return value === undefined ? {} : { 'Retry-After': value };
 	}
 
-	private writeGraph(req: IncomingMessage, res: ServerResponse, graphReq: GraphRequest, result: GraphResult, entry: LogEntry): void {
+	private writeGraph(
+		req: IncomingMessage,
+		res: ServerResponse,
+		graphReq: GraphRequest,
+		result: GraphResult,
+		entry: LogEntry,
+	): void {
 		// Write actions answer with no body at all.
-		const payload = result.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(result.body));
+		const payload =
+			result.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(result.body));
 		const headers: Record<string, string> = {
 			...result.headers,
 			'request-id': graphReq.requestId,
@@ -629,25 +812,41 @@ export class GraphEmulator {
 		};
 		// Half of a JSON object is never valid JSON: its only closing brace is the last character. An empty
 		// answer gets a lone '{' instead, so the fault still shows.
-		const half = payload.length === 0 ? Buffer.from('{') : payload.subarray(0, Math.max(1, Math.floor(payload.length / 2)));
+		const half =
+			payload.length === 0
+				? Buffer.from('{')
+				: payload.subarray(0, Math.max(1, Math.floor(payload.length / 2)));
 		if (entry.fault === 'malformedJson') {
 			entry.status = 200;
 			res.writeHead(200, { ...headers, 'Content-Length': String(half.length) });
 			res.end(half);
 		} else if (entry.fault === 'truncated') {
 			entry.status = 200;
-			res.writeHead(200, { ...headers, 'Content-Length': String(Math.max(payload.length, half.length + 1)) });
+			res.writeHead(200, {
+				...headers,
+				'Content-Length': String(Math.max(payload.length, half.length + 1)),
+			});
 			res.write(half, () => req.socket.destroy());
 		} else {
 			entry.status = result.status;
 			// A 204 must not carry Content-Length (RFC 9110 §8.6).
-			res.writeHead(result.status, result.status === 204 ? headers : { ...headers, 'Content-Length': String(payload.length) });
+			res.writeHead(
+				result.status,
+				result.status === 204 ? headers : { ...headers, 'Content-Length': String(payload.length) },
+			);
 			res.end(payload);
 		}
 		this.record(entry);
 	}
 
-	private handleLogin(req: IncomingMessage, res: ServerResponse, url: URL, headers: Record<string, string>, raw: Buffer, time: number): void {
+	private handleLogin(
+		req: IncomingMessage,
+		res: ServerResponse,
+		url: URL,
+		headers: Record<string, string>,
+		raw: Buffer,
+		time: number,
+	): void {
 		const method = (req.method ?? 'GET').toUpperCase();
 		const form = new URLSearchParams(raw.toString('utf8'));
 		const loggedForm: Record<string, string> = {};
@@ -655,12 +854,22 @@ export class GraphEmulator {
 			loggedForm[key] = SECRET_FIELDS.has(key) ? '<redacted>' : value;
 		});
 		const query = queryToRecord(url.searchParams);
-		const match = /^\/login\/([^/]+)\/(oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|v2\.0\/\.well-known\/openid-configuration)\/?$/i.exec(url.pathname);
+		const match =
+			/^\/login\/([^/]+)\/(oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|v2\.0\/\.well-known\/openid-configuration)\/?$/i.exec(
+				url.pathname,
+			);
 		const now = Date.now();
 		let response: LoginResponse;
 		const endpoint = match?.[2].toLowerCase();
 		if (match === null) {
-			response = { status: 404, headers: { 'Content-Type': 'application/json' }, body: { error: 'invalid_request', error_description: `No such login endpoint: ${url.pathname}` } };
+			response = {
+				status: 404,
+				headers: { 'Content-Type': 'application/json' },
+				body: {
+					error: 'invalid_request',
+					error_description: `No such login endpoint: ${url.pathname}`,
+				},
+			};
 		} else if (endpoint === 'oauth2/v2.0/token' && method === 'POST') {
 			response = this.tokens.token(match[1], form, headers.authorization, now);
 		} else if (endpoint === 'oauth2/v2.0/authorize' && method === 'GET') {
@@ -668,10 +877,18 @@ export class GraphEmulator {
 		} else if (endpoint === 'v2.0/.well-known/openid-configuration' && method === 'GET') {
 			response = this.tokens.openIdConfiguration(match[1]);
 		} else {
-			response = { status: 405, headers: { 'Content-Type': 'application/json' }, body: { error: 'invalid_request', error_description: `${method} is not allowed here.` } };
+			response = {
+				status: 405,
+				headers: { 'Content-Type': 'application/json' },
+				body: { error: 'invalid_request', error_description: `${method} is not allowed here.` },
+			};
 		}
-		const payload = response.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(response.body));
-		res.writeHead(response.status, { ...response.headers, 'Content-Length': String(payload.length) });
+		const payload =
+			response.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(response.body));
+		res.writeHead(response.status, {
+			...response.headers,
+			'Content-Length': String(payload.length),
+		});
 		res.end(payload);
 		this.record({
 			time,
@@ -724,7 +941,8 @@ interface BatchResponse {
 function parseSubRequest(item: unknown): SubRequest | undefined {
 	if (!isRecord(item)) return undefined;
 	const { id, method, url, headers, body } = item;
-	if (typeof id !== 'string' || typeof method !== 'string' || typeof url !== 'string') return undefined;
+	if (typeof id !== 'string' || typeof method !== 'string' || typeof url !== 'string')
+		return undefined;
 	const flat: Record<string, string> = {};
 	if (isRecord(headers)) {
 		for (const [name, value] of Object.entries(headers)) {

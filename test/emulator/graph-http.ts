@@ -4,7 +4,8 @@ import { graphDate, type Rng } from './util';
 
 /** What every route module shares: request/result shapes, Graph's error body, and the JSON content type. */
 
-export const GRAPH_JSON = 'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
+export const GRAPH_JSON =
+	'application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8';
 
 export interface GraphRequest {
 	method: string;
@@ -36,7 +37,13 @@ export interface RouteContext {
 	now: number;
 }
 
-export function graphError(req: GraphRequest, status: number, code: string, message: string, headers: Record<string, string> = {}): GraphResult {
+export function graphError(
+	req: GraphRequest,
+	status: number,
+	code: string,
+	message: string,
+	headers: Record<string, string> = {},
+): GraphResult {
 	return {
 		status,
 		headers: { 'Content-Type': GRAPH_JSON, ...headers },
@@ -69,7 +76,12 @@ export function metadataContext(req: GraphRequest, ctx: RouteContext, fragment: 
 }
 
 export function userNotFound(req: GraphRequest, idOrUpn: string): GraphResult {
-	return graphError(req, 404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
+	return graphError(
+		req,
+		404,
+		'Request_ResourceNotFound',
+		`Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`,
+	);
 }
 
 export function header(req: GraphRequest, name: string): string | undefined {

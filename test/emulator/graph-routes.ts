@@ -1,6 +1,22 @@
-import { fullUser, getGroup, listGroups, listUsers, selectNames, selectUser, transitiveMembers } from './collections';
+import {
+	fullUser,
+	getGroup,
+	listGroups,
+	listUsers,
+	selectNames,
+	selectUser,
+	transitiveMembers,
+} from './collections';
 import type { EmulatedUser } from './directory';
-import { graphError, metadataContext, ok, userNotFound, type GraphRequest, type GraphResult, type RouteContext } from './graph-http';
+import {
+	graphError,
+	metadataContext,
+	ok,
+	userNotFound,
+	type GraphRequest,
+	type GraphResult,
+	type RouteContext,
+} from './graph-http';
 import { PRESENCE_ACTIONS } from './presence-writes';
 import { isGuid, isRecord, shuffle } from './util';
 
@@ -18,22 +34,63 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-	{ pattern: ['me'], method: 'GET', handler: (req, ctx) => withMe(req, ctx, (user) => userBody(req, ctx, user)) },
-	{ pattern: ['me', 'presence'], method: 'GET', handler: (req, ctx) => withMe(req, ctx, (user) => presenceBody(req, ctx, user, `users('${user.id}')/presence`)) },
+	{
+		pattern: ['me'],
+		method: 'GET',
+		handler: (req, ctx) => withMe(req, ctx, (user) => userBody(req, ctx, user)),
+	},
+	{
+		pattern: ['me', 'presence'],
+		method: 'GET',
+		handler: (req, ctx) =>
+			withMe(req, ctx, (user) => presenceBody(req, ctx, user, `users('${user.id}')/presence`)),
+	},
 	{ pattern: ['users', ':'], method: 'GET', handler: getUser },
-	{ pattern: ['users', ':', 'presence'], method: 'GET', handler: (req, ctx, [id]) => presenceById(req, ctx, id, `users('${id}')/presence`) },
-	{ pattern: ['communications', 'presences', ':'], method: 'GET', handler: (req, ctx, [id]) => presenceById(req, ctx, id, 'communications/presences') },
-	{ pattern: ['communications', 'getpresencesbyuserid'], method: 'POST', handler: getPresencesByUserId },
+	{
+		pattern: ['users', ':', 'presence'],
+		method: 'GET',
+		handler: (req, ctx, [id]) => presenceById(req, ctx, id, `users('${id}')/presence`),
+	},
+	{
+		pattern: ['communications', 'presences', ':'],
+		method: 'GET',
+		handler: (req, ctx, [id]) => presenceById(req, ctx, id, 'communications/presences'),
+	},
+	{
+		pattern: ['communications', 'getpresencesbyuserid'],
+		method: 'POST',
+		handler: getPresencesByUserId,
+	},
 	{ pattern: ['users'], method: 'GET', handler: listUsers },
 	{ pattern: ['groups'], method: 'GET', handler: listGroups },
 	{ pattern: ['groups', ':'], method: 'GET', handler: getGroup },
-	{ pattern: ['groups', ':', 'transitivemembers'], method: 'GET', handler: (req, ctx, params) => transitiveMembers(req, ctx, params, false) },
-	{ pattern: ['groups', ':', 'transitivemembers', 'microsoft.graph.user'], method: 'GET', handler: (req, ctx, params) => transitiveMembers(req, ctx, params, true) },
+	{
+		pattern: ['groups', ':', 'transitivemembers'],
+		method: 'GET',
+		handler: (req, ctx, params) => transitiveMembers(req, ctx, params, false),
+	},
+	{
+		pattern: ['groups', ':', 'transitivemembers', 'microsoft.graph.user'],
+		method: 'GET',
+		handler: (req, ctx, params) => transitiveMembers(req, ctx, params, true),
+	},
 	...PRESENCE_ACTIONS.flatMap((action): Route[] => {
 		const name = action.name.toLowerCase();
-		const me: Route = { pattern: ['me', 'presence', name], method: 'POST', handler: (req, ctx) => withMe(req, ctx, (user) => action.handler(req, ctx, user)) };
+		const me: Route = {
+			pattern: ['me', 'presence', name],
+			method: 'POST',
+			handler: (req, ctx) => withMe(req, ctx, (user) => action.handler(req, ctx, user)),
+		};
 		if (action.meOnly) return [me];
-		return [me, { pattern: ['users', ':', 'presence', name], method: 'POST', handler: (req, ctx, [id]) => withPresenceUser(req, ctx, id, (user) => action.handler(req, ctx, user)) }];
+		return [
+			me,
+			{
+				pattern: ['users', ':', 'presence', name],
+				method: 'POST',
+				handler: (req, ctx, [id]) =>
+					withPresenceUser(req, ctx, id, (user) => action.handler(req, ctx, user)),
+			},
+		];
 	}),
 ];
 
@@ -41,7 +98,10 @@ const ROUTES: Route[] = [
 export function routeGraph(req: GraphRequest, ctx: RouteContext): GraphResult {
 	let segments: string[];
 	try {
-		segments = req.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+		segments = req.path
+			.split('/')
+			.filter((s) => s !== '')
+			.map((s) => decodeURIComponent(s));
 	} catch {
 		return graphError(req, 400, 'BadRequest', 'The request URI is not valid.');
 	}
@@ -55,48 +115,99 @@ export function routeGraph(req: GraphRequest, ctx: RouteContext): GraphResult {
 		const params = segments.filter((_, i) => route.pattern[i] === ':');
 		return route.handler(req, ctx, params);
 	}
-	if (pathMatched) return graphError(req, 405, 'Request_BadRequest', `Specified HTTP method '${req.method}' is not allowed for the request target.`);
-	return graphError(req, 400, 'BadRequest', `Resource not found for the segment '${segments[segments.length - 1] ?? ''}'.`);
+	if (pathMatched)
+		return graphError(
+			req,
+			405,
+			'Request_BadRequest',
+			`Specified HTTP method '${req.method}' is not allowed for the request target.`,
+		);
+	return graphError(
+		req,
+		400,
+		'BadRequest',
+		`Resource not found for the segment '${segments[segments.length - 1] ?? ''}'.`,
+	);
 }
 
 function context(req: GraphRequest, ctx: RouteContext, fragment: string): string {
 	return metadataContext(req, ctx, fragment);
 }
 
-function withMe(req: GraphRequest, ctx: RouteContext, respond: (user: EmulatedUser) => GraphResult): GraphResult {
+function withMe(
+	req: GraphRequest,
+	ctx: RouteContext,
+	respond: (user: EmulatedUser) => GraphResult,
+): GraphResult {
 	if (ctx.token.kind !== 'delegated' || ctx.token.userId === undefined) {
-		return graphError(req, 400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+		return graphError(
+			req,
+			400,
+			'BadRequest',
+			'/me request is only valid with delegated authentication flow.',
+		);
 	}
 	const user = ctx.directory.get(ctx.token.userId);
 	if (user === undefined) return userNotFound(req, ctx.token.userId);
 	return respond(user);
 }
 
-function presenceBody(req: GraphRequest, ctx: RouteContext, user: EmulatedUser, entitySet: string): GraphResult {
-	return ok({ '@odata.context': context(req, ctx, `${entitySet}/$entity`), ...ctx.directory.effectivePresence(user, ctx.now) });
+function presenceBody(
+	req: GraphRequest,
+	ctx: RouteContext,
+	user: EmulatedUser,
+	entitySet: string,
+): GraphResult {
+	return ok({
+		'@odata.context': context(req, ctx, `${entitySet}/$entity`),
+		...ctx.directory.effectivePresence(user, ctx.now),
+	});
 }
 
-function withPresenceUser(req: GraphRequest, ctx: RouteContext, id: string, respond: (user: EmulatedUser) => GraphResult): GraphResult {
+function withPresenceUser(
+	req: GraphRequest,
+	ctx: RouteContext,
+	id: string,
+	respond: (user: EmulatedUser) => GraphResult,
+): GraphResult {
 	// Presence takes object ids only; a UPN here is a client bug the tests should catch.
-	if (!isGuid(id)) return graphError(req, 400, 'BadRequest', `'${id}' is not a valid user id: the presence API takes Entra object ids (GUIDs).`);
+	if (!isGuid(id))
+		return graphError(
+			req,
+			400,
+			'BadRequest',
+			`'${id}' is not a valid user id: the presence API takes Entra object ids (GUIDs).`,
+		);
 	const user = ctx.directory.get(id);
-	if (user === undefined) return graphError(req, 404, 'ResourceNotFound', `The user '${id}' was not found.`);
+	if (user === undefined)
+		return graphError(req, 404, 'ResourceNotFound', `The user '${id}' was not found.`);
 	return respond(user);
 }
 
-function presenceById(req: GraphRequest, ctx: RouteContext, id: string, entitySet: string): GraphResult {
+function presenceById(
+	req: GraphRequest,
+	ctx: RouteContext,
+	id: string,
+	entitySet: string,
+): GraphResult {
 	return withPresenceUser(req, ctx, id, (user) => presenceBody(req, ctx, user, entitySet));
 }
 
 function getPresencesByUserId(req: GraphRequest, ctx: RouteContext): GraphResult {
 	const ids: unknown = isRecord(req.body) ? req.body.ids : undefined;
 	if (!Array.isArray(ids) || ids.length === 0) {
-		return graphError(req, 400, 'BadRequest', "The request body must contain 'ids', a non-empty array of user ids.");
+		return graphError(
+			req,
+			400,
+			'BadRequest',
+			"The request body must contain 'ids', a non-empty array of user ids.",
+		);
 	}
 	// Undocumented in Graph; the one public report shows a bare 400, so the message says nothing useful either.
 	if (ids.length > MAX_PRESENCE_IDS) return graphError(req, 400, 'BadRequest', 'Bad Request');
 	const bad = ids.find((id) => typeof id !== 'string' || !isGuid(id));
-	if (bad !== undefined) return graphError(req, 400, 'BadRequest', `Invalid user id '${String(bad)}' in 'ids'.`);
+	if (bad !== undefined)
+		return graphError(req, 400, 'BadRequest', `Invalid user id '${String(bad)}' in 'ids'.`);
 
 	const seen = new Set<string>();
 	const value: unknown[] = [];
@@ -105,9 +216,16 @@ function getPresencesByUserId(req: GraphRequest, ctx: RouteContext): GraphResult
 		if (seen.has(key)) continue;
 		seen.add(key);
 		const user = ctx.directory.get(key);
-		if (user !== undefined) value.push({ '@odata.type': '#microsoft.graph.presence', ...ctx.directory.effectivePresence(user, ctx.now) });
+		if (user !== undefined)
+			value.push({
+				'@odata.type': '#microsoft.graph.presence',
+				...ctx.directory.effectivePresence(user, ctx.now),
+			});
 	}
-	return ok({ '@odata.context': context(req, ctx, 'Collection(microsoft.graph.presence)'), value: shuffle(value, ctx.shuffleRng) });
+	return ok({
+		'@odata.context': context(req, ctx, 'Collection(microsoft.graph.presence)'),
+		value: shuffle(value, ctx.shuffleRng),
+	});
 }
 
 function getUser(req: GraphRequest, ctx: RouteContext, [idOrUpn]: string[]): GraphResult {
@@ -119,5 +237,8 @@ function getUser(req: GraphRequest, ctx: RouteContext, [idOrUpn]: string[]): Gra
 function userBody(req: GraphRequest, ctx: RouteContext, user: EmulatedUser): GraphResult {
 	const names = selectNames(req);
 	const fragment = names === undefined ? 'users/$entity' : `users(${names.join(',')})/$entity`;
-	return ok({ '@odata.context': context(req, ctx, fragment), ...selectUser(fullUser(user), names) });
+	return ok({
+		'@odata.context': context(req, ctx, fragment),
+		...selectUser(fullUser(user), names),
+	});
 }

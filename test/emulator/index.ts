@@ -22,7 +22,13 @@ export type { AppRegistration, TokenKind, TokenRecord } from './tokens';
 export type { FaultConfig, FaultKind, RetryAfterFormat, ThrottleConfig } from './faults';
 export { MAX_PRESENCE_IDS } from './graph-routes';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './collections';
-export { DEFAULT_EXPIRATION, PREFERRED_PRESENCE_PAIRS, SET_PRESENCE_PAIRS, WORK_LOCATION_TYPES, parseIsoDuration } from './presence-writes';
+export {
+	DEFAULT_EXPIRATION,
+	PREFERRED_PRESENCE_PAIRS,
+	SET_PRESENCE_PAIRS,
+	WORK_LOCATION_TYPES,
+	parseIsoDuration,
+} from './presence-writes';
 export type { PresencePair } from './presence-writes';
 export {
 	DEFAULT_NOTIFICATION_BATCH_MS,

@@ -1,5 +1,11 @@
 import type { EmulatedUser, PresenceStatusMessage, WorkLocationLayer } from './directory';
-import { graphError, noContent, type GraphRequest, type GraphResult, type RouteContext } from './graph-http';
+import {
+	graphError,
+	noContent,
+	type GraphRequest,
+	type GraphResult,
+	type RouteContext,
+} from './graph-http';
 import { isGuid, isRecord } from './util';
 
 /**
@@ -48,10 +54,26 @@ export const PRESENCE_ACTIONS: readonly PresenceAction[] = [
 	{ name: 'setUserPreferredPresence', meOnly: false, handler: setUserPreferredPresence },
 	{ name: 'clearUserPreferredPresence', meOnly: false, handler: clearUserPreferredPresence },
 	{ name: 'setStatusMessage', meOnly: false, handler: setStatusMessage },
-	{ name: 'setManualLocation', meOnly: true, handler: (req, ctx, user) => setLocation(req, ctx, user, 'manual') },
-	{ name: 'setAutomaticLocation', meOnly: true, handler: (req, ctx, user) => setLocation(req, ctx, user, 'automatic') },
-	{ name: 'clearAutomaticLocation', meOnly: true, handler: (_req, ctx, user) => clearLocation(ctx, user, ['automatic']) },
-	{ name: 'clearLocation', meOnly: true, handler: (_req, ctx, user) => clearLocation(ctx, user, ['manual', 'automatic']) },
+	{
+		name: 'setManualLocation',
+		meOnly: true,
+		handler: (req, ctx, user) => setLocation(req, ctx, user, 'manual'),
+	},
+	{
+		name: 'setAutomaticLocation',
+		meOnly: true,
+		handler: (req, ctx, user) => setLocation(req, ctx, user, 'automatic'),
+	},
+	{
+		name: 'clearAutomaticLocation',
+		meOnly: true,
+		handler: (_req, ctx, user) => clearLocation(ctx, user, ['automatic']),
+	},
+	{
+		name: 'clearLocation',
+		meOnly: true,
+		handler: (_req, ctx, user) => clearLocation(ctx, user, ['manual', 'automatic']),
+	},
 ];
 
 /**
@@ -65,7 +87,10 @@ export function parseIsoDuration(text: string): number | undefined {
 	if (d === undefined && h === undefined && min === undefined && s === undefined) return undefined;
 	// 'PT' alone, or 'P1DT', is not a duration.
 	if (text.endsWith('T')) return undefined;
-	return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 + Math.round(Number(s ?? 0) * 1000);
+	return (
+		((Number(d ?? 0) * 24 + Number(h ?? 0)) * 60 + Number(min ?? 0)) * 60_000 +
+		Math.round(Number(s ?? 0) * 1000)
+	);
 }
 
 function badRequest(req: GraphRequest, message: string): GraphResult {
@@ -77,49 +102,92 @@ function describePairs(pairs: readonly PresencePair[]): string {
 }
 
 /** Case-insensitive, like the rest of the presence values; answers with Graph's own casing. */
-function findPair(pairs: readonly PresencePair[], availability: string, activity: string): PresencePair | undefined {
-	return pairs.find(([a, b]) => a.toLowerCase() === availability.toLowerCase() && b.toLowerCase() === activity.toLowerCase());
+function findPair(
+	pairs: readonly PresencePair[],
+	availability: string,
+	activity: string,
+): PresencePair | undefined {
+	return pairs.find(
+		([a, b]) =>
+			a.toLowerCase() === availability.toLowerCase() && b.toLowerCase() === activity.toLowerCase(),
+	);
 }
 
 type Checked<T> = { ok: true; value: T } | { ok: false; result: GraphResult };
 
-function checkPair(req: GraphRequest, body: Record<string, unknown>, pairs: readonly PresencePair[], action: string): Checked<PresencePair> {
+function checkPair(
+	req: GraphRequest,
+	body: Record<string, unknown>,
+	pairs: readonly PresencePair[],
+	action: string,
+): Checked<PresencePair> {
 	const { availability, activity } = body;
 	if (typeof availability !== 'string' || typeof activity !== 'string') {
-		return { ok: false, result: badRequest(req, `${action} needs 'availability' and 'activity', both strings.`) };
+		return {
+			ok: false,
+			result: badRequest(req, `${action} needs 'availability' and 'activity', both strings.`),
+		};
 	}
 	const pair = findPair(pairs, availability, activity);
 	if (pair === undefined) {
 		return {
 			ok: false,
-			result: badRequest(req, `The availability and activity pair '${availability}/${activity}' is not valid for ${action}. Valid pairs: ${describePairs(pairs)}.`),
+			result: badRequest(
+				req,
+				`The availability and activity pair '${availability}/${activity}' is not valid for ${action}. Valid pairs: ${describePairs(pairs)}.`,
+			),
 		};
 	}
 	return { ok: true, value: pair };
 }
 
 /** undefined in the body means "not given" (null too); anything else must be a duration in PT5M..PT4H. */
-function checkDuration(req: GraphRequest, value: unknown): Checked<{ text: string; ms: number } | undefined> {
+function checkDuration(
+	req: GraphRequest,
+	value: unknown,
+): Checked<{ text: string; ms: number } | undefined> {
 	if (value === undefined || value === null) return { ok: true, value: undefined };
 	const ms = typeof value === 'string' ? parseIsoDuration(value) : undefined;
 	if (typeof value !== 'string' || ms === undefined) {
-		return { ok: false, result: badRequest(req, `'expirationDuration' must be an ISO 8601 duration such as PT5M or PT1H30M, got ${JSON.stringify(value)}.`) };
+		return {
+			ok: false,
+			result: badRequest(
+				req,
+				`'expirationDuration' must be an ISO 8601 duration such as PT5M or PT1H30M, got ${JSON.stringify(value)}.`,
+			),
+		};
 	}
 	if (ms < MIN_EXPIRATION_MS || ms > MAX_EXPIRATION_MS) {
-		return { ok: false, result: badRequest(req, `'expirationDuration' must be between PT5M and PT4H, got '${value}'.`) };
+		return {
+			ok: false,
+			result: badRequest(
+				req,
+				`'expirationDuration' must be between PT5M and PT4H, got '${value}'.`,
+			),
+		};
 	}
 	return { ok: true, value: { text: value, ms } };
 }
 
 function bodyObject(req: GraphRequest, action: string): Checked<Record<string, unknown>> {
-	if (!isRecord(req.body)) return { ok: false, result: badRequest(req, `${action} needs a JSON object as its request body.`) };
+	if (!isRecord(req.body))
+		return {
+			ok: false,
+			result: badRequest(req, `${action} needs a JSON object as its request body.`),
+		};
 	return { ok: true, value: req.body };
 }
 
 function checkSessionId(req: GraphRequest, body: Record<string, unknown>): Checked<string> {
 	const { sessionId } = body;
 	if (typeof sessionId !== 'string' || !isGuid(sessionId)) {
-		return { ok: false, result: badRequest(req, `'sessionId' must be a GUID (the application's client id), got ${JSON.stringify(sessionId ?? null)}.`) };
+		return {
+			ok: false,
+			result: badRequest(
+				req,
+				`'sessionId' must be a GUID (the application's client id), got ${JSON.stringify(sessionId ?? null)}.`,
+			),
+		};
 	}
 	return { ok: true, value: sessionId };
 }
@@ -136,7 +204,13 @@ function setPresence(req: GraphRequest, ctx: RouteContext, user: EmulatedUser): 
 	const { text, ms } = duration.value ?? { text: DEFAULT_EXPIRATION, ms: MIN_EXPIRATION_MS };
 	ctx.directory.setSession(
 		user,
-		{ sessionId: sessionId.value, availability: pair.value[0], activity: pair.value[1], expirationDuration: text, durationMs: ms },
+		{
+			sessionId: sessionId.value,
+			availability: pair.value[0],
+			activity: pair.value[1],
+			expirationDuration: text,
+			durationMs: ms,
+		},
 		ctx.now,
 	);
 	return noContent(200);
@@ -148,12 +222,21 @@ function clearPresence(req: GraphRequest, ctx: RouteContext, user: EmulatedUser)
 	const sessionId = checkSessionId(req, body.value);
 	if (!sessionId.ok) return sessionId.result;
 	if (!ctx.directory.clearSession(user, sessionId.value, ctx.now)) {
-		return graphError(req, 404, 'NotFound', `The presence session '${sessionId.value}' does not exist for user '${user.id}'.`);
+		return graphError(
+			req,
+			404,
+			'NotFound',
+			`The presence session '${sessionId.value}' does not exist for user '${user.id}'.`,
+		);
 	}
 	return noContent(200);
 }
 
-function setUserPreferredPresence(req: GraphRequest, ctx: RouteContext, user: EmulatedUser): GraphResult {
+function setUserPreferredPresence(
+	req: GraphRequest,
+	ctx: RouteContext,
+	user: EmulatedUser,
+): GraphResult {
 	const body = bodyObject(req, 'setUserPreferredPresence');
 	if (!body.ok) return body.result;
 	const pair = checkPair(req, body.value, PREFERRED_PRESENCE_PAIRS, 'setUserPreferredPresence');
@@ -162,13 +245,22 @@ function setUserPreferredPresence(req: GraphRequest, ctx: RouteContext, user: Em
 	if (!duration.ok) return duration.result;
 	ctx.directory.setPreferred(
 		user,
-		{ availability: pair.value[0], activity: pair.value[1], expirationDuration: duration.value?.text ?? null, durationMs: duration.value?.ms ?? null },
+		{
+			availability: pair.value[0],
+			activity: pair.value[1],
+			expirationDuration: duration.value?.text ?? null,
+			durationMs: duration.value?.ms ?? null,
+		},
 		ctx.now,
 	);
 	return noContent(200);
 }
 
-function clearUserPreferredPresence(_req: GraphRequest, ctx: RouteContext, user: EmulatedUser): GraphResult {
+function clearUserPreferredPresence(
+	_req: GraphRequest,
+	ctx: RouteContext,
+	user: EmulatedUser,
+): GraphResult {
 	ctx.directory.clearPreferred(user, ctx.now);
 	return noContent(200);
 }
@@ -181,32 +273,53 @@ function isLocalDateTime(text: string): boolean {
 	if (m === null) return false;
 	const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
 	const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
-	return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+	return (
+		date.getUTCFullYear() === year &&
+		date.getUTCMonth() === month - 1 &&
+		date.getUTCDate() === day &&
+		hour < 24 &&
+		minute < 60 &&
+		second < 60
+	);
 }
 
 function setStatusMessage(req: GraphRequest, ctx: RouteContext, user: EmulatedUser): GraphResult {
 	const body = bodyObject(req, 'setStatusMessage');
 	if (!body.ok) return body.result;
 	const statusMessage = body.value.statusMessage;
-	if (!isRecord(statusMessage)) return badRequest(req, "setStatusMessage needs 'statusMessage', an object with 'message' { content, contentType }.");
+	if (!isRecord(statusMessage))
+		return badRequest(
+			req,
+			"setStatusMessage needs 'statusMessage', an object with 'message' { content, contentType }.",
+		);
 	const message = statusMessage.message;
 	if (!isRecord(message) || typeof message.content !== 'string') {
 		return badRequest(req, "'statusMessage.message.content' must be a string.");
 	}
 	if (typeof message.contentType !== 'string' || message.contentType.toLowerCase() !== 'text') {
-		return badRequest(req, `'statusMessage.message.contentType' must be 'text', got ${JSON.stringify(message.contentType ?? null)}.`);
+		return badRequest(
+			req,
+			`'statusMessage.message.contentType' must be 'text', got ${JSON.stringify(message.contentType ?? null)}.`,
+		);
 	}
 	let expiry: { dateTime: string; timeZone: string } | undefined;
 	const rawExpiry = statusMessage.expiryDateTime;
 	if (rawExpiry !== undefined && rawExpiry !== null) {
-		if (!isRecord(rawExpiry) || typeof rawExpiry.dateTime !== 'string' || !isLocalDateTime(rawExpiry.dateTime)) {
+		if (
+			!isRecord(rawExpiry) ||
+			typeof rawExpiry.dateTime !== 'string' ||
+			!isLocalDateTime(rawExpiry.dateTime)
+		) {
 			return badRequest(
 				req,
 				`'statusMessage.expiryDateTime.dateTime' must be a date and time without offset, e.g. 2026-11-24T17:00:00, got ${JSON.stringify(isRecord(rawExpiry) ? (rawExpiry.dateTime ?? null) : rawExpiry)}.`,
 			);
 		}
 		if (typeof rawExpiry.timeZone !== 'string' || rawExpiry.timeZone.trim() === '') {
-			return badRequest(req, "'statusMessage.expiryDateTime.timeZone' is required with a dateTime, e.g. 'UTC' or 'Europe/Berlin'.");
+			return badRequest(
+				req,
+				"'statusMessage.expiryDateTime.timeZone' is required with a dateTime, e.g. 'UTC' or 'Europe/Berlin'.",
+			);
 		}
 		expiry = { dateTime: rawExpiry.dateTime, timeZone: rawExpiry.timeZone };
 	}
@@ -222,14 +335,25 @@ function setStatusMessage(req: GraphRequest, ctx: RouteContext, user: EmulatedUs
 	return noContent(200);
 }
 
-function setLocation(req: GraphRequest, ctx: RouteContext, user: EmulatedUser, layer: WorkLocationLayer): GraphResult {
+function setLocation(
+	req: GraphRequest,
+	ctx: RouteContext,
+	user: EmulatedUser,
+	layer: WorkLocationLayer,
+): GraphResult {
 	const action = layer === 'manual' ? 'setManualLocation' : 'setAutomaticLocation';
 	const body = bodyObject(req, action);
 	if (!body.ok) return body.result;
 	const { workLocationType, placeId } = body.value;
-	const type = typeof workLocationType === 'string' ? WORK_LOCATION_TYPES.find((t) => t.toLowerCase() === workLocationType.toLowerCase()) : undefined;
+	const type =
+		typeof workLocationType === 'string'
+			? WORK_LOCATION_TYPES.find((t) => t.toLowerCase() === workLocationType.toLowerCase())
+			: undefined;
 	if (type === undefined) {
-		return badRequest(req, `'workLocationType' must be one of ${WORK_LOCATION_TYPES.join(', ')}, got ${JSON.stringify(workLocationType ?? null)}.`);
+		return badRequest(
+			req,
+			`'workLocationType' must be one of ${WORK_LOCATION_TYPES.join(', ')}, got ${JSON.stringify(workLocationType ?? null)}.`,
+		);
 	}
 	if (placeId !== undefined && placeId !== null && typeof placeId !== 'string') {
 		return badRequest(req, `'placeId' must be a string, got ${JSON.stringify(placeId)}.`);
@@ -239,7 +363,11 @@ function setLocation(req: GraphRequest, ctx: RouteContext, user: EmulatedUser, l
 	return noContent(204);
 }
 
-function clearLocation(ctx: RouteContext, user: EmulatedUser, layers: readonly WorkLocationLayer[]): GraphResult {
+function clearLocation(
+	ctx: RouteContext,
+	user: EmulatedUser,
+	layers: readonly WorkLocationLayer[],
+): GraphResult {
 	ctx.directory.clearWorkLocation(user, layers);
 	return noContent(204);
 }

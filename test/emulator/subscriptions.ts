@@ -1,6 +1,23 @@
-import { X509Certificate, constants, createCipheriv, createHash, createHmac, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import {
+	X509Certificate,
+	constants,
+	createCipheriv,
+	createHash,
+	createHmac,
+	publicEncrypt,
+	randomBytes,
+	randomUUID,
+	type KeyObject,
+} from 'node:crypto';
 import type { Presence } from './directory';
-import { GRAPH_JSON, graphError, noContent, ok, type GraphRequest, type GraphResult } from './graph-http';
+import {
+	GRAPH_JSON,
+	graphError,
+	noContent,
+	ok,
+	type GraphRequest,
+	type GraphResult,
+} from './graph-http';
 import type { TokenRecord } from './tokens';
 import { isGuid, isRecord } from './util';
 import type { WebhookSender } from './webhooks';
@@ -21,7 +38,11 @@ export const MAX_CLIENT_STATE_LENGTH = 128;
 export const DEFAULT_NOTIFICATION_BATCH_MS = 50;
 export const TLS_VERSIONS = ['v1_0', 'v1_1', 'v1_2', 'v1_3'] as const;
 export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
-export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = ['reauthorizationRequired', 'subscriptionRemoved', 'missed'];
+export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = [
+	'reauthorizationRequired',
+	'subscriptionRemoved',
+	'missed',
+];
 
 /** Microsoft Graph Change Tracking's app id: the `appid`/`azp` of the validation tokens in rich notifications. */
 const CHANGE_TRACKING_APP_ID = '0bf30f3b-4a52-48df-9a82-234910c4a086';
@@ -138,7 +159,9 @@ function invalid(req: GraphRequest, message: string): Checked<never> {
 }
 
 /** '/communications/presences/{id}' or "/communications/presences?$filter=id in ('a','b')": lowercased ids. */
-export function parsePresenceResource(resource: string): { ok: true; ids: string[] } | { ok: false; message: string } {
+export function parsePresenceResource(
+	resource: string,
+): { ok: true; ids: string[] } | { ok: false; message: string } {
 	const usage = `Presence subscriptions take resource '/communications/presences/{id}' or "/communications/presences?$filter=id in ('{id1}','{id2}')", got '${resource}'.`;
 	let raw: string[];
 	const single = /^\/?communications\/presences\/([^/?'()]+)$/i.exec(resource);
@@ -149,17 +172,28 @@ export function parsePresenceResource(resource: string): { ok: true; ids: string
 		raw = [];
 		for (const part of filter[1].split(',')) {
 			const quoted = /^\s*'([^']*)'\s*$/.exec(part);
-			if (quoted === null) return { ok: false, message: `Every id in the $filter must be quoted, e.g. id in ('{id1}','{id2}'): '${part.trim()}' is not. ${usage}` };
+			if (quoted === null)
+				return {
+					ok: false,
+					message: `Every id in the $filter must be quoted, e.g. id in ('{id1}','{id2}'): '${part.trim()}' is not. ${usage}`,
+				};
 			raw.push(quoted[1]);
 		}
 	} else {
 		return { ok: false, message: usage };
 	}
 	if (raw.length > MAX_SUBSCRIPTION_USERS) {
-		return { ok: false, message: `A presence subscription can include at most ${MAX_SUBSCRIPTION_USERS} users; the resource has ${raw.length}.` };
+		return {
+			ok: false,
+			message: `A presence subscription can include at most ${MAX_SUBSCRIPTION_USERS} users; the resource has ${raw.length}.`,
+		};
 	}
 	const bad = raw.find((id) => !isGuid(id));
-	if (bad !== undefined) return { ok: false, message: `'${bad}' is not a valid user id: presence subscriptions take Entra object ids (GUIDs).` };
+	if (bad !== undefined)
+		return {
+			ok: false,
+			message: `'${bad}' is not a valid user id: presence subscriptions take Entra object ids (GUIDs).`,
+		};
 	return { ok: true, ids: [...new Set(raw.map((id) => id.toLowerCase()))] };
 }
 
@@ -189,7 +223,10 @@ export function encryptResource(
 	const data = Buffer.concat([cipher.update(JSON.stringify(resource), 'utf8'), cipher.final()]);
 	const signature = createHmac('sha256', key).update(data).digest();
 	if (tamper) signature[0] ^= 0xff;
-	const dataKey = publicEncrypt({ key: certificate.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, key);
+	const dataKey = publicEncrypt(
+		{ key: certificate.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+		key,
+	);
 	return {
 		data: data.toString('base64'),
 		dataSignature: signature.toString('base64'),
@@ -204,32 +241,57 @@ function presenceResourcePath(userId: string): string {
 }
 
 function parseExpiration(req: GraphRequest, value: unknown, now: number): Checked<number> {
-	const at = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
+	const at =
+		typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : NaN;
 	if (Number.isNaN(at)) {
-		return invalid(req, `'expirationDateTime' must be an ISO 8601 date and time, e.g. 2026-01-01T10:30:00Z, got ${JSON.stringify(value ?? null)}.`);
+		return invalid(
+			req,
+			`'expirationDateTime' must be an ISO 8601 date and time, e.g. 2026-01-01T10:30:00Z, got ${JSON.stringify(value ?? null)}.`,
+		);
 	}
 	if (at <= now) return invalid(req, 'Subscription expiration must be in the future.');
 	if (at - now > MAX_SUBSCRIPTION_MINUTES * 60_000 + SUBSCRIPTION_EXPIRY_TOLERANCE_MS) {
-		return invalid(req, `Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`);
+		return invalid(
+			req,
+			`Subscription expiration can only be ${MAX_SUBSCRIPTION_MINUTES} minutes in the future.`,
+		);
 	}
 	return { ok: true, value: at };
 }
 
-function parseCertificate(req: GraphRequest, value: unknown): Checked<{ publicKey: KeyObject; thumbprint: string }> {
+function parseCertificate(
+	req: GraphRequest,
+	value: unknown,
+): Checked<{ publicKey: KeyObject; thumbprint: string }> {
 	const text = typeof value === 'string' ? value.replace(/\s+/g, '') : '';
 	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
-		return invalid(req, "'encryptionCertificate' must be the base64-encoded (DER) X.509 certificate whose public key encrypts the resource data.");
+		return invalid(
+			req,
+			"'encryptionCertificate' must be the base64-encoded (DER) X.509 certificate whose public key encrypts the resource data.",
+		);
 	}
 	let cert: X509Certificate;
 	try {
 		cert = new X509Certificate(Buffer.from(text, 'base64'));
 	} catch {
-		return invalid(req, "'encryptionCertificate' is not a valid base64-encoded (DER) X.509 certificate.");
+		return invalid(
+			req,
+			"'encryptionCertificate' is not a valid base64-encoded (DER) X.509 certificate.",
+		);
 	}
 	if (cert.publicKey.asymmetricKeyType !== 'rsa') {
-		return invalid(req, `'encryptionCertificate' must have an RSA key (Graph wraps the data key with RSA-OAEP), not ${cert.publicKey.asymmetricKeyType ?? 'an unknown key type'}.`);
+		return invalid(
+			req,
+			`'encryptionCertificate' must have an RSA key (Graph wraps the data key with RSA-OAEP), not ${cert.publicKey.asymmetricKeyType ?? 'an unknown key type'}.`,
+		);
 	}
-	return { ok: true, value: { publicKey: cert.publicKey, thumbprint: createHash('sha1').update(cert.raw).digest('hex').toUpperCase() } };
+	return {
+		ok: true,
+		value: {
+			publicKey: cert.publicKey,
+			thumbprint: createHash('sha1').update(cert.raw).digest('hex').toUpperCase(),
+		},
+	};
 }
 
 /** null when absent (or null), false when present but not a string. */
@@ -258,12 +320,16 @@ export class SubscriptionService {
 	route(req: GraphRequest, token: TokenRecord): GraphResult | Promise<GraphResult> | undefined {
 		let segments: string[];
 		try {
-			segments = req.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+			segments = req.path
+				.split('/')
+				.filter((s) => s !== '')
+				.map((s) => decodeURIComponent(s));
 		} catch {
 			return undefined;
 		}
 		if (segments[0]?.toLowerCase() !== 'subscriptions' || segments.length > 2) return undefined;
-		const context = (fragment: string): string => `${this.deps.baseUrl}/${req.version}/$metadata#${fragment}`;
+		const context = (fragment: string): string =>
+			`${this.deps.baseUrl}/${req.version}/$metadata#${fragment}`;
 		if (segments.length === 1) {
 			if (req.method === 'GET') {
 				const value = this.live()
@@ -278,22 +344,38 @@ export class SubscriptionService {
 		const sub = this.liveById(id);
 		if (!['GET', 'PATCH', 'DELETE'].includes(req.method)) return methodNotAllowed(req);
 		if (sub === undefined || !this.owns(sub, token)) {
-			return graphError(req, 404, 'ResourceNotFound', `The subscription '${id}' was not found: it does not exist, expired, or was deleted.`);
+			return graphError(
+				req,
+				404,
+				'ResourceNotFound',
+				`The subscription '${id}' was not found: it does not exist, expired, or was deleted.`,
+			);
 		}
-		if (req.method === 'GET') return ok({ '@odata.context': context('subscriptions/$entity'), ...view(sub) });
+		if (req.method === 'GET')
+			return ok({ '@odata.context': context('subscriptions/$entity'), ...view(sub) });
 		if (req.method === 'DELETE') {
 			this.store.delete(sub.id);
 			return noContent(204);
 		}
 		if (token.kind !== 'delegated') return appTokenRefused(req, 'Update');
-		if (!isRecord(req.body)) return graphError(req, 400, 'InvalidRequest', 'Updating a subscription needs a JSON object with expirationDateTime.');
+		if (!isRecord(req.body))
+			return graphError(
+				req,
+				400,
+				'InvalidRequest',
+				'Updating a subscription needs a JSON object with expirationDateTime.',
+			);
 		const expiry = parseExpiration(req, req.body.expirationDateTime, this.deps.now());
 		if (!expiry.ok) return expiry.result;
 		sub.expiresAt = expiry.value;
 		return ok({ '@odata.context': context('subscriptions/$entity'), ...view(sub) });
 	}
 
-	private async create(req: GraphRequest, token: TokenRecord, contextUrl: string): Promise<GraphResult> {
+	private async create(
+		req: GraphRequest,
+		token: TokenRecord,
+		contextUrl: string,
+	): Promise<GraphResult> {
 		const draft = this.checkCreate(req, token);
 		if (!draft.ok) return draft.result;
 		const id = randomUUID();
@@ -305,41 +387,75 @@ export class SubscriptionService {
 		const sub: StoredSubscription = { id, ...draft.value };
 		this.store.set(id, sub);
 		this.ensureSweep();
-		return { status: 201, headers: { 'Content-Type': GRAPH_JSON }, body: { '@odata.context': contextUrl, ...view(sub) } };
+		return {
+			status: 201,
+			headers: { 'Content-Type': GRAPH_JSON },
+			body: { '@odata.context': contextUrl, ...view(sub) },
+		};
 	}
 
 	private checkCreate(req: GraphRequest, token: TokenRecord): Checked<Draft> {
 		const body = req.body;
-		if (!isRecord(body)) return invalid(req, 'Creating a subscription needs a JSON object as its request body.');
+		if (!isRecord(body))
+			return invalid(req, 'Creating a subscription needs a JSON object as its request body.');
 		const { resource, changeType, notificationUrl, includeResourceData } = body;
-		if (typeof resource !== 'string') return invalid(req, "'resource' is required, e.g. '/communications/presences/{id}'.");
+		if (typeof resource !== 'string')
+			return invalid(req, "'resource' is required, e.g. '/communications/presences/{id}'.");
 		const parsed = parsePresenceResource(resource);
 		if (!parsed.ok) return invalid(req, parsed.message);
-		if (token.kind !== 'delegated' || token.userId === undefined) return { ok: false, result: appTokenRefused(req, 'Create') };
-		if (changeType !== 'updated') return invalid(req, `Presence subscriptions support changeType 'updated' only, got ${JSON.stringify(changeType ?? null)}.`);
+		if (token.kind !== 'delegated' || token.userId === undefined)
+			return { ok: false, result: appTokenRefused(req, 'Create') };
+		if (changeType !== 'updated')
+			return invalid(
+				req,
+				`Presence subscriptions support changeType 'updated' only, got ${JSON.stringify(changeType ?? null)}.`,
+			);
 		const expiry = parseExpiration(req, body.expirationDateTime, this.deps.now());
 		if (!expiry.ok) return expiry;
 
 		const clientState = optionalString(body, 'clientState');
 		if (clientState === false) return invalid(req, "'clientState' must be a string.");
 		if (clientState !== null && clientState.length > MAX_CLIENT_STATE_LENGTH) {
-			return invalid(req, `'clientState' can be at most ${MAX_CLIENT_STATE_LENGTH} characters, got ${clientState.length}.`);
+			return invalid(
+				req,
+				`'clientState' can be at most ${MAX_CLIENT_STATE_LENGTH} characters, got ${clientState.length}.`,
+			);
 		}
 		if (typeof notificationUrl !== 'string' || !isAllowedWebhookUrl(notificationUrl)) {
-			return invalid(req, `'notificationUrl' must be an https URL (the emulator also allows http to 127.0.0.1, localhost and [::1]), got ${JSON.stringify(notificationUrl ?? null)}.`);
+			return invalid(
+				req,
+				`'notificationUrl' must be an https URL (the emulator also allows http to 127.0.0.1, localhost and [::1]), got ${JSON.stringify(notificationUrl ?? null)}.`,
+			);
 		}
 		const lifecycleUrl = optionalString(body, 'lifecycleNotificationUrl');
-		if (lifecycleUrl === false || (typeof lifecycleUrl === 'string' && !isAllowedWebhookUrl(lifecycleUrl))) {
-			return invalid(req, `'lifecycleNotificationUrl' must be an https URL (the emulator also allows http to 127.0.0.1, localhost and [::1]), got ${JSON.stringify(body.lifecycleNotificationUrl)}.`);
+		if (
+			lifecycleUrl === false ||
+			(typeof lifecycleUrl === 'string' && !isAllowedWebhookUrl(lifecycleUrl))
+		) {
+			return invalid(
+				req,
+				`'lifecycleNotificationUrl' must be an https URL (the emulator also allows http to 127.0.0.1, localhost and [::1]), got ${JSON.stringify(body.lifecycleNotificationUrl)}.`,
+			);
 		}
 		const tls = optionalString(body, 'latestSupportedTlsVersion');
-		const tlsVersion = tls === null ? 'v1_2' : tls === false ? undefined : TLS_VERSIONS.find((v) => v === tls);
+		const tlsVersion =
+			tls === null ? 'v1_2' : tls === false ? undefined : TLS_VERSIONS.find((v) => v === tls);
 		if (tlsVersion === undefined) {
-			return invalid(req, `'latestSupportedTlsVersion' must be one of ${TLS_VERSIONS.join(', ')}, got ${JSON.stringify(body.latestSupportedTlsVersion)}.`);
+			return invalid(
+				req,
+				`'latestSupportedTlsVersion' must be one of ${TLS_VERSIONS.join(', ')}, got ${JSON.stringify(body.latestSupportedTlsVersion)}.`,
+			);
 		}
 
-		if (includeResourceData !== undefined && includeResourceData !== null && typeof includeResourceData !== 'boolean') {
-			return invalid(req, `'includeResourceData' must be true or false, got ${JSON.stringify(includeResourceData)}.`);
+		if (
+			includeResourceData !== undefined &&
+			includeResourceData !== null &&
+			typeof includeResourceData !== 'boolean'
+		) {
+			return invalid(
+				req,
+				`'includeResourceData' must be true or false, got ${JSON.stringify(includeResourceData)}.`,
+			);
 		}
 		const rich = includeResourceData === true;
 		const certificateId = optionalString(body, 'encryptionCertificateId');
@@ -347,10 +463,16 @@ export class SubscriptionService {
 		let certificate: StoredSubscription['certificate'];
 		if (rich) {
 			if (body.encryptionCertificate === undefined || body.encryptionCertificate === null) {
-				return invalid(req, "A subscription with includeResourceData needs 'encryptionCertificate' (base64 DER X.509) to encrypt the resource data.");
+				return invalid(
+					req,
+					"A subscription with includeResourceData needs 'encryptionCertificate' (base64 DER X.509) to encrypt the resource data.",
+				);
 			}
 			if (certificateId === null || certificateId === '') {
-				return invalid(req, "A subscription with includeResourceData needs 'encryptionCertificateId', which identifies the certificate in notifications.");
+				return invalid(
+					req,
+					"A subscription with includeResourceData needs 'encryptionCertificateId', which identifies the certificate in notifications.",
+				);
 			}
 			const parsedCert = parseCertificate(req, body.encryptionCertificate);
 			if (!parsedCert.ok) return parsedCert;
@@ -406,7 +528,8 @@ export class SubscriptionService {
 
 	/** POSTs the event to the lifecycle URL (else the notification URL); subscriptionRemoved deletes it first. */
 	sendLifecycleEvent(id: string, event: LifecycleEvent): Promise<boolean> {
-		if (!LIFECYCLE_EVENTS.includes(event)) throw new RangeError(`sendLifecycleEvent: unknown lifecycle event '${String(event)}'`);
+		if (!LIFECYCLE_EVENTS.includes(event))
+			throw new RangeError(`sendLifecycleEvent: unknown lifecycle event '${String(event)}'`);
 		const sub = this.liveById(id);
 		if (sub === undefined) throw new Error(`sendLifecycleEvent: no live subscription '${id}'`);
 		if (event === 'subscriptionRemoved') this.store.delete(sub.id);
@@ -421,7 +544,12 @@ export class SubscriptionService {
 				},
 			],
 		};
-		return this.deps.sender.deliver('lifecycle', sub.lifecycleNotificationUrl ?? sub.notificationUrl, sub.id, payload);
+		return this.deps.sender.deliver(
+			'lifecycle',
+			sub.lifecycleNotificationUrl ?? sub.notificationUrl,
+			sub.id,
+			payload,
+		);
 	}
 
 	/** True while notifications wait in a batch window. */
@@ -463,7 +591,8 @@ export class SubscriptionService {
 		if (this.draining) return;
 		this.draining = true;
 		try {
-			for (let next = this.changeQueue.shift(); next !== undefined; next = this.changeQueue.shift()) this.notify(next);
+			for (let next = this.changeQueue.shift(); next !== undefined; next = this.changeQueue.shift())
+				this.notify(next);
 		} finally {
 			this.draining = false;
 		}
@@ -485,11 +614,20 @@ export class SubscriptionService {
 				subscriptionExpirationDateTime: new Date(sub.expiresAt).toISOString(),
 				tenantId: sub.tenantId,
 			};
-			if (sub.includeResourceData && sub.certificate !== undefined && sub.encryptionCertificateId !== null) {
+			if (
+				sub.includeResourceData &&
+				sub.certificate !== undefined &&
+				sub.encryptionCertificateId !== null
+			) {
 				presence ??= this.deps.presence(userId);
 				if (presence !== undefined) {
 					const resource = { '@odata.type': PRESENCE_ODATA_TYPE, '@odata.id': path, ...presence };
-					entry.encryptedContent = encryptResource(resource, sub.certificate, sub.encryptionCertificateId, this.tamperNext);
+					entry.encryptedContent = encryptResource(
+						resource,
+						sub.certificate,
+						sub.encryptionCertificateId,
+						this.tamperNext,
+					);
 					this.tamperNext = false;
 				}
 			}
@@ -506,7 +644,8 @@ export class SubscriptionService {
 			this.batches.set(url, batch);
 		}
 		batch.entries.push(entry);
-		if (entry.encryptedContent !== undefined) batch.richApps.add(`${sub.applicationId}|${sub.tenantId}`);
+		if (entry.encryptedContent !== undefined)
+			batch.richApps.add(`${sub.applicationId}|${sub.tenantId}`);
 	}
 
 	private flush(url: string): void {
@@ -526,7 +665,8 @@ export class SubscriptionService {
 	/** Shaped like the Entra token Graph puts in rich notifications; the signature is random bytes, not a signature. */
 	private validationToken(applicationId: string, tenantId: string): string {
 		const iat = Math.floor(this.deps.now() / 1000);
-		const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+		const part = (value: unknown): string =>
+			Buffer.from(JSON.stringify(value)).toString('base64url');
 		const header = { typ: 'JWT', alg: 'RS256', x5t: this.tokenKeyId, kid: this.tokenKeyId };
 		const payload = {
 			aud: applicationId,
@@ -566,7 +706,10 @@ export class SubscriptionService {
 	}
 
 	private owns(sub: StoredSubscription, token: TokenRecord): boolean {
-		return sub.applicationId.toLowerCase() === token.clientId.toLowerCase() && sub.tenantId.toLowerCase() === token.tenantId.toLowerCase();
+		return (
+			sub.applicationId.toLowerCase() === token.clientId.toLowerCase() &&
+			sub.tenantId.toLowerCase() === token.tenantId.toLowerCase()
+		);
 	}
 
 	private ensureSweep(): void {
@@ -596,7 +739,12 @@ function view(sub: StoredSubscription): SubscriptionResource {
 }
 
 function methodNotAllowed(req: GraphRequest): GraphResult {
-	return graphError(req, 405, 'Request_BadRequest', `Specified HTTP method '${req.method}' is not allowed for the request target.`);
+	return graphError(
+		req,
+		405,
+		'Request_BadRequest',
+		`Specified HTTP method '${req.method}' is not allowed for the request target.`,
+	);
 }
 
 /** Graph wraps errors of the presence subscription provider this way ("ExtensionError"). */

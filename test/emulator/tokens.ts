@@ -1,4 +1,12 @@
-import { X509Certificate, constants, createHash, randomBytes, randomUUID, verify, type KeyObject } from 'node:crypto';
+import {
+	X509Certificate,
+	constants,
+	createHash,
+	randomBytes,
+	randomUUID,
+	verify,
+	type KeyObject,
+} from 'node:crypto';
 import { isRecord } from './util';
 
 export interface AppRegistration {
@@ -62,7 +70,11 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Tenant aliases Entra accepts for user sign-in but not for app-only tokens. */
 const MULTI_TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
-const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' };
+const JSON_HEADERS = {
+	'Content-Type': 'application/json; charset=utf-8',
+	'Cache-Control': 'no-store, no-cache',
+	Pragma: 'no-cache',
+};
 
 /** An Entra-shaped failure, carried as a value so every branch of the token endpoint reads the same. */
 class EntraError {
@@ -116,7 +128,8 @@ export class TokenService {
 
 	/** Refresh tokens are deliberately left alone: that is what lets a client recover. */
 	expireAll(now: number): void {
-		for (const record of this.accessTokens.values()) record.expiresAt = Math.min(record.expiresAt, now - 1);
+		for (const record of this.accessTokens.values())
+			record.expiresAt = Math.min(record.expiresAt, now - 1);
 	}
 
 	record(token: string): TokenRecord | undefined {
@@ -130,7 +143,12 @@ export class TokenService {
 		try {
 			const app = this.findApp(tenant, clientId, false);
 			if (query.get('response_type') !== 'code') {
-				throw new EntraError(400, 'unsupported_response_type', 700054, "response_type must be 'code'.");
+				throw new EntraError(
+					400,
+					'unsupported_response_type',
+					700054,
+					"response_type must be 'code'.",
+				);
 			}
 			const redirectUri = query.get('redirect_uri') ?? '';
 			if (!URL.canParse(redirectUri)) throw missingParameter('redirect_uri');
@@ -155,7 +173,12 @@ export class TokenService {
 		}
 	}
 
-	token(tenant: string, form: URLSearchParams, authorization: string | undefined, now: number): LoginResponse {
+	token(
+		tenant: string,
+		form: URLSearchParams,
+		authorization: string | undefined,
+		now: number,
+	): LoginResponse {
 		const basic = parseBasicAuth(authorization);
 		const clientId = form.get('client_id') ?? basic?.clientId ?? '';
 		try {
@@ -180,32 +203,68 @@ export class TokenService {
 				case 'authorization_code': {
 					const code = this.codes.get(form.get('code') ?? '');
 					if (code === undefined || code.clientId !== app.clientId || code.expiresAt <= now) {
-						throw new EntraError(400, 'invalid_grant', 70000, 'The provided authorization code is invalid or has expired.');
+						throw new EntraError(
+							400,
+							'invalid_grant',
+							70000,
+							'The provided authorization code is invalid or has expired.',
+						);
 					}
 					if (code.used) {
-						throw new EntraError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+						throw new EntraError(
+							400,
+							'invalid_grant',
+							54005,
+							'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+						);
 					}
 					const redirectUri = form.get('redirect_uri');
 					if (redirectUri !== null && redirectUri !== code.redirectUri) {
-						throw new EntraError(400, 'invalid_grant', 50148, 'The redirect_uri specified in the token request does not match the redirect_uri used in the authorization request.');
+						throw new EntraError(
+							400,
+							'invalid_grant',
+							50148,
+							'The redirect_uri specified in the token request does not match the redirect_uri used in the authorization request.',
+						);
 					}
 					verifyPkce(code, form.get('code_verifier'));
 					code.used = true;
 					const userId = code.userId ?? this.signedInUserId();
 					if (userId === undefined) {
-						throw new EntraError(400, 'invalid_grant', 50034, 'The user account does not exist in the emulated directory (add users first).');
+						throw new EntraError(
+							400,
+							'invalid_grant',
+							50034,
+							'The user account does not exist in the emulated directory (add users first).',
+						);
 					}
 					return this.issue(app, 'delegated', userId, form.get('scope') ?? code.scope, now);
 				}
 				case 'refresh_token': {
 					const refresh = this.refreshTokens.get(form.get('refresh_token') ?? '');
 					if (refresh === undefined || refresh.clientId !== app.clientId) {
-						throw new EntraError(400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
+						throw new EntraError(
+							400,
+							'invalid_grant',
+							9002313,
+							'Invalid request. Request is malformed or invalid.',
+						);
 					}
-					return this.issue(app, 'delegated', refresh.userId, form.get('scope') ?? refresh.scope, now);
+					return this.issue(
+						app,
+						'delegated',
+						refresh.userId,
+						form.get('scope') ?? refresh.scope,
+						now,
+					);
 				}
 				default:
-					throw new EntraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
+					throw new EntraError(
+						400,
+						'unsupported_grant_type',
+						70003,
+						`The app requested an unsupported grant type '${grantType}'.`,
+					);
 			}
 		} catch (err: unknown) {
 			return this.errorResponse(err, clientId, now);
@@ -223,7 +282,11 @@ export class TokenService {
 				authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
 				issuer: `${base}/v2.0`,
 				jwks_uri: `${base}/discovery/v2.0/keys`,
-				token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+				token_endpoint_auth_methods_supported: [
+					'client_secret_post',
+					'private_key_jwt',
+					'client_secret_basic',
+				],
 				response_types_supported: ['code'],
 			},
 		};
@@ -232,11 +295,21 @@ export class TokenService {
 	private findApp(tenant: string, clientId: string, appOnly: boolean): RegisteredApp {
 		const alias = MULTI_TENANT_ALIASES.has(tenant.toLowerCase());
 		if (alias && appOnly) {
-			throw new EntraError(400, 'invalid_request', 50059, 'No tenant-identifying information found in either the request or implied by any provided credentials.');
+			throw new EntraError(
+				400,
+				'invalid_request',
+				50059,
+				'No tenant-identifying information found in either the request or implied by any provided credentials.',
+			);
 		}
 		const apps = [...this.apps.values()];
 		if (!alias && !apps.some((a) => a.tenantId.toLowerCase() === tenant.toLowerCase())) {
-			throw new EntraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+			throw new EntraError(
+				400,
+				'invalid_request',
+				90002,
+				`Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+			);
 		}
 		const app = alias
 			? apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase())
@@ -261,7 +334,8 @@ export class TokenService {
 	): void {
 		const assertion = form.get('client_assertion');
 		if (assertion !== null) {
-			if (form.get('client_assertion_type') !== JWT_BEARER) throw missingParameter('client_assertion_type');
+			if (form.get('client_assertion_type') !== JWT_BEARER)
+				throw missingParameter('client_assertion_type');
 			verifyClientAssertion(assertion, app, tenant, form.get('client_id'), now);
 			return;
 		}
@@ -269,7 +343,12 @@ export class TokenService {
 		const bodySecret = form.get('client_secret');
 		if (bodySecret !== null) candidates.push(bodySecret);
 		if (candidates.length === 0) {
-			throw new EntraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+			throw new EntraError(
+				401,
+				'invalid_client',
+				7000218,
+				"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+			);
 		}
 		if (app.clientSecret === undefined || !candidates.includes(app.clientSecret)) {
 			throw new EntraError(
@@ -281,7 +360,13 @@ export class TokenService {
 		}
 	}
 
-	private issue(app: RegisteredApp, kind: TokenKind, userId: string | undefined, scope: string, now: number): LoginResponse {
+	private issue(
+		app: RegisteredApp,
+		kind: TokenKind,
+		userId: string | undefined,
+		scope: string,
+		now: number,
+	): LoginResponse {
 		const accessToken = `emu-at-${randomBytes(24).toString('hex')}`;
 		this.accessTokens.set(accessToken, {
 			token: accessToken,
@@ -304,7 +389,12 @@ export class TokenService {
 		if (kind === 'delegated' && userId !== undefined) {
 			const refreshToken = `emu-rt-${randomBytes(24).toString('hex')}`;
 			// Entra does not revoke the previous refresh token when it issues a new one; neither does this.
-			this.refreshTokens.set(refreshToken, { tenantId: app.tenantId, clientId: app.clientId, userId, scope });
+			this.refreshTokens.set(refreshToken, {
+				tenantId: app.tenantId,
+				clientId: app.clientId,
+				userId,
+				scope,
+			});
 			this.issued.push(refreshToken);
 			body.refresh_token = refreshToken;
 		}
@@ -315,7 +405,10 @@ export class TokenService {
 		if (!(err instanceof EntraError)) throw err;
 		const traceId = randomUUID();
 		const correlationId = randomUUID();
-		const timestamp = new Date(now).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+		const timestamp = new Date(now)
+			.toISOString()
+			.replace('T', ' ')
+			.replace(/\.\d+Z$/, 'Z');
 		return {
 			status: err.status,
 			headers: JSON_HEADERS,
@@ -338,7 +431,12 @@ function appKey(tenantId: string, clientId: string): string {
 }
 
 function missingParameter(name: string): EntraError {
-	return new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+	return new EntraError(
+		400,
+		'invalid_request',
+		900144,
+		`The request body must contain the following parameter: '${name}'.`,
+	);
 }
 
 interface BasicAuth {
@@ -354,7 +452,10 @@ function parseBasicAuth(authorization: string | undefined): BasicAuth | undefine
 	const colon = decoded.indexOf(':');
 	if (colon < 0) return undefined;
 	const rawSecret = decoded.slice(colon + 1);
-	return { clientId: formDecode(decoded.slice(0, colon)), secrets: [rawSecret, formDecode(rawSecret)] };
+	return {
+		clientId: formDecode(decoded.slice(0, colon)),
+		secrets: [rawSecret, formDecode(rawSecret)],
+	};
 }
 
 function formDecode(value: string): string {
@@ -374,7 +475,12 @@ function verifyPkce(code: CodeRecord, verifier: string | null): void {
 				? createHash('sha256').update(verifier).digest('base64url')
 				: verifier;
 	if (expected !== code.codeChallenge) {
-		throw new EntraError(400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+		throw new EntraError(
+			400,
+			'invalid_grant',
+			501481,
+			'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+		);
 	}
 }
 
@@ -388,30 +494,53 @@ function decodeJwtPart(part: string): Record<string, unknown> | undefined {
 }
 
 /** The checks Entra makes on a private_key_jwt assertion as @azure/msal-node builds it. */
-function verifyClientAssertion(jwt: string, app: RegisteredApp, tenant: string, clientIdParam: string | null, now: number): void {
-	const invalid = (code: number, description: string): EntraError => new EntraError(401, 'invalid_client', code, description);
+function verifyClientAssertion(
+	jwt: string,
+	app: RegisteredApp,
+	tenant: string,
+	clientIdParam: string | null,
+	now: number,
+): void {
+	const invalid = (code: number, description: string): EntraError =>
+		new EntraError(401, 'invalid_client', code, description);
 	const parts = jwt.split('.');
 	const header = parts.length === 3 ? decodeJwtPart(parts[0]) : undefined;
 	const payload = parts.length === 3 ? decodeJwtPart(parts[1]) : undefined;
-	if (header === undefined || payload === undefined) throw invalid(50027, 'JWT token is invalid or malformed.');
+	if (header === undefined || payload === undefined)
+		throw invalid(50027, 'JWT token is invalid or malformed.');
 
 	const cert = app.certificate;
-	const stripPadding = (v: unknown): string | undefined => (typeof v === 'string' ? v.replace(/=+$/, '') : undefined);
-	const named = cert !== undefined && (stripPadding(header['x5t#S256']) === cert.x5tS256 || stripPadding(header.x5t) === cert.x5t);
+	const stripPadding = (v: unknown): string | undefined =>
+		typeof v === 'string' ? v.replace(/=+$/, '') : undefined;
+	const named =
+		cert !== undefined &&
+		(stripPadding(header['x5t#S256']) === cert.x5tS256 || stripPadding(header.x5t) === cert.x5t);
 	if (cert === undefined || !named) {
-		throw invalid(700027, 'The certificate with identifier used to sign the client assertion is not registered on application.');
+		throw invalid(
+			700027,
+			'The certificate with identifier used to sign the client assertion is not registered on application.',
+		);
 	}
 
 	const signingInput = Buffer.from(`${parts[0]}.${parts[1]}`);
 	const signature = Buffer.from(parts[2], 'base64url');
 	let valid = false;
 	if (header.alg === 'RS256') {
-		valid = verify('sha256', signingInput, { key: cert.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
+		valid = verify(
+			'sha256',
+			signingInput,
+			{ key: cert.publicKey, padding: constants.RSA_PKCS1_PADDING },
+			signature,
+		);
 	} else if (header.alg === 'PS256') {
 		valid = verify(
 			'sha256',
 			signingInput,
-			{ key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+			{
+				key: cert.publicKey,
+				padding: constants.RSA_PKCS1_PSS_PADDING,
+				saltLength: constants.RSA_PSS_SALTLEN_AUTO,
+			},
 			signature,
 		);
 	}
@@ -420,19 +549,36 @@ function verifyClientAssertion(jwt: string, app: RegisteredApp, tenant: string, 
 	const clientId = app.clientId.toLowerCase();
 	const iss = typeof payload.iss === 'string' ? payload.iss.toLowerCase() : '';
 	const sub = typeof payload.sub === 'string' ? payload.sub.toLowerCase() : '';
-	if (iss !== clientId || sub !== clientId || (clientIdParam !== null && clientIdParam.toLowerCase() !== clientId)) {
-		throw invalid(700021, "Client assertion application identifier doesn't match 'client_id' parameter.");
+	if (
+		iss !== clientId ||
+		sub !== clientId ||
+		(clientIdParam !== null && clientIdParam.toLowerCase() !== clientId)
+	) {
+		throw invalid(
+			700021,
+			"Client assertion application identifier doesn't match 'client_id' parameter.",
+		);
 	}
 
 	// Host and scheme are not compared: tests may point msal-node at a made-up https authority.
 	const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
 	const suffix = `/${tenant.toLowerCase()}/oauth2/v2.0/token`;
-	const audienceOk = audiences.some((aud) => typeof aud === 'string' && URL.canParse(aud) && new URL(aud).pathname.toLowerCase().endsWith(suffix));
-	if (!audienceOk) throw invalid(50027, `Invalid JWT token. The audience must be this tenant's token endpoint (path ending '${suffix}').`);
+	const audienceOk = audiences.some(
+		(aud) =>
+			typeof aud === 'string' &&
+			URL.canParse(aud) &&
+			new URL(aud).pathname.toLowerCase().endsWith(suffix),
+	);
+	if (!audienceOk)
+		throw invalid(
+			50027,
+			`Invalid JWT token. The audience must be this tenant's token endpoint (path ending '${suffix}').`,
+		);
 
 	const nowSeconds = now / 1000;
 	const exp = typeof payload.exp === 'number' ? payload.exp : 0;
 	const nbf = typeof payload.nbf === 'number' ? payload.nbf : 0;
 	// Five minutes of clock skew, as Entra allows, for nbf only: an expired assertion must fail.
-	if (exp <= nowSeconds || nbf > nowSeconds + 300) throw invalid(700024, 'Client assertion is not within its valid time range.');
+	if (exp <= nowSeconds || nbf > nowSeconds + 300)
+		throw invalid(700024, 'Client assertion is not within its valid time range.');
 }

@@ -41,15 +41,25 @@ export interface DeliveryPolicy {
 	validationTimeoutMs: number;
 }
 
-export const DEFAULT_DELIVERY_POLICY: Readonly<DeliveryPolicy> = { timeoutMs: 3000, attempts: 3, retryDelayMs: 200, validationTimeoutMs: 10_000 };
+export const DEFAULT_DELIVERY_POLICY: Readonly<DeliveryPolicy> = {
+	timeoutMs: 3000,
+	attempts: 3,
+	retryDelayMs: 200,
+	validationTimeoutMs: 10_000,
+};
 
 export function validateDeliveryPolicy(policy: DeliveryPolicy): DeliveryPolicy {
 	const { timeoutMs, attempts, retryDelayMs, validationTimeoutMs } = policy;
-	if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new RangeError(`deliveryPolicy.timeoutMs must be > 0, got ${timeoutMs}`);
-	if (!(Number.isInteger(attempts) && attempts >= 1)) throw new RangeError(`deliveryPolicy.attempts must be a whole number >= 1, got ${attempts}`);
-	if (!(Number.isFinite(retryDelayMs) && retryDelayMs >= 0)) throw new RangeError(`deliveryPolicy.retryDelayMs must be >= 0, got ${retryDelayMs}`);
+	if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+		throw new RangeError(`deliveryPolicy.timeoutMs must be > 0, got ${timeoutMs}`);
+	if (!(Number.isInteger(attempts) && attempts >= 1))
+		throw new RangeError(`deliveryPolicy.attempts must be a whole number >= 1, got ${attempts}`);
+	if (!(Number.isFinite(retryDelayMs) && retryDelayMs >= 0))
+		throw new RangeError(`deliveryPolicy.retryDelayMs must be >= 0, got ${retryDelayMs}`);
 	if (!(Number.isFinite(validationTimeoutMs) && validationTimeoutMs > 0)) {
-		throw new RangeError(`deliveryPolicy.validationTimeoutMs must be > 0, got ${validationTimeoutMs}`);
+		throw new RangeError(
+			`deliveryPolicy.validationTimeoutMs must be > 0, got ${validationTimeoutMs}`,
+		);
 	}
 	return { timeoutMs, attempts, retryDelayMs, validationTimeoutMs };
 }
@@ -97,7 +107,12 @@ export class WebhookSender {
 	}
 
 	/** POSTs the payload, retrying per the policy; true when an attempt was answered 2xx. Never rejects. */
-	deliver(kind: 'notification' | 'lifecycle', url: string, subscriptionId: string, payload: unknown): Promise<boolean> {
+	deliver(
+		kind: 'notification' | 'lifecycle',
+		url: string,
+		subscriptionId: string,
+		payload: unknown,
+	): Promise<boolean> {
 		return this.track(this.deliverWithRetries(kind, url, subscriptionId, payload));
 	}
 
@@ -118,12 +133,22 @@ export class WebhookSender {
 		await Promise.allSettled([...this.tasks]);
 	}
 
-	private async deliverWithRetries(kind: 'notification' | 'lifecycle', url: string, subscriptionId: string, payload: unknown): Promise<boolean> {
+	private async deliverWithRetries(
+		kind: 'notification' | 'lifecycle',
+		url: string,
+		subscriptionId: string,
+		payload: unknown,
+	): Promise<boolean> {
 		const body = Buffer.from(JSON.stringify(payload));
 		const policy = this.policy();
 		for (let attempt = 1; attempt <= policy.attempts && !this.stopped; attempt++) {
 			const time = Date.now();
-			const answer = await this.send(url, body, 'application/json; charset=utf-8', policy.timeoutMs);
+			const answer = await this.send(
+				url,
+				body,
+				'application/json; charset=utf-8',
+				policy.timeoutMs,
+			);
 			this.record({ time, url, subscriptionId, kind, body: payload, attempt }, answer);
 			if (answer.status >= 200 && answer.status < 300) return true;
 			if (attempt < policy.attempts) await this.sleep(policy.retryDelayMs);
@@ -137,23 +162,50 @@ export class WebhookSender {
 		target.hash = '';
 		target.search = `${target.search === '' ? '?' : `${target.search}&`}validationToken=${encoded}`;
 		const time = Date.now();
-		const answer = await this.send(target.toString(), Buffer.alloc(0), 'text/plain; charset=utf-8', this.policy().validationTimeoutMs);
+		const answer = await this.send(
+			target.toString(),
+			Buffer.alloc(0),
+			'text/plain; charset=utf-8',
+			this.policy().validationTimeoutMs,
+		);
 		let outcome: ValidationOutcome = { ok: true };
 		if (answer.status === 0) {
 			outcome = {
 				ok: false,
-				message: answer.error?.startsWith('no answer within') === true
-					? 'Subscription validation request timed out.'
-					: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+				message:
+					answer.error?.startsWith('no answer within') === true
+						? 'Subscription validation request timed out.'
+						: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
 			};
 		} else if (answer.status !== 200) {
-			outcome = { ok: false, message: 'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.' };
+			outcome = {
+				ok: false,
+				message:
+					'Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.',
+			};
 			answer.error = `answered ${answer.status}, not 200`;
 		} else if (answer.text !== token || !/^text\/plain\s*(;|$)/i.test(answer.contentType ?? '')) {
-			outcome = { ok: false, message: 'Subscription validation request failed. Response must exactly match validationToken query parameter.' };
-			answer.error = answer.text !== token ? 'the answer is not the decoded validationToken' : `Content-Type is '${answer.contentType ?? ''}', not text/plain`;
+			outcome = {
+				ok: false,
+				message:
+					'Subscription validation request failed. Response must exactly match validationToken query parameter.',
+			};
+			answer.error =
+				answer.text !== token
+					? 'the answer is not the decoded validationToken'
+					: `Content-Type is '${answer.contentType ?? ''}', not text/plain`;
 		}
-		this.record({ time, url: target.toString(), subscriptionId, kind: 'validation', body: undefined, attempt: 1 }, answer);
+		this.record(
+			{
+				time,
+				url: target.toString(),
+				subscriptionId,
+				kind: 'validation',
+				body: undefined,
+				attempt: 1,
+			},
+			answer,
+		);
 		return outcome;
 	}
 
@@ -169,7 +221,13 @@ export class WebhookSender {
 		const started = Date.now();
 		return new Promise<Answer>((resolve) => {
 			if (this.stopped) {
-				resolve({ status: 0, text: '', contentType: undefined, durationMs: 0, error: 'the emulator stopped' });
+				resolve({
+					status: 0,
+					text: '',
+					contentType: undefined,
+					durationMs: 0,
+					error: 'the emulator stopped',
+				});
 				return;
 			}
 			const target = new URL(url);
@@ -201,23 +259,48 @@ export class WebhookSender {
 					const text = Buffer.concat(chunks).toString('utf8').slice(0, MAX_RESPONSE_TEXT);
 					finish({ status: res.statusCode ?? 0, text, contentType: res.headers['content-type'] });
 				});
-				res.on('error', (err: Error) => finish({ status: 0, text: '', contentType: undefined, error: err.message }));
+				res.on('error', (err: Error) =>
+					finish({ status: 0, text: '', contentType: undefined, error: err.message }),
+				);
 			};
 			try {
-				req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, options, onResponse);
+				req = (target.protocol === 'https:' ? httpsRequest : httpRequest)(
+					target,
+					options,
+					onResponse,
+				);
 			} catch (err: unknown) {
-				finish({ status: 0, text: '', contentType: undefined, error: err instanceof Error ? err.message : String(err) });
+				finish({
+					status: 0,
+					text: '',
+					contentType: undefined,
+					error: err instanceof Error ? err.message : String(err),
+				});
 				return;
 			}
 			const sent = req;
 			this.inFlight.add(sent);
 			timer = setTimeout(() => {
-				finish({ status: 0, text: '', contentType: undefined, error: `no answer within ${timeoutMs} ms` });
+				finish({
+					status: 0,
+					text: '',
+					contentType: undefined,
+					error: `no answer within ${timeoutMs} ms`,
+				});
 				sent.destroy();
 			}, timeoutMs);
-			sent.on('error', (err: Error) => finish({ status: 0, text: '', contentType: undefined, error: err.message }));
+			sent.on('error', (err: Error) =>
+				finish({ status: 0, text: '', contentType: undefined, error: err.message }),
+			);
 			// A response cut off mid-body ends in 'close' without 'end' on some Node versions.
-			sent.on('close', () => finish({ status: 0, text: '', contentType: undefined, error: 'the connection closed before a complete answer' }));
+			sent.on('close', () =>
+				finish({
+					status: 0,
+					text: '',
+					contentType: undefined,
+					error: 'the connection closed before a complete answer',
+				}),
+			);
 			sent.end(body);
 		});
 	}

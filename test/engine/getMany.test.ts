@@ -31,9 +31,15 @@ beforeEach(() => {
 });
 
 const pairedItems = (paired: unknown): number[] =>
-	(Array.isArray(paired) ? (paired as IPairedItemData[]) : [paired as IPairedItemData]).map((p) => p.item).sort((a, b) => a - b);
+	(Array.isArray(paired) ? (paired as IPairedItemData[]) : [paired as IPairedItemData])
+		.map((p) => p.item)
+		.sort((a, b) => a - b);
 
-const getMany = (items: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}, continueOnFail = false) =>
+const getMany = (
+	items: Array<Record<string, unknown>>,
+	extra: Record<string, unknown> = {},
+	continueOnFail = false,
+) =>
 	runWorkflow({
 		workflow: presenceWorkflow({
 			items,
@@ -47,7 +53,7 @@ const getMany = (items: Array<Record<string, unknown>>, extra: Record<string, un
 		credentials,
 	});
 
-describe('Get Many through n8n\'s engine', () => {
+describe("Get Many through n8n's engine", () => {
 	it('2,000 ids over 300 items with duplicates in other case: 4 requests, one item per id, every asker paired', async () => {
 		const ids = emu.users.slice(0, 2000).map((user) => user.id);
 		// Item i asks for ids [7i, 7i+7) (mod 2,000), sometimes upper-cased, so every id is asked for about once
@@ -56,7 +62,11 @@ describe('Get Many through n8n\'s engine', () => {
 		const items = Array.from({ length: 300 }, (_, item) => {
 			const mine = Array.from({ length: 7 }, (_, k) => ids[(item * 7 + k) % 2000]);
 			if (item % 3 === 0) mine.push(ids[(item * 13) % 2000].toUpperCase());
-			for (const id of mine) (askers.get(id.toLowerCase()) ?? askers.set(id.toLowerCase(), new Set()).get(id.toLowerCase())!).add(item);
+			for (const id of mine)
+				(
+					askers.get(id.toLowerCase()) ??
+					askers.set(id.toLowerCase(), new Set()).get(id.toLowerCase())!
+				).add(item);
 			return { ids: item % 2 === 0 ? mine.join(', ') : mine };
 		});
 		expect(askers.size).toBe(2000);
@@ -92,7 +102,12 @@ describe('Get Many through n8n\'s engine', () => {
 		const users = emu.users.slice(0, 45);
 		const result = await getMany([
 			{ ids: [users[0].id, unknown] },
-			{ ids: users.slice(1, 45).map((user) => user.userPrincipalName.toUpperCase()).join('\n') },
+			{
+				ids: users
+					.slice(1, 45)
+					.map((user) => user.userPrincipalName.toUpperCase())
+					.join('\n'),
+			},
 			{ ids: `${users[0].userPrincipalName}; nobody@contoso.test` },
 		]);
 		expect(result.error).toBeUndefined();
@@ -125,7 +140,10 @@ describe('Get Many through n8n\'s engine', () => {
 	});
 
 	it('a malformed id fails before anything is sent, naming the item and the value', async () => {
-		const result = await getMany([{ ids: emu.users[0].id }, { ids: `${emu.users[1].id}, 1234-not-a-guid` }]);
+		const result = await getMany([
+			{ ids: emu.users[0].id },
+			{ ids: `${emu.users[1].id}, 1234-not-a-guid` },
+		]);
 		expect(result.error?.message).toContain('Item 1');
 		expect(result.error?.message).toContain('"1234-not-a-guid"');
 		expect(emu.log.filter((entry) => !entry.path.startsWith('/login'))).toHaveLength(0);
@@ -139,7 +157,11 @@ describe('Get Many through n8n\'s engine', () => {
 
 	it('with Continue On Fail, a bad input yields one error item and the others still get their presences', async () => {
 		const good = emu.users.slice(0, 3).map((user) => user.id);
-		const result = await getMany([{ ids: good[0] }, { ids: '' }, { ids: [good[1], good[2]] }], {}, true);
+		const result = await getMany(
+			[{ ids: good[0] }, { ids: '' }, { ids: [good[1], good[2]] }],
+			{},
+			true,
+		);
 		expect(result.error).toBeUndefined();
 		const output = result.output('Presence');
 		const errors = output.filter((item) => item.json.error);
@@ -164,7 +186,9 @@ describe('Get Many through n8n\'s engine', () => {
 	it('20 % 429, 10 % 503 and 5 % resets over 10,000 ids: every id exactly once', async () => {
 		emu.faults = { rate429: 0.2, rate503: 0.1, rateReset: 0.05, retryAfterSeconds: 1 };
 		const ids = emu.users.slice(0, 10_000).map((user) => user.id);
-		const items = Array.from({ length: 100 }, (_, i) => ({ ids: ids.slice(i * 100, i * 100 + 100) }));
+		const items = Array.from({ length: 100 }, (_, i) => ({
+			ids: ids.slice(i * 100, i * 100 + 100),
+		}));
 		const result = await getMany(items, { options: { maxRetries: 10, maxRetryWaitSeconds: 2 } });
 		expect(result.error).toBeUndefined();
 		const faults = emu.log.filter((entry) => entry.fault);
@@ -176,7 +200,11 @@ describe('Get Many through n8n\'s engine', () => {
 	});
 
 	it('keeps secrets out of output, errors and logs', async () => {
-		const result = await getMany([{ ids: emu.users.slice(0, 5).map((user) => user.id) }, { ids: 'bad' }], {}, true);
+		const result = await getMany(
+			[{ ids: emu.users.slice(0, 5).map((user) => user.id) }, { ids: 'bad' }],
+			{},
+			true,
+		);
 		const secrets = secretsOf(emu, app);
 		expect(secrets.length).toBeGreaterThan(2);
 		expect(findSecrets(result.output('Presence'), secrets)).toEqual([]);
@@ -186,7 +214,9 @@ describe('Get Many through n8n\'s engine', () => {
 	it('retries answers that are unreadable, cut short or slower than the timeout', async () => {
 		emu.faults = { rateMalformedJson: 0.15, rateTruncated: 0.15, rateSlow: 0.1, slowMs: 2500 };
 		const ids = emu.users.slice(0, 6500).map((user) => user.id);
-		const result = await getMany([{ ids }], { options: { maxRetries: 10, maxRetryWaitSeconds: 1, timeoutSeconds: 1 } });
+		const result = await getMany([{ ids }], {
+			options: { maxRetries: 10, maxRetryWaitSeconds: 1, timeoutSeconds: 1 },
+		});
 		expect(result.error).toBeUndefined();
 		const kinds = new Set(emu.log.map((entry) => entry.fault).filter((fault) => fault));
 		expect(kinds.size).toBeGreaterThanOrEqual(2);
@@ -203,11 +233,19 @@ describe('Get Many through n8n\'s engine', () => {
 		expect(emu.requests('/communications/getPresencesByUserId')).toHaveLength(4);
 
 		emu.clearLog();
-		const result = await getMany([{ ids: ids.slice(0, 2) }, { ids: ids.slice(2) }], { options: { maxRetries: 0 } }, true);
+		const result = await getMany(
+			[{ ids: ids.slice(0, 2) }, { ids: ids.slice(2) }],
+			{ options: { maxRetries: 0 } },
+			true,
+		);
 		expect(result.error).toBeUndefined();
 		const output = result.output('Presence');
 		expect(output).toHaveLength(700);
-		expect(output.every((item) => (item.json.error as { httpCode?: string } | undefined)?.httpCode === '503')).toBe(true);
+		expect(
+			output.every(
+				(item) => (item.json.error as { httpCode?: string } | undefined)?.httpCode === '503',
+			),
+		).toBe(true);
 		expect(output[0].json.id).toBe(ids[0]);
 		expect(pairedItems(output[0].pairedItem)).toEqual([0]);
 		expect(pairedItems(output[699].pairedItem)).toEqual([1]);
@@ -222,7 +260,11 @@ describe('Get Many through n8n\'s engine', () => {
 		const running = runWorkflow({
 			workflow: presenceWorkflow({
 				items: [{ ids }],
-				parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', options: { concurrency: 2 } },
+				parameters: {
+					operation: 'getMany',
+					userIds: '={{ $json.ids }}',
+					options: { concurrency: 2 },
+				},
 				authentication: 'application',
 				credentialId: 'app',
 			}),
@@ -244,4 +286,3 @@ describe('Get Many through n8n\'s engine', () => {
 		expect(emu.requests('/communications/getPresencesByUserId').length).toBeLessThan(16);
 	});
 });
-

@@ -1,9 +1,23 @@
 import { X509Certificate } from 'crypto';
 import type { INode, INodeParameters } from 'n8n-workflow';
 
-import { encryptResource, GraphEmulator, type EmulatedSubscription, type NotificationPayload, type Presence, type PresenceNotification } from '../emulator';
+import {
+	encryptResource,
+	GraphEmulator,
+	type EmulatedSubscription,
+	type NotificationPayload,
+	type Presence,
+	type PresenceNotification,
+} from '../emulator';
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
-import { credentialTypes, delegatedCredential, INSTANT_TYPE, instantNodeTypes, registerApp, type TestApp } from './support';
+import {
+	credentialTypes,
+	delegatedCredential,
+	INSTANT_TYPE,
+	instantNodeTypes,
+	registerApp,
+	type TestApp,
+} from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
@@ -22,7 +36,11 @@ afterAll(async () => {
 });
 beforeEach(() => emu.clearLog());
 
-async function host(userIds: string[], parameters: INodeParameters = {}, credential: HarnessCredential = delegated): Promise<WebhookHost> {
+async function host(
+	userIds: string[],
+	parameters: INodeParameters = {},
+	credential: HarnessCredential = delegated,
+): Promise<WebhookHost> {
 	const node: INode = {
 		id: 'instant',
 		name: 'Presence changed',
@@ -56,14 +74,24 @@ async function until<T>(what: string, get: () => T | undefined | false, ms = 500
 
 const withCertificate = (): HarnessCredential => ({
 	...delegated,
-	data: { ...delegated.data, notificationCertificate: app.certificatePem, notificationPrivateKey: app.privateKey },
+	data: {
+		...delegated.data,
+		notificationCertificate: app.certificatePem,
+		notificationPrivateKey: app.privateKey,
+	},
 });
-const ours = (h: WebhookHost) => emu.subscriptions.filter((subscription) => subscription.notificationUrl === h.webhookUrl);
+const ours = (h: WebhookHost) =>
+	emu.subscriptions.filter((subscription) => subscription.notificationUrl === h.webhookUrl);
 const flip = (id: string) =>
-	emu.setPresence(id, emu.effectivePresence(id).availability === 'Available' ? { availability: 'Busy', activity: 'InACall' } : { availability: 'Available', activity: 'Available' });
+	emu.setPresence(
+		id,
+		emu.effectivePresence(id).availability === 'Available'
+			? { availability: 'Busy', activity: 'InACall' }
+			: { availability: 'Available', activity: 'Available' },
+	);
 
 describe('Instant Presence Trigger (Graph change notifications)', () => {
-	it('subscribes on activation, answering Graph\'s validation with the token as plain text', async () => {
+	it("subscribes on activation, answering Graph's validation with the token as plain text", async () => {
 		const ids = emu.users.slice(0, 3).map((user) => user.id);
 		const h = await host(ids);
 		expect(await h.hook('checkExists')).toBe(false);
@@ -73,10 +101,13 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 		expect(subscription.userIds).toEqual([...ids].sort());
 		expect(subscription.changeType).toBe('updated');
 		expect(subscription.lifecycleNotificationUrl).toBe(h.webhookUrl);
-		expect(Date.parse(String(subscription.expirationDateTime)) - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+		expect(Date.parse(String(subscription.expirationDateTime)) - Date.now()).toBeLessThanOrEqual(
+			60 * 60_000,
+		);
 		const validations = h.requests.filter((request) => request.query.validationToken);
 		expect(validations.length).toBeGreaterThanOrEqual(2);
-		for (const validation of validations) expect([validation.status, validation.text]).toEqual([200, validation.query.validationToken]);
+		for (const validation of validations)
+			expect([validation.status, validation.text]).toEqual([200, validation.query.validationToken]);
 		expect(await h.hook('checkExists')).toBe(true);
 	});
 
@@ -94,9 +125,13 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 			availability: after.availability,
 			previous: { availability: before.availability, sequenceNumber: before.sequenceNumber },
 		});
-		const delivery = emu.deliveries.find((entry) => entry.kind === 'notification' && entry.url === h.webhookUrl);
+		const delivery = emu.deliveries.find(
+			(entry) => entry.kind === 'notification' && entry.url === h.webhookUrl,
+		);
 		expect(delivery?.status).toBe(202);
-		expect(emu.requests('/communications/getPresencesByUserId').at(-1)?.body).toEqual({ ids: [ids[1]] });
+		expect(emu.requests('/communications/getPresencesByUserId').at(-1)?.body).toEqual({
+			ids: [ids[1]],
+		});
 	});
 
 	it('rejects a notification with a wrong or missing clientState, and bounds the validation token', async () => {
@@ -108,13 +143,27 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 			fetch(h.webhookUrl, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ value: [{ subscriptionId: subscription.id, clientState, changeType: 'updated', resourceData: { id: ids[0] } }] }),
+				body: JSON.stringify({
+					value: [
+						{
+							subscriptionId: subscription.id,
+							clientState,
+							changeType: 'updated',
+							resourceData: { id: ids[0] },
+						},
+					],
+				}),
 			});
 		expect((await forged('guessed')).status).toBe(401);
 		expect((await forged(undefined)).status).toBe(401);
-		const long = await fetch(`${h.webhookUrl}?validationToken=${'x'.repeat(2000)}`, { method: 'POST' });
+		const long = await fetch(`${h.webhookUrl}?validationToken=${'x'.repeat(2000)}`, {
+			method: 'POST',
+		});
 		expect(long.status).toBe(400);
-		const html = await fetch(`${h.webhookUrl}?validationToken=${encodeURIComponent('<script>x</script>')}`, { method: 'POST' });
+		const html = await fetch(
+			`${h.webhookUrl}?validationToken=${encodeURIComponent('<script>x</script>')}`,
+			{ method: 'POST' },
+		);
 		expect(html.headers.get('content-type')).toContain('text/plain');
 		expect(await html.text()).toBe('<script>x</script>');
 		await new Promise((resolve) => setTimeout(resolve, 200));
@@ -135,17 +184,27 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 		await fetch(`${emu.url}/v1.0/subscriptions/${subscription.id}`, {
 			method: 'PATCH',
 			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-			body: JSON.stringify({ expirationDateTime: new Date(Date.now() + 10 * 60_000).toISOString() }),
+			body: JSON.stringify({
+				expirationDateTime: new Date(Date.now() + 10 * 60_000).toISOString(),
+			}),
 		});
 		emu.clearLog();
 		await ticks[0].tick();
-		await until('a renewal', () => emu.requests(`/subscriptions/${subscription.id}`).find((entry) => entry.method === 'PATCH' && entry.status === 200));
-		expect(Date.parse(String(ours(h)[0].expirationDateTime)) - Date.now()).toBeGreaterThan(50 * 60_000);
+		await until('a renewal', () =>
+			emu
+				.requests(`/subscriptions/${subscription.id}`)
+				.find((entry) => entry.method === 'PATCH' && entry.status === 200),
+		);
+		expect(Date.parse(String(ours(h)[0].expirationDateTime)) - Date.now()).toBeGreaterThan(
+			50 * 60_000,
+		);
 
 		// Graph forgot it: the next tick creates a new one with the same secret, so notifications keep validating.
 		emu.dropSubscription(subscription.id);
 		await ticks[0].tick();
-		const recreated = await until('a new subscription', () => ours(h).find((entry) => entry.id !== subscription.id));
+		const recreated = await until('a new subscription', () =>
+			ours(h).find((entry) => entry.id !== subscription.id),
+		);
 		expect(recreated.clientState).toBe(clientState);
 		flip(ids[0]);
 		await until('a run after re-creation', () => h.runs.length > 0);
@@ -159,9 +218,15 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 		emu.clearLog();
 		await emu.sendLifecycleEvent(subscription.id, 'reauthorizationRequired');
 		// Renewed at once although it had 55 minutes left: Graph asked.
-		await until('a renewal', () => emu.requests(`/subscriptions/${subscription.id}`).find((entry) => entry.method === 'PATCH' && entry.status === 200));
+		await until('a renewal', () =>
+			emu
+				.requests(`/subscriptions/${subscription.id}`)
+				.find((entry) => entry.method === 'PATCH' && entry.status === 200),
+		);
 		await emu.sendLifecycleEvent(subscription.id, 'subscriptionRemoved');
-		await until('a re-created subscription', () => ours(h).find((entry) => entry.id !== subscription.id));
+		await until('a re-created subscription', () =>
+			ours(h).find((entry) => entry.id !== subscription.id),
+		);
 		expect(h.runs).toHaveLength(0);
 	});
 
@@ -188,7 +253,14 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 
 		emu.tamperNextSignature();
 		flip(ids[1]);
-		await until('the tampered delivery', () => emu.deliveries.find((entry) => entry.kind === 'notification' && entry.url === h.webhookUrl && JSON.stringify(entry.body).includes(ids[1])));
+		await until('the tampered delivery', () =>
+			emu.deliveries.find(
+				(entry) =>
+					entry.kind === 'notification' &&
+					entry.url === h.webhookUrl &&
+					JSON.stringify(entry.body).includes(ids[1]),
+			),
+		);
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		expect(h.runs).toHaveLength(1);
 		expect(h.logs.join('\n')).toContain('signature does not match');
@@ -196,7 +268,11 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 });
 
 /** Activates, then makes Graph forget the subscription, so only the test notifies, with the node's clientState. */
-async function silencedHost(ids: string[], parameters?: INodeParameters, credential?: HarnessCredential) {
+async function silencedHost(
+	ids: string[],
+	parameters?: INodeParameters,
+	credential?: HarnessCredential,
+) {
 	const h = await host(ids, parameters, credential);
 	await h.hook('create');
 	const [subscription] = ours(h);
@@ -205,7 +281,11 @@ async function silencedHost(ids: string[], parameters?: INodeParameters, credent
 }
 
 /** One change notification as Graph words it; with encrypted content it is a rich one. */
-function notification(subscription: EmulatedSubscription, userId: string, encryptedContent?: PresenceNotification['encryptedContent']): PresenceNotification {
+function notification(
+	subscription: EmulatedSubscription,
+	userId: string,
+	encryptedContent?: PresenceNotification['encryptedContent'],
+): PresenceNotification {
 	const path = `communications/presences('${userId}')`;
 	return {
 		subscriptionId: subscription.id,
@@ -221,7 +301,11 @@ function notification(subscription: EmulatedSubscription, userId: string, encryp
 
 /** POSTs the notifications as one delivery and waits until the node has finished with it. */
 async function deliver(h: WebhookHost, value: PresenceNotification[]): Promise<void> {
-	const response = await fetch(h.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
+	const response = await fetch(h.webhookUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ value }),
+	});
 	expect(response.status).toBe(202);
 	await h.idle();
 }
@@ -241,20 +325,29 @@ describe('Instant Presence Trigger: batched, out-of-order and repeated notificat
 		const after = changed.map((id) => flip(id));
 		const [run] = await until('a workflow run', () => (h.runs.length > 0 ? h.runs : undefined));
 
-		const deliveries = emu.deliveries.filter((entry) => entry.kind === 'notification' && entry.url === h.webhookUrl);
+		const deliveries = emu.deliveries.filter(
+			(entry) => entry.kind === 'notification' && entry.url === h.webhookUrl,
+		);
 		expect(deliveries).toHaveLength(1);
 		const { value } = deliveries[0].body as NotificationPayload;
 		expect(value).toHaveLength(8);
-		expect(new Set(value.map((entry) => entry.subscriptionId))).toEqual(new Set([first.id, second.id]));
+		expect(new Set(value.map((entry) => entry.subscriptionId))).toEqual(
+			new Set([first.id, second.id]),
+		);
 		expect(presenceRequests()).toHaveLength(1);
-		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual([...changed].sort());
+		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual(
+			[...changed].sort(),
+		);
 		expect(run.map((item) => item.json)).toMatchObject(
 			changed.map((id, i) => ({
 				id,
 				event: 'changed',
 				availability: after[i].availability,
 				sequenceNumber: after[i].sequenceNumber,
-				previous: { availability: before[i].availability, sequenceNumber: before[i].sequenceNumber },
+				previous: {
+					availability: before[i].availability,
+					sequenceNumber: before[i].sequenceNumber,
+				},
 			})),
 		);
 	});
@@ -271,7 +364,9 @@ describe('Instant Presence Trigger: batched, out-of-order and repeated notificat
 		const post = [a, unchanged, b, a, b].map((id) => notification(subscription, id));
 		await deliver(h, post);
 		expect(presenceRequests()).toHaveLength(1);
-		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual([a, b, unchanged].sort());
+		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual(
+			[a, b, unchanged].sort(),
+		);
 		expect(h.runs).toHaveLength(1);
 		expect(h.runs[0].map((item) => [item.json.id, item.json.sequenceNumber])).toEqual([
 			[b, newB.sequenceNumber],
@@ -286,10 +381,22 @@ describe('Instant Presence Trigger: batched, out-of-order and repeated notificat
 
 	it('rich: every version once, in sequence order, whatever order and repeats the POST has, and no request to Graph', async () => {
 		const [a, b, unchanged] = emu.users.slice(70, 73).map((user) => user.id);
-		const { h, subscription } = await silencedHost([a, b, unchanged], { options: { richNotifications: true } }, withCertificate());
+		const { h, subscription } = await silencedHost(
+			[a, b, unchanged],
+			{ options: { richNotifications: true } },
+			withCertificate(),
+		);
 		const { publicKey } = new X509Certificate(app.certificatePem);
 		const sealed = (presence: Presence) =>
-			notification(subscription, presence.id, encryptResource({ '@odata.type': '#Microsoft.Graph.presence', ...presence }, { publicKey, thumbprint: 'test' }, 'test'));
+			notification(
+				subscription,
+				presence.id,
+				encryptResource(
+					{ '@odata.type': '#Microsoft.Graph.presence', ...presence },
+					{ publicKey, thumbprint: 'test' },
+					'test',
+				),
+			);
 		const a0 = emu.effectivePresence(a);
 		const a1 = flip(a);
 		const b1 = flip(b);
@@ -299,9 +406,19 @@ describe('Instant Presence Trigger: batched, out-of-order and repeated notificat
 		await deliver(h, [a2, b1, a1, u0, a2, b1, a1].map(sealed));
 		expect(h.runs).toHaveLength(1);
 		expect(h.runs[0].map((item) => item.json)).toMatchObject([
-			{ id: a, availability: a1.availability, sequenceNumber: a1.sequenceNumber, previous: { sequenceNumber: a0.sequenceNumber } },
+			{
+				id: a,
+				availability: a1.availability,
+				sequenceNumber: a1.sequenceNumber,
+				previous: { sequenceNumber: a0.sequenceNumber },
+			},
 			{ id: b, availability: b1.availability, sequenceNumber: b1.sequenceNumber },
-			{ id: a, availability: a2.availability, sequenceNumber: a2.sequenceNumber, previous: { availability: a1.availability, sequenceNumber: a1.sequenceNumber } },
+			{
+				id: a,
+				availability: a2.availability,
+				sequenceNumber: a2.sequenceNumber,
+				previous: { availability: a1.availability, sequenceNumber: a1.sequenceNumber },
+			},
 		]);
 		expect(presenceRequests()).toHaveLength(0);
 

@@ -35,7 +35,13 @@ function run(
 	continueOnFail = false,
 ) {
 	return runWorkflow({
-		workflow: presenceWorkflow({ items, parameters, authentication, credentialId: 'cred', continueOnFail }),
+		workflow: presenceWorkflow({
+			items,
+			parameters,
+			authentication,
+			credentialId: 'cred',
+			continueOnFail,
+		}),
 		nodeTypes,
 		credentialTypes,
 		credentials,
@@ -45,13 +51,15 @@ function run(
 const tokenRequests = () => emu.log.filter((entry) => entry.path.endsWith('/oauth2/v2.0/token'));
 
 describe('Get Me', () => {
-	it('reads the signed-in user\'s presence with the delegated credential', async () => {
+	it("reads the signed-in user's presence with the delegated credential", async () => {
 		const credentials = { cred: await delegatedCredential(emu, app) };
 		emu.clearLog();
 		const result = await run(credentials, 'oAuth2', [{}], { operation: 'getMe' });
 		expect(result.error).toBeUndefined();
 		const me = emu.getUser(emu.meUserId ?? '');
-		expect(result.output('Presence').map((item) => item.json)).toEqual([expect.objectContaining({ id: me?.id, availability: me?.presence.availability })]);
+		expect(result.output('Presence').map((item) => item.json)).toEqual([
+			expect.objectContaining({ id: me?.id, availability: me?.presence.availability }),
+		]);
 		expect(emu.requests('/me/presence')).toHaveLength(1);
 	});
 
@@ -62,16 +70,20 @@ describe('Get Me', () => {
 		expect(emu.log).toHaveLength(0);
 	});
 
-	it('refreshes an expired delegated token through n8n\'s OAuth2 support, once', async () => {
+	it("refreshes an expired delegated token through n8n's OAuth2 support, once", async () => {
 		const credentials = { cred: await delegatedCredential(emu, app) };
-		const before = String((credentials.cred.data.oauthTokenData as Record<string, unknown>).access_token);
+		const before = String(
+			(credentials.cred.data.oauthTokenData as Record<string, unknown>).access_token,
+		);
 		emu.expireAllTokens();
 		emu.clearLog();
 		const result = await run(credentials, 'oAuth2', [{}], { operation: 'getMe' });
 		expect(result.error).toBeUndefined();
 		expect(tokenRequests()).toHaveLength(1);
 		expect(tokenRequests()[0].body).toMatchObject({ grant_type: 'refresh_token' });
-		const after = String((result.credentials.cred.data.oauthTokenData as Record<string, unknown>).access_token);
+		const after = String(
+			(result.credentials.cred.data.oauthTokenData as Record<string, unknown>).access_token,
+		);
 		expect(after).not.toBe(before);
 		expect(emu.requests('/me/presence').map((entry) => entry.status)).toEqual([401, 200]);
 	});
@@ -81,10 +93,15 @@ describe('Get User', () => {
 	it('reads one presence per item, by GUID, UPN or e-mail in any case', async () => {
 		const [a, b, c] = emu.users;
 		const credentials = { cred: appSecretCredential(emu, app) };
-		const result = await run(credentials, 'application', [{ u: a.id.toUpperCase() }, { u: b.userPrincipalName }, { u: c.mail.toUpperCase() }], {
-			operation: 'get',
-			userId: '={{ $json.u }}',
-		});
+		const result = await run(
+			credentials,
+			'application',
+			[{ u: a.id.toUpperCase() }, { u: b.userPrincipalName }, { u: c.mail.toUpperCase() }],
+			{
+				operation: 'get',
+				userId: '={{ $json.u }}',
+			},
+		);
 		expect(result.error).toBeUndefined();
 		const output = result.output('Presence');
 		expect(output.map((item) => [item.json.id, item.pairedItem])).toEqual([
@@ -99,7 +116,10 @@ describe('Get User', () => {
 
 	it('names an unknown user, and with Continue On Fail keeps the others', async () => {
 		const credentials = { cred: appSecretCredential(emu, app) };
-		const failing = await run(credentials, 'application', [{ u: 'ghost@contoso.test' }], { operation: 'get', userId: '={{ $json.u }}' });
+		const failing = await run(credentials, 'application', [{ u: 'ghost@contoso.test' }], {
+			operation: 'get',
+			userId: '={{ $json.u }}',
+		});
 		expect(failing.error?.message).toContain('no user "ghost@contoso.test"');
 
 		const result = await run(
@@ -119,11 +139,14 @@ describe('Get User', () => {
 });
 
 describe('application credential', () => {
-	it('gets one token across two executions (MSAL\'s cache lives with the process)', async () => {
+	it("gets one token across two executions (MSAL's cache lives with the process)", async () => {
 		const own = await registerApp(emu, 'bbbbbbbb-0000-4000-8000-000000000002');
 		const credentials = { cred: appSecretCredential(emu, own) };
 		for (let i = 0; i < 2; i++) {
-			const result = await run(credentials, 'application', [{}], { operation: 'getMany', userIds: emu.users[i].id });
+			const result = await run(credentials, 'application', [{}], {
+				operation: 'getMany',
+				userIds: emu.users[i].id,
+			});
 			expect(result.error).toBeUndefined();
 		}
 		expect(tokenRequests()).toHaveLength(1);
@@ -136,58 +159,97 @@ describe('application credential', () => {
 		await run(credentials, 'application', [{}], { operation: 'getMany', userIds: emu.users[0].id });
 		emu.expireAllTokens();
 		emu.clearLog();
-		const result = await run(credentials, 'application', [{}], { operation: 'getMany', userIds: emu.users[1].id });
+		const result = await run(credentials, 'application', [{}], {
+			operation: 'getMany',
+			userIds: emu.users[1].id,
+		});
 		expect(result.error).toBeUndefined();
 		expect(result.output('Presence')[0].json.id).toBe(emu.users[1].id);
 		expect(tokenRequests()).toHaveLength(1);
-		expect(emu.requests('/communications/getPresencesByUserId').map((entry) => entry.status)).toEqual([401, 200]);
+		expect(
+			emu.requests('/communications/getPresencesByUserId').map((entry) => entry.status),
+		).toEqual([401, 200]);
 	});
 
-	it.each(['sha256', 'sha1'] as const)('signs in with a certificate (%s thumbprint)', async (thumbprint) => {
-		const own = await registerApp(emu, `bbbbbbbb-0000-4000-8000-00000000010${thumbprint === 'sha1' ? 1 : 2}`);
-		const credentials = { cred: appCertificateCredential(emu, own, thumbprint) };
-		const result = await run(credentials, 'application', [{}], { operation: 'getMany', userIds: emu.users[5].id });
-		expect(result.error).toBeUndefined();
-		expect(result.output('Presence')[0].json.id).toBe(emu.users[5].id);
-		expect(tokenRequests()[0].body).toMatchObject({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
-		expect(findSecrets([result.output('Presence'), result.logs], secretsOf(emu, own))).toEqual([]);
-	});
+	it.each(['sha256', 'sha1'] as const)(
+		'signs in with a certificate (%s thumbprint)',
+		async (thumbprint) => {
+			const own = await registerApp(
+				emu,
+				`bbbbbbbb-0000-4000-8000-00000000010${thumbprint === 'sha1' ? 1 : 2}`,
+			);
+			const credentials = { cred: appCertificateCredential(emu, own, thumbprint) };
+			const result = await run(credentials, 'application', [{}], {
+				operation: 'getMany',
+				userIds: emu.users[5].id,
+			});
+			expect(result.error).toBeUndefined();
+			expect(result.output('Presence')[0].json.id).toBe(emu.users[5].id);
+			expect(tokenRequests()[0].body).toMatchObject({
+				client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+			});
+			expect(findSecrets([result.output('Presence'), result.logs], secretsOf(emu, own))).toEqual(
+				[],
+			);
+		},
+	);
 
 	it('says clearly when the secret is wrong, without showing it', async () => {
 		const own = await registerApp(emu, 'bbbbbbbb-0000-4000-8000-000000000004');
 		const wrong = appSecretCredential(emu, { ...own, clientSecret: 'wrong-secret-value-123' });
-		const result = await run({ cred: wrong }, 'application', [{}], { operation: 'getMany', userIds: emu.users[0].id });
+		const result = await run({ cred: wrong }, 'application', [{}], {
+			operation: 'getMany',
+			userIds: emu.users[0].id,
+		});
 		expect(result.error?.message).toContain('Could not get an application token (invalid_client)');
-		expect(findSecrets([result.error?.message, result.error?.description, result.logs], ['wrong-secret-value-123', own.clientSecret])).toEqual([]);
+		expect(
+			findSecrets(
+				[result.error?.message, result.error?.description, result.logs],
+				['wrong-secret-value-123', own.clientSecret],
+			),
+		).toEqual([]);
 	});
 
 	it('refuses a tenant of "common" before any request', async () => {
 		const credential = appSecretCredential(emu, app);
 		credential.data.tenantId = 'common';
-		const result = await run({ cred: credential }, 'application', [{}], { operation: 'getMany', userIds: emu.users[0].id });
+		const result = await run({ cred: credential }, 'application', [{}], {
+			operation: 'getMany',
+			userIds: emu.users[0].id,
+		});
 		expect(result.error?.message).toContain('not "common"');
 		expect(emu.log).toHaveLength(0);
 	});
 });
 
 describe('errors from Graph', () => {
-	it('carry Graph\'s code, message, request-id and HTTP status', async () => {
+	it("carry Graph's code, message, request-id and HTTP status", async () => {
 		const credentials = { cred: appSecretCredential(emu, app) };
-		const result = await run(credentials, 'application', [{}], { operation: 'get', userId: '00000000-0000-4000-8000-00000000beef' });
+		const result = await run(credentials, 'application', [{}], {
+			operation: 'get',
+			userId: '00000000-0000-4000-8000-00000000beef',
+		});
 		const error = result.error as (Error & { httpCode?: string; description?: string }) | undefined;
 		expect(error?.message).toMatch(/Microsoft Graph answered 404 \w+/);
 		expect(error?.httpCode).toBe('404');
 		expect(error?.description).toMatch(/Graph request-id: [0-9a-f-]{36}/);
 		const logged = emu.requests('/presence').at(-1);
-		expect(error?.description).toContain(String(logged?.headers['request-id'] ?? (logged as { requestId?: string })?.requestId ?? ''));
+		expect(error?.description).toContain(
+			String(logged?.headers['request-id'] ?? (logged as { requestId?: string })?.requestId ?? ''),
+		);
 	});
 
 	it('403 says which permission is missing and that admin consent may be needed', async () => {
 		const own = await registerApp(emu, 'bbbbbbbb-0000-4000-8000-000000000005');
 		emu.unconsentedClients.add(own.clientId);
-		const result = await run({ cred: appSecretCredential(emu, own) }, 'application', [{}], { operation: 'getMany', userIds: emu.users[0].id });
+		const result = await run({ cred: appSecretCredential(emu, own) }, 'application', [{}], {
+			operation: 'getMany',
+			userIds: emu.users[0].id,
+		});
 		const error = result.error as (Error & { httpCode?: string; description?: string }) | undefined;
-		expect(error?.message).toBe('Microsoft Graph answered 403 Forbidden: Insufficient privileges to complete the operation.');
+		expect(error?.message).toBe(
+			'Microsoft Graph answered 403 Forbidden: Insufficient privileges to complete the operation.',
+		);
 		expect(error?.httpCode).toBe('403');
 		expect(error?.description).toContain('Presence.Read.All');
 		expect(error?.description).toContain('admin consent');
@@ -197,15 +259,18 @@ describe('errors from Graph', () => {
 });
 
 describe('delegated credential under faults', () => {
-	it('Get Many through n8n\'s OAuth2 path retries 429, 503 and resets and loses nothing', async () => {
+	it("Get Many through n8n's OAuth2 path retries 429, 503 and resets and loses nothing", async () => {
 		const credentials = { cred: await delegatedCredential(emu, app) };
 		emu.faults = { rate429: 0.2, rate503: 0.1, rateReset: 0.1, retryAfterSeconds: 0 };
 		const ids = emu.users.map((user) => user.id);
 		const items = ids.map((id) => ({ id }));
-		const result = await run(credentials, 'oAuth2', items, { operation: 'get', userId: '={{ $json.id }}', options: { maxRetries: 10, maxRetryWaitSeconds: 1 } });
+		const result = await run(credentials, 'oAuth2', items, {
+			operation: 'get',
+			userId: '={{ $json.id }}',
+			options: { maxRetries: 10, maxRetryWaitSeconds: 1 },
+		});
 		expect(result.error).toBeUndefined();
 		expect(emu.log.filter((entry) => entry.fault).length).toBeGreaterThan(5);
 		expect(result.output('Presence').map((item) => item.json.id)).toEqual(ids);
 	});
 });
-

@@ -3,24 +3,42 @@ import type { ICredentialType, INode, INodeType } from 'n8n-workflow';
 
 import type { GraphEmulator } from '../emulator';
 import { appCertificateData, appSecretData, delegatedData, type TestApp } from '../shared/graphApp';
-import { HARNESS_ITEMS_TYPE, MANUAL_TRIGGER_TYPE, type HarnessCredential, type HarnessWorkflow } from '../harness';
+import {
+	HARNESS_ITEMS_TYPE,
+	MANUAL_TRIGGER_TYPE,
+	type HarnessCredential,
+	type HarnessWorkflow,
+} from '../harness';
 
 /** The package as n8n loads it: the built files under dist/ (npm test builds first). */
 const dist = join(__dirname, '..', '..', 'dist');
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { MicrosoftGraphPresence } = require(join(dist, 'nodes/MicrosoftGraphPresence/MicrosoftGraphPresence.node.js')) as {
+const { MicrosoftGraphPresence } = require(
+	join(dist, 'nodes/MicrosoftGraphPresence/MicrosoftGraphPresence.node.js'),
+) as {
 	MicrosoftGraphPresence: new () => INodeType;
 };
-const { MicrosoftGraphPresenceOAuth2Api } = require(join(dist, 'credentials/MicrosoftGraphPresenceOAuth2Api.credentials.js')) as {
+const { MicrosoftGraphPresenceOAuth2Api } = require(
+	join(dist, 'credentials/MicrosoftGraphPresenceOAuth2Api.credentials.js'),
+) as {
 	MicrosoftGraphPresenceOAuth2Api: new () => ICredentialType;
 };
-const { MicrosoftGraphPresenceAppApi } = require(join(dist, 'credentials/MicrosoftGraphPresenceAppApi.credentials.js')) as {
+const { MicrosoftGraphPresenceAppApi } = require(
+	join(dist, 'credentials/MicrosoftGraphPresenceAppApi.credentials.js'),
+) as {
 	MicrosoftGraphPresenceAppApi: new () => ICredentialType;
 };
-const { MicrosoftGraphPresenceTrigger } = require(join(dist, 'nodes/MicrosoftGraphPresenceTrigger/MicrosoftGraphPresenceTrigger.node.js')) as {
+const { MicrosoftGraphPresenceTrigger } = require(
+	join(dist, 'nodes/MicrosoftGraphPresenceTrigger/MicrosoftGraphPresenceTrigger.node.js'),
+) as {
 	MicrosoftGraphPresenceTrigger: new () => INodeType;
 };
-const { MicrosoftGraphPresenceInstantTrigger } = require(join(dist, 'nodes/MicrosoftGraphPresenceInstantTrigger/MicrosoftGraphPresenceInstantTrigger.node.js')) as {
+const { MicrosoftGraphPresenceInstantTrigger } = require(
+	join(
+		dist,
+		'nodes/MicrosoftGraphPresenceInstantTrigger/MicrosoftGraphPresenceInstantTrigger.node.js',
+	),
+) as {
 	MicrosoftGraphPresenceInstantTrigger: new () => INodeType;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -31,20 +49,42 @@ export const TRIGGER_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresenceTr
 export const triggerNodeTypes = { [TRIGGER_TYPE]: new MicrosoftGraphPresenceTrigger() };
 export const INSTANT_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresenceInstantTrigger';
 export const instantNodeTypes = { [INSTANT_TYPE]: new MicrosoftGraphPresenceInstantTrigger() };
-export const credentialTypes = [new MicrosoftGraphPresenceOAuth2Api(), new MicrosoftGraphPresenceAppApi()];
+export const credentialTypes = [
+	new MicrosoftGraphPresenceOAuth2Api(),
+	new MicrosoftGraphPresenceAppApi(),
+];
 
 export { TENANT, registerApp, secretsOf, findSecrets, type TestApp } from '../shared/graphApp';
 
 export function appSecretCredential(emu: GraphEmulator, app: TestApp): HarnessCredential {
-	return { type: 'microsoftGraphPresenceAppApi', name: 'Graph app (secret)', data: appSecretData(emu, app) };
+	return {
+		type: 'microsoftGraphPresenceAppApi',
+		name: 'Graph app (secret)',
+		data: appSecretData(emu, app),
+	};
 }
 
-export function appCertificateCredential(emu: GraphEmulator, app: TestApp, thumbprint: 'sha256' | 'sha1' = 'sha256'): HarnessCredential {
-	return { type: 'microsoftGraphPresenceAppApi', name: 'Graph app (certificate)', data: appCertificateData(emu, app, thumbprint) };
+export function appCertificateCredential(
+	emu: GraphEmulator,
+	app: TestApp,
+	thumbprint: 'sha256' | 'sha1' = 'sha256',
+): HarnessCredential {
+	return {
+		type: 'microsoftGraphPresenceAppApi',
+		name: 'Graph app (certificate)',
+		data: appCertificateData(emu, app, thumbprint),
+	};
 }
 
-export async function delegatedCredential(emu: GraphEmulator, app: TestApp): Promise<HarnessCredential> {
-	return { type: 'microsoftGraphPresenceOAuth2Api', name: 'Graph (delegated)', data: await delegatedData(emu, app) };
+export async function delegatedCredential(
+	emu: GraphEmulator,
+	app: TestApp,
+): Promise<HarnessCredential> {
+	return {
+		type: 'microsoftGraphPresenceOAuth2Api',
+		name: 'Graph (delegated)',
+		data: await delegatedData(emu, app),
+	};
 }
 
 export interface PresenceWorkflowOptions {
@@ -58,9 +98,19 @@ export interface PresenceWorkflowOptions {
 
 /** Manual trigger → items → Microsoft Graph Presence, as a user would wire it. */
 export function presenceWorkflow(options: PresenceWorkflowOptions): HarnessWorkflow {
-	const credentialType = options.authentication === 'application' ? 'microsoftGraphPresenceAppApi' : 'microsoftGraphPresenceOAuth2Api';
+	const credentialType =
+		options.authentication === 'application'
+			? 'microsoftGraphPresenceAppApi'
+			: 'microsoftGraphPresenceOAuth2Api';
 	const nodes: INode[] = [
-		{ id: 'n1', name: 'Start', type: MANUAL_TRIGGER_TYPE, typeVersion: 1, position: [0, 0], parameters: {} },
+		{
+			id: 'n1',
+			name: 'Start',
+			type: MANUAL_TRIGGER_TYPE,
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		},
 		{
 			id: 'n2',
 			name: 'Items',

@@ -2,7 +2,15 @@ import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import { GraphEmulator } from '../emulator';
 import { runPoll, type HarnessCredential } from '../harness';
-import { appSecretCredential, credentialTypes, delegatedCredential, registerApp, TRIGGER_TYPE, triggerNodeTypes, type TestApp } from './support';
+import {
+	appSecretCredential,
+	credentialTypes,
+	delegatedCredential,
+	registerApp,
+	TRIGGER_TYPE,
+	triggerNodeTypes,
+	type TestApp,
+} from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
@@ -12,7 +20,10 @@ beforeAll(async () => {
 	emu = await GraphEmulator.start({ seed: 21 });
 	emu.addUsers(10_500);
 	app = await registerApp(emu, 'cccccccc-0000-4000-8000-000000000001');
-	credentials = { app: appSecretCredential(emu, app), delegated: await delegatedCredential(emu, app) };
+	credentials = {
+		app: appSecretCredential(emu, app),
+		delegated: await delegatedCredential(emu, app),
+	};
 });
 afterAll(async () => await emu.stop());
 beforeEach(() => {
@@ -29,8 +40,18 @@ interface PollArgs {
 	authentication?: 'application' | 'oAuth2';
 }
 
-async function poll({ userIds, staticData = {}, mode = 'trigger', triggerOn = 'anyChange', options = {}, authentication = 'application' }: PollArgs) {
-	const credentialType = authentication === 'application' ? 'microsoftGraphPresenceAppApi' : 'microsoftGraphPresenceOAuth2Api';
+async function poll({
+	userIds,
+	staticData = {},
+	mode = 'trigger',
+	triggerOn = 'anyChange',
+	options = {},
+	authentication = 'application',
+}: PollArgs) {
+	const credentialType =
+		authentication === 'application'
+			? 'microsoftGraphPresenceAppApi'
+			: 'microsoftGraphPresenceOAuth2Api';
 	const node: INode = {
 		id: 'trigger',
 		name: 'Presence changed',
@@ -38,7 +59,12 @@ async function poll({ userIds, staticData = {}, mode = 'trigger', triggerOn = 'a
 		typeVersion: 1,
 		position: [0, 0],
 		parameters: { authentication, userIds, triggerOn, options } as INodeParameters,
-		credentials: { [credentialType]: { id: authentication === 'application' ? 'app' : 'delegated', name: 'Graph' } },
+		credentials: {
+			[credentialType]: {
+				id: authentication === 'application' ? 'app' : 'delegated',
+				name: 'Graph',
+			},
+		},
 	};
 	return await runPoll({
 		workflow: { nodes: [node], connections: {}, staticData },
@@ -54,10 +80,15 @@ const users = (from: number, to: number) => emu.users.slice(from, to);
 const presenceRequests = () => emu.requests('/communications/getPresencesByUserId');
 const flip = (id: string) => {
 	const current = emu.getUser(id)?.presence.availability;
-	return emu.setPresence(id, current === 'Available' ? { availability: 'Busy', activity: 'InACall' } : { availability: 'Available', activity: 'Available' });
+	return emu.setPresence(
+		id,
+		current === 'Available'
+			? { availability: 'Busy', activity: 'InACall' }
+			: { availability: 'Available', activity: 'Available' },
+	);
 };
 
-describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
+describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
 	it('records a baseline silently, then emits one item per changed user with previous values', async () => {
 		const watched = users(0, 1000).map((user) => user.id);
 		const first = await poll({ userIds: watched.join(',') });
@@ -77,7 +108,11 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 			activity: after.activity,
 			sequenceNumber: after.sequenceNumber,
 			changed: ['availability', 'activity'],
-			previous: { availability: before.availability, activity: before.activity, sequenceNumber: before.sequenceNumber },
+			previous: {
+				availability: before.availability,
+				activity: before.activity,
+				sequenceNumber: before.sequenceNumber,
+			},
 		});
 		expect(typeof second.items?.[0].json.observedAt).toBe('string');
 
@@ -102,24 +137,40 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		let state = (await poll({ userIds: ids })).staticData;
 
 		emu.setPresence(a, { availability: 'Busy', activity: 'InAMeeting' });
-		const availabilityOnly = await poll({ userIds: ids, staticData: state, triggerOn: 'availabilityChanged' });
+		const availabilityOnly = await poll({
+			userIds: ids,
+			staticData: state,
+			triggerOn: 'availabilityChanged',
+		});
 		expect(availabilityOnly.items).toBeNull();
 		state = availabilityOnly.staticData;
 
 		emu.setPresence(a, { availability: 'Busy', activity: 'InACall' });
-		const activityOnly = await poll({ userIds: ids, staticData: state, triggerOn: 'activityChanged' });
+		const activityOnly = await poll({
+			userIds: ids,
+			staticData: state,
+			triggerOn: 'activityChanged',
+		});
 		expect(activityOnly.items?.map((item) => item.json.id)).toEqual([a]);
 		state = activityOnly.staticData;
 
 		emu.setPresence(b, { availability: 'Available', activity: 'Available' });
 		emu.setPresence(c, { availability: 'Away', activity: 'Away' });
-		const toAvailable = await poll({ userIds: ids, staticData: state, options: { toAvailability: ['Available'] } });
+		const toAvailable = await poll({
+			userIds: ids,
+			staticData: state,
+			options: { toAvailability: ['Available'] },
+		});
 		expect(toAvailable.items?.map((item) => item.json.id)).toEqual([b]);
 		state = toAvailable.staticData;
 
 		emu.setPresence(b, { availability: 'Busy', activity: 'InACall' });
 		emu.setPresence(c, { availability: 'Busy', activity: 'InACall' });
-		const fromAway = await poll({ userIds: ids, staticData: state, options: { fromAvailability: ['Away'] } });
+		const fromAway = await poll({
+			userIds: ids,
+			staticData: state,
+			options: { fromAvailability: ['Away'] },
+		});
 		expect(fromAway.items?.map((item) => item.json.id)).toEqual([c]);
 	});
 
@@ -131,8 +182,17 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		expect(plain.items).toBeNull();
 		state = plain.staticData;
 		emu.setPresence(id, { outOfOfficeSettings: { isOutOfOffice: false, message: null } });
-		const watched = await poll({ userIds: id, staticData: state, options: { alsoWatch: ['outOfOffice'] } });
-		expect(watched.items?.[0].json).toMatchObject({ id, changed: ['outOfOffice'], isOutOfOffice: false, previous: { isOutOfOffice: true } });
+		const watched = await poll({
+			userIds: id,
+			staticData: state,
+			options: { alsoWatch: ['outOfOffice'] },
+		});
+		expect(watched.items?.[0].json).toMatchObject({
+			id,
+			changed: ['outOfOffice'],
+			isOutOfOffice: false,
+			previous: { isOutOfOffice: true },
+		});
 	});
 
 	it('ignores answers whose sequence number is not newer than the last one seen', async () => {
@@ -165,7 +225,11 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		const first = await poll({ userIds: ids });
 		flip(ids[2]);
 		emu.faults = { rate503: 1, retryAfterSeconds: 0 };
-		const failed = await poll({ userIds: ids, staticData: first.staticData, options: { maxRetries: 1 } });
+		const failed = await poll({
+			userIds: ids,
+			staticData: first.staticData,
+			options: { maxRetries: 1 },
+		});
 		expect(failed.error).toBeUndefined();
 		expect(failed.items).toBeNull();
 		expect(failed.staticData).toEqual(first.staticData);
@@ -180,9 +244,9 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 	it('in manual mode ("Fetch Test Event") returns everyone\'s current presence, and throws clear errors', async () => {
 		const ids = users(2050, 2053).map((user) => user.id);
 		const result = await poll({ userIds: ids, mode: 'manual' });
-		expect(result.items?.map((item) => [item.json.id, item.json.availability, item.json.event])).toEqual(
-			ids.map((id) => [id, emu.getUser(id)?.presence.availability, 'current']),
-		);
+		expect(
+			result.items?.map((item) => [item.json.id, item.json.availability, item.json.event]),
+		).toEqual(ids.map((id) => [id, emu.getUser(id)?.presence.availability, 'current']));
 		// Fetching a test event records nothing: the first active poll still starts from a baseline.
 		expect(result.staticData['node:Presence changed'] ?? {}).toEqual({});
 		const bad = await poll({ userIds: 'not-an-id', mode: 'manual' });
@@ -193,7 +257,11 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		const ids = users(2060, 2062).map((user) => user.id);
 		const first = await poll({ userIds: ids, options: { emitOnActivation: true } });
 		expect(first.items?.map((item) => item.json.id)).toEqual(ids);
-		const second = await poll({ userIds: ids, staticData: first.staticData, options: { emitOnActivation: true } });
+		const second = await poll({
+			userIds: ids,
+			staticData: first.staticData,
+			options: { emitOnActivation: true },
+		});
 		expect(second.items).toBeNull();
 	});
 
@@ -201,7 +269,11 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		const ids = users(2070, 2072).map((user) => user.id);
 		const first = await poll({ userIds: ids, authentication: 'oAuth2' });
 		flip(ids[1]);
-		const second = await poll({ userIds: ids, authentication: 'oAuth2', staticData: first.staticData });
+		const second = await poll({
+			userIds: ids,
+			authentication: 'oAuth2',
+			staticData: first.staticData,
+		});
 		expect(second.items?.map((item) => item.json.id)).toEqual([ids[1]]);
 		expect(presenceRequests().every((entry) => entry.tokenKind === 'delegated')).toBe(true);
 	});
@@ -229,9 +301,13 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		expect(second.items?.map((item) => item.json.id)).toEqual([ids[9_999]]);
 	});
 
-	it('watches a group\'s members, reading the member list on its own schedule, not every poll', async () => {
-		const group = emu.addGroup({ displayName: 'On call', members: users(3000, 3010).map((user) => user.id) });
-		const node = (staticData: IDataObject) => staticData['node:Presence changed'] as { group: { ids: string[]; at: number } };
+	it("watches a group's members, reading the member list on its own schedule, not every poll", async () => {
+		const group = emu.addGroup({
+			displayName: 'On call',
+			members: users(3000, 3010).map((user) => user.id),
+		});
+		const node = (staticData: IDataObject) =>
+			staticData['node:Presence changed'] as { group: { ids: string[]; at: number } };
 		const pollGroup = (staticData?: IDataObject) =>
 			runPoll({
 				workflow: {
@@ -242,7 +318,13 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 							type: TRIGGER_TYPE,
 							typeVersion: 1,
 							position: [0, 0],
-							parameters: { authentication: 'application', usersFrom: 'group', group: 'On call', groupRefreshMinutes: 30, triggerOn: 'anyChange' },
+							parameters: {
+								authentication: 'application',
+								usersFrom: 'group',
+								group: 'On call',
+								groupRefreshMinutes: 30,
+								triggerOn: 'anyChange',
+							},
 							credentials: { microsoftGraphPresenceAppApi: { id: 'app', name: 'Graph' } },
 						},
 					],
@@ -274,4 +356,3 @@ describe('Presence Trigger (polling) through n8n-core\'s PollContext', () => {
 		expect(third.items).toBeNull();
 	});
 });
-

@@ -134,7 +134,9 @@ export class CredentialTypeRegistry {
 	getByName(name: string): ICredentialType {
 		const type = this.byName.get(name);
 		if (type === undefined) {
-			throw new UnexpectedError(`Unknown credential type "${name}": pass it in runWorkflow({ credentialTypes })`);
+			throw new UnexpectedError(
+				`Unknown credential type "${name}": pass it in runWorkflow({ credentialTypes })`,
+			);
 		}
 		return type;
 	}

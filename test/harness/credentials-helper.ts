@@ -111,7 +111,8 @@ class StoredCredentials extends ICredentials<ICredentialDataDecryptedObject> {
 	async getData(): Promise<ICredentialDataDecryptedObject> {
 		if (this.data === undefined) throw new UnexpectedError(`Credential "${this.name}" has no data`);
 		const parsed: unknown = JSON.parse(this.data);
-		if (!isDataObject(parsed)) throw new UnexpectedError(`Credential "${this.name}" does not hold an object`);
+		if (!isDataObject(parsed))
+			throw new UnexpectedError(`Credential "${this.name}" does not hold an object`);
 		return parsed as ICredentialDataDecryptedObject;
 	}
 
@@ -202,7 +203,12 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 			const name = credential.name ?? `${credential.type} ${id}`;
 			const stored = new StoredCredentials({ id, name }, credential.type);
 			await stored.setData(deepCopy(credential.data));
-			helper.store.set(id, { id, name, type: credential.type, data: stored.getDataToSave().data ?? '' });
+			helper.store.set(id, {
+				id,
+				name,
+				type: credential.type,
+				data: stored.getDataToSave().data ?? '',
+			});
 		}
 		return helper;
 	}
@@ -233,12 +239,18 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		}
 		const row = this.store.get(nodeCredentials.id);
 		if (row === undefined || row.type !== type) {
-			throw new UserError(`Credential with ID "${nodeCredentials.id}" does not exist for type "${type}".`);
+			throw new UserError(
+				`Credential with ID "${nodeCredentials.id}" does not exist for type "${type}".`,
+			);
 		}
 		return row;
 	}
 
-	private save(row: StoredCredential, credentials: StoredCredentials, kind: CredentialUpdate['kind']): void {
+	private save(
+		row: StoredCredential,
+		credentials: StoredCredentials,
+		kind: CredentialUpdate['kind'],
+	): void {
 		row.data = credentials.getDataToSave().data ?? '';
 		this.updateLog.push({ id: row.id, type: row.type, kind });
 	}
@@ -268,7 +280,9 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		if (typeof authenticate === 'function') return await authenticate(credentials, requestOptions);
 		if (authenticate.type !== 'generic') return requestOptions;
 		if (workflow === undefined || node === undefined) {
-			throw new UnexpectedError('Workflow and node are required for declarative credential authentication');
+			throw new UnexpectedError(
+				'Workflow and node are required for declarative credential authentication',
+			);
 		}
 		requestOptions.headers ??= {};
 		const target = requestOptions as unknown as Record<string, Record<string, unknown> | undefined>;
@@ -276,7 +290,12 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 			if (!isDataObject(outerValue)) continue;
 			for (const [key, value] of Object.entries(outerValue)) {
 				const keyResolved = this.resolveValue(key, { $credentials: credentials }, workflow, node);
-				const valueResolved = this.resolveValue(value, { $credentials: credentials }, workflow, node);
+				const valueResolved = this.resolveValue(
+					value,
+					{ $credentials: credentials },
+					workflow,
+					node,
+				);
 				const section = (target[outerKey] ??= {});
 				section[keyResolved] = valueResolved;
 			}
@@ -334,7 +353,8 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		const storedData = await stored.getData();
 		const dataToPersist: ICredentialDataDecryptedObject = { ...storedData };
 		for (const [key, value] of Object.entries(output as ICredentialDataDecryptedObject)) {
-			if (key === expirableProperty.name || !isExpression(storedData[key])) dataToPersist[key] = value;
+			if (key === expirableProperty.name || !isExpression(storedData[key]))
+				dataToPersist[key] = value;
 		}
 		await this.updateCredentials(nodeCredentials, credentialType.name, dataToPersist);
 		return Object.assign(credentials, output as ICredentialDataDecryptedObject);
@@ -354,7 +374,10 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		return output as ICredentialDataDecryptedObject;
 	}
 
-	async getCredentials(nodeCredentials: INodeCredentialsDetails, type: string): Promise<ICredentials> {
+	async getCredentials(
+		nodeCredentials: INodeCredentialsDetails,
+		type: string,
+	): Promise<ICredentials> {
 		return this.load(this.find(nodeCredentials, type));
 	}
 
@@ -408,7 +431,8 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 		const storedData: ICredentialDataDecryptedObject = { ...decryptedDataOriginal };
 		if (this.options.pinHiddenOAuthFields !== false) {
 			for (const field of OAUTH_PINNED_FIELDS) {
-				if (credentialsProperties.some((p) => p.name === field && p.type === 'hidden')) delete storedData[field];
+				if (credentialsProperties.some((p) => p.name === field && p.type === 'hidden'))
+					delete storedData[field];
 			}
 		}
 
@@ -512,7 +536,13 @@ export class HarnessCredentialsHelper extends ICredentialsHelper {
 			if (type === 'oAuth1Api' || type === 'oAuth2Api') {
 				return [
 					...credentialType.properties,
-					{ displayName: 'oauthTokenData', name: 'oauthTokenData', type: 'json', required: false, default: {} },
+					{
+						displayName: 'oauthTokenData',
+						name: 'oauthTokenData',
+						type: 'json',
+						required: false,
+						default: {},
+					},
 				];
 			}
 			return credentialType.properties;

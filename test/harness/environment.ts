@@ -28,7 +28,8 @@ setDefaultEnv('N8N_SSRF_PROTECTION_ENABLED', 'false');
 
 declare const afterAll: ((fn: () => void) => void) | undefined;
 try {
-	if (typeof afterAll === 'function') afterAll(() => rmSync(userFolder, { recursive: true, force: true }));
+	if (typeof afterAll === 'function')
+		afterAll(() => rmSync(userFolder, { recursive: true, force: true }));
 } catch {
 	// Imported from inside a test, where hooks cannot be added; the folder stays in the temp dir.
 }
@@ -119,7 +120,8 @@ function record(level: LogLevel, message: string, metadata?: LogMetadata): void 
 	const hasMetadata = metadata !== undefined && Object.keys(metadata).length > 0;
 	const line = `[${level}] ${message}${hasMetadata ? ` ${describeValue(metadata)}` : ''}`;
 	(logSink.getStore() ?? unscopedLogs).push(line);
-	if (process.env.HARNESS_LOG === '1' || process.env.HARNESS_LOG === level) process.stderr.write(`${line}\n`);
+	if (process.env.HARNESS_LOG === '1' || process.env.HARNESS_LOG === level)
+		process.stderr.write(`${line}\n`);
 }
 
 /**

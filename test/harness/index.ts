@@ -3,7 +3,11 @@ import './environment';
 
 export { runWorkflow } from './run-workflow';
 export type { HarnessWorkflow, RunWorkflowOptions, RunWorkflowResult } from './run-workflow';
-export type { CredentialUpdate, CredentialsHelperOptions, HarnessCredential } from './credentials-helper';
+export type {
+	CredentialUpdate,
+	CredentialsHelperOptions,
+	HarnessCredential,
+} from './credentials-helper';
 export { HarnessCredentialsHelper } from './credentials-helper';
 export { CredentialTypeRegistry, OAuth2ApiCredentialType } from './credential-types';
 export {

@@ -7,7 +7,13 @@ import type {
 	INodeTypes,
 	IVersionedNodeType,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeHelpers, NodeOperationError, UnexpectedError, jsonParse } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	NodeHelpers,
+	NodeOperationError,
+	UnexpectedError,
+	jsonParse,
+} from 'n8n-workflow';
 
 /** Workflow JSON type names of the nodes the harness ships. */
 export const MANUAL_TRIGGER_TYPE = 'n8n-nodes-base.manualTrigger';
@@ -70,18 +76,27 @@ export class HarnessItems implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const raw: unknown = this.getNodeParameter('items', 0);
-		const parsed: unknown = typeof raw === 'string' ? jsonParse<unknown>(raw, { fallbackValue: raw }) : raw;
+		const parsed: unknown =
+			typeof raw === 'string' ? jsonParse<unknown>(raw, { fallbackValue: raw }) : raw;
 		if (!Array.isArray(parsed)) {
-			throw new NodeOperationError(this.getNode(), 'The "items" parameter must be a JSON array of objects', {
-				itemIndex: 0,
-			});
+			throw new NodeOperationError(
+				this.getNode(),
+				'The "items" parameter must be a JSON array of objects',
+				{
+					itemIndex: 0,
+				},
+			);
 		}
 		return [
 			parsed.map((entry: unknown, index): INodeExecutionData => {
 				if (!isPlainObject(entry)) {
-					throw new NodeOperationError(this.getNode(), `Entry ${index} of "items" is not an object`, {
-						itemIndex: 0,
-					});
+					throw new NodeOperationError(
+						this.getNode(),
+						`Entry ${index} of "items" is not an object`,
+						{
+							itemIndex: 0,
+						},
+					);
 				}
 				return { json: entry, pairedItem: { item: 0 } };
 			}),

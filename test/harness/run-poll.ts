@@ -33,7 +33,13 @@ export async function runPoll(options: RunPollOptions): Promise<RunPollResult> {
 	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
 	if (!nodeType.poll) throw new UnexpectedError(`Node "${options.node}" has no poll function`);
 	const poll = nodeType.poll;
-	const context = new PollContext(workflow, node, additionalData, options.mode, options.activation ?? 'activate');
+	const context = new PollContext(
+		workflow,
+		node,
+		additionalData,
+		options.mode,
+		options.activation ?? 'activate',
+	);
 	const logs: string[] = [];
 	let items: INodeExecutionData[] | null = null;
 	let error: Error | undefined;
@@ -45,5 +51,10 @@ export async function runPoll(options: RunPollOptions): Promise<RunPollResult> {
 			error = caught instanceof Error ? caught : new Error(String(caught));
 		}
 	});
-	return { items, error, staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject, logs };
+	return {
+		items,
+		error,
+		staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
+		logs,
+	};
 }

@@ -102,10 +102,14 @@ export async function buildEnvironment(options: RunWorkflowOptions) {
 	const executionId = `harness-${++executionCounter}`;
 
 	const credentialTypes = new CredentialTypeRegistry(options.credentialTypes ?? []);
-	const credentialsHelper = await HarnessCredentialsHelper.create(credentialTypes, options.credentials ?? {}, {
-		overwrites: options.credentialOverwrites,
-		pinHiddenOAuthFields: options.pinHiddenOAuthFields,
-	});
+	const credentialsHelper = await HarnessCredentialsHelper.create(
+		credentialTypes,
+		options.credentials ?? {},
+		{
+			overwrites: options.credentialOverwrites,
+			pinHiddenOAuthFields: options.pinHiddenOAuthFields,
+		},
+	);
 	const nodeTypes = new NodeTypeRegistry(options.nodeTypes ?? {});
 
 	const workflow = new Workflow({
@@ -172,12 +176,17 @@ export async function buildEnvironment(options: RunWorkflowOptions) {
 
 /** Executes workflow JSON through n8n-core's `WorkflowExecute`, the engine n8n itself runs. */
 export async function runWorkflow(options: RunWorkflowOptions): Promise<RunWorkflowResult> {
-	const { mode, source, workflow, additionalData, credentialsHelper, executedNodes } = await buildEnvironment(options);
+	const { mode, source, workflow, additionalData, credentialsHelper, executedNodes } =
+		await buildEnvironment(options);
 
-	const startNode = options.startNode === undefined ? undefined : workflow.getNode(options.startNode);
-	if (startNode === null) throw new UnexpectedError(`Start node "${options.startNode ?? ''}" is not in the workflow`);
+	const startNode =
+		options.startNode === undefined ? undefined : workflow.getNode(options.startNode);
+	if (startNode === null)
+		throw new UnexpectedError(`Start node "${options.startNode ?? ''}" is not in the workflow`);
 	if (options.destinationNode !== undefined && workflow.getNode(options.destinationNode) === null) {
-		throw new UnexpectedError(`Destination node "${options.destinationNode}" is not in the workflow`);
+		throw new UnexpectedError(
+			`Destination node "${options.destinationNode}" is not in the workflow`,
+		);
 	}
 
 	const logs: string[] = [];

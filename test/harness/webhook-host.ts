@@ -27,7 +27,10 @@ export interface WebhookHost {
 	/** The node's production webhook URL. */
 	webhookUrl: string;
 	/** Runs one of the node's webhook methods as n8n does on activation and deactivation. */
-	hook(method: 'checkExists' | 'create' | 'delete', activation?: WorkflowActivateMode): Promise<boolean>;
+	hook(
+		method: 'checkExists' | 'create' | 'delete',
+		activation?: WorkflowActivateMode,
+	): Promise<boolean>;
 	/** Calls trigger() as n8n does on activation; returns the scheduled ticks it registered. */
 	activateTrigger(): Promise<Array<{ expression: string; tick: () => Promise<void> }>>;
 	/** Items the webhook handed to n8n (each a workflow run). */
@@ -53,7 +56,10 @@ interface ExpressLikeResponse {
 	end(body?: string): ExpressLikeResponse;
 }
 
-function expressResponse(res: ServerResponse, record: (status: number, text: string) => void): ExpressLikeResponse {
+function expressResponse(
+	res: ServerResponse,
+	record: (status: number, text: string) => void,
+): ExpressLikeResponse {
 	const wrapper: ExpressLikeResponse = {
 		statusCode: 200,
 		sent: false,
@@ -98,18 +104,25 @@ async function readBody(req: IncomingMessage): Promise<string> {
 	return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startWebhookHost(options: RunWorkflowOptions & { node: string }): Promise<WebhookHost> {
+export async function startWebhookHost(
+	options: RunWorkflowOptions & { node: string },
+): Promise<WebhookHost> {
 	const server: Server = createServer();
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const port = (server.address() as AddressInfo).port;
 	const webhookBaseUrl = `http://127.0.0.1:${port}/webhook`;
-	const { workflow, additionalData } = await buildEnvironment({ ...options, webhookBaseUrl, mode: 'webhook' });
+	const { workflow, additionalData } = await buildEnvironment({
+		...options,
+		webhookBaseUrl,
+		mode: 'webhook',
+	});
 	const found = workflow.getNode(options.node);
 	if (found === null) throw new UnexpectedError(`Node "${options.node}" is not in the workflow`);
 	const node: INode = found;
 	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
 	const description = nodeType.description.webhooks?.[0] as IWebhookDescription | undefined;
-	if (!description || !nodeType.webhook) throw new UnexpectedError(`Node "${options.node}" has no webhook`);
+	if (!description || !nodeType.webhook)
+		throw new UnexpectedError(`Node "${options.node}" has no webhook`);
 	const path = `${node.webhookId ?? workflow.id}/${String(description.path)}`;
 	const webhookData: IWebhookData = {
 		httpMethod: 'POST',
@@ -151,8 +164,23 @@ export async function startWebhookHost(options: RunWorkflowOptions & { node: str
 				entry.status = status;
 				entry.text = sent;
 			});
-			const request = { method: req.method, url: req.url, query, body, headers: req.headers, params: {} };
-			const context = new WebhookContext(workflow, node, { ...additionalData, httpRequest: request as never, httpResponse: response as never }, 'webhook', webhookData, [], null);
+			const request = {
+				method: req.method,
+				url: req.url,
+				query,
+				body,
+				headers: req.headers,
+				params: {},
+			};
+			const context = new WebhookContext(
+				workflow,
+				node,
+				{ ...additionalData, httpRequest: request as never, httpResponse: response as never },
+				'webhook',
+				webhookData,
+				[],
+				null,
+			);
 			try {
 				const result = await captureLogs(logs, async () => await webhook.call(context));
 				if (result.workflowData?.[0]?.length) runs.push(result.workflowData[0]);
@@ -169,7 +197,14 @@ export async function startWebhookHost(options: RunWorkflowOptions & { node: str
 		async hook(method, activation = 'activate') {
 			const fn = nodeType.webhookMethods?.default?.[method];
 			if (!fn) throw new UnexpectedError(`No webhook method ${method}`);
-			const context = new HookContext(workflow, node, additionalData, 'trigger', activation, webhookData);
+			const context = new HookContext(
+				workflow,
+				node,
+				additionalData,
+				'trigger',
+				activation,
+				webhookData,
+			);
 			return await captureLogs(logs, async () => (await fn.call(context)) as boolean);
 		},
 		async activateTrigger() {
@@ -177,10 +212,23 @@ export async function startWebhookHost(options: RunWorkflowOptions & { node: str
 			// The schedule is n8n's to run; here each registered tick is handed to the test to fire.
 			const scheduling: SchedulingFunctions = {
 				registerCron: ({ expression }, onTick) => {
-					ticks.push({ expression: String(expression), tick: async () => await captureLogs(logs, async () => onTick(new Date())) });
+					ticks.push({
+						expression: String(expression),
+						tick: async () => await captureLogs(logs, async () => onTick(new Date())),
+					});
 				},
 			};
-			const context = new TriggerContext(workflow, node, additionalData, 'trigger', 'activate', undefined, undefined, undefined, scheduling);
+			const context = new TriggerContext(
+				workflow,
+				node,
+				additionalData,
+				'trigger',
+				'activate',
+				undefined,
+				undefined,
+				undefined,
+				scheduling,
+			);
 			if (!nodeType.trigger) throw new UnexpectedError('No trigger function');
 			await nodeType.trigger.call(context);
 			return ticks;

@@ -24,7 +24,10 @@ let certificate: { private: string; cert: string } | undefined;
 
 /** Registers an app (secret and certificate) with the emulator; each test may take its own client id. */
 export async function registerApp(emu: GraphEmulator, clientId: string): Promise<TestApp> {
-	certificate ??= await generate([{ name: 'commonName', value: 'n8n-nodes-msgraph-presence test' }], { keySize: 2048 });
+	certificate ??= await generate(
+		[{ name: 'commonName', value: 'n8n-nodes-msgraph-presence test' }],
+		{ keySize: 2048 },
+	);
 	const cert = new X509Certificate(certificate.cert);
 	const app: TestApp = {
 		clientId,
@@ -34,17 +37,36 @@ export async function registerApp(emu: GraphEmulator, clientId: string): Promise
 		thumbprintSha256: cert.fingerprint256,
 		thumbprintSha1: cert.fingerprint,
 	};
-	emu.registerApp({ tenantId: TENANT, clientId, clientSecret: app.clientSecret, certificatePem: app.certificatePem });
+	emu.registerApp({
+		tenantId: TENANT,
+		clientId,
+		clientSecret: app.clientSecret,
+		certificatePem: app.certificatePem,
+	});
 	return app;
 }
 
-const custom = (emu: GraphEmulator) => ({ cloud: 'custom', graphBaseUrl: emu.url, loginBaseUrl: emu.loginBaseUrl });
+const custom = (emu: GraphEmulator) => ({
+	cloud: 'custom',
+	graphBaseUrl: emu.url,
+	loginBaseUrl: emu.loginBaseUrl,
+});
 
 export function appSecretData(emu: GraphEmulator, app: TestApp): ICredentialDataDecryptedObject {
-	return { ...custom(emu), tenantId: TENANT, clientId: app.clientId, authMethod: 'secret', clientSecret: app.clientSecret };
+	return {
+		...custom(emu),
+		tenantId: TENANT,
+		clientId: app.clientId,
+		authMethod: 'secret',
+		clientSecret: app.clientSecret,
+	};
 }
 
-export function appCertificateData(emu: GraphEmulator, app: TestApp, thumbprint: 'sha256' | 'sha1' = 'sha256'): ICredentialDataDecryptedObject {
+export function appCertificateData(
+	emu: GraphEmulator,
+	app: TestApp,
+	thumbprint: 'sha256' | 'sha1' = 'sha256',
+): ICredentialDataDecryptedObject {
 	return {
 		...custom(emu),
 		tenantId: TENANT,
@@ -56,7 +78,10 @@ export function appCertificateData(emu: GraphEmulator, app: TestApp, thumbprint:
 }
 
 /** Signs a user in through the emulator's authorization code flow, as n8n's OAuth2 callback would. */
-export async function delegatedData(emu: GraphEmulator, app: TestApp): Promise<ICredentialDataDecryptedObject> {
+export async function delegatedData(
+	emu: GraphEmulator,
+	app: TestApp,
+): Promise<ICredentialDataDecryptedObject> {
 	const redirectUri = 'http://localhost:5678/rest/oauth2-credential/callback';
 	const authorize = await fetch(
 		`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=${app.clientId}&response_type=code&redirect_uri=${encodeURIComponent(redirectUri)}&state=s`,
@@ -76,8 +101,15 @@ export async function delegatedData(emu: GraphEmulator, app: TestApp): Promise<I
 		}),
 	});
 	const oauthTokenData = (await token.json()) as IDataObject;
-	if (typeof oauthTokenData.access_token !== 'string') throw new Error(`no delegated token: ${JSON.stringify(oauthTokenData)}`);
-	return { ...custom(emu), tenant: TENANT, clientId: app.clientId, clientSecret: app.clientSecret, oauthTokenData };
+	if (typeof oauthTokenData.access_token !== 'string')
+		throw new Error(`no delegated token: ${JSON.stringify(oauthTokenData)}`);
+	return {
+		...custom(emu),
+		tenant: TENANT,
+		clientId: app.clientId,
+		clientSecret: app.clientSecret,
+		oauthTokenData,
+	};
 }
 
 /** Every string a run must never show: the secret, the private key and every token the emulator issued. */

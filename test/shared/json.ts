@@ -1,7 +1,8 @@
 /** Narrowing for JSON that tests read back from the emulator: a wrong shape fails with what was there. */
 
 export function asRecord(value: unknown): Record<string, unknown> {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not an object: ${JSON.stringify(value)}`);
+	if (typeof value !== 'object' || value === null || Array.isArray(value))
+		throw new Error(`not an object: ${JSON.stringify(value)}`);
 	return value as Record<string, unknown>;
 }
 

@@ -5,7 +5,9 @@ import { operations } from '../../nodes/MicrosoftGraphPresence/actions/router';
 describe('Microsoft Graph Presence description', () => {
 	const description = new MicrosoftGraphPresence().description;
 	const operation = description.properties.find((property) => property.name === 'operation');
-	const offered = (operation?.options ?? []).map((option) => ('value' in option ? option.value : undefined));
+	const offered = (operation?.options ?? []).map((option) =>
+		'value' in option ? option.value : undefined,
+	);
 
 	it('offers every operation the router runs, and only those', () => {
 		expect([...offered].sort()).toEqual(Object.keys(operations).sort());
@@ -28,7 +30,9 @@ describe('Microsoft Graph Presence description', () => {
 			]),
 		);
 		expect(description.name).toBe('microsoftGraphPresence');
-		expect(description.properties.map((property) => property.name)).toEqual(expect.arrayContaining(['authentication', 'operation', 'userId', 'userIds', 'options']));
+		expect(description.properties.map((property) => property.name)).toEqual(
+			expect.arrayContaining(['authentication', 'operation', 'userId', 'userIds', 'options']),
+		);
 	});
 
 	it("shows each operation's fields only for operations that exist", () => {

@@ -1,4 +1,11 @@
-import { X509Certificate, constants, createDecipheriv, createHmac, privateDecrypt, randomUUID } from 'node:crypto';
+import {
+	X509Certificate,
+	constants,
+	createDecipheriv,
+	createHmac,
+	privateDecrypt,
+	randomUUID,
+} from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { generate } from 'selfsigned';
@@ -60,17 +67,23 @@ class Receiver {
 	) {}
 
 	static async start(tls?: { key: string; cert: string }): Promise<Receiver> {
-		const server = tls === undefined ? createServer() : createHttpsServer({ key: tls.key, cert: tls.cert });
+		const server =
+			tls === undefined ? createServer() : createHttpsServer({ key: tls.key, cert: tls.cert });
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 		const address = server.address();
 		if (address === null || typeof address === 'string') throw new Error('no port');
-		const receiver = new Receiver(server, `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`);
+		const receiver = new Receiver(
+			server,
+			`${tls === undefined ? 'http' : 'https'}://127.0.0.1:${address.port}`,
+		);
 		server.on('request', (req: IncomingMessage, res: ServerResponse) => receiver.handle(req, res));
 		return receiver;
 	}
 
 	notifications(path?: string): Received[] {
-		return this.requests.filter((r) => r.validationToken === null && (path === undefined || r.path === path));
+		return this.requests.filter(
+			(r) => r.validationToken === null && (path === undefined || r.path === path),
+		);
 	}
 
 	validations(): Received[] {
@@ -170,7 +183,11 @@ async function call(url: string, init: RequestInit = {}): Promise<Reply> {
 function graph(token: string, path: string, method = 'GET', body?: unknown): Promise<Reply> {
 	const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
 	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	return call(`${emu.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+	return call(`${emu.url}${path}`, {
+		method,
+		headers,
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
 }
 
 function error(res: Reply): { code: string; message: string } {
@@ -182,7 +199,12 @@ async function appToken(): Promise<string> {
 	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: SCOPE }).toString(),
+		body: new URLSearchParams({
+			grant_type: 'client_credentials',
+			client_id: CLIENT,
+			client_secret: SECRET,
+			scope: SCOPE,
+		}).toString(),
 	});
 	return str(res.body.access_token);
 }
@@ -197,13 +219,20 @@ async function delegatedToken(clientId = CLIENT): Promise<string> {
 	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: clientId, client_secret: SECRET, redirect_uri: redirect }).toString(),
+		body: new URLSearchParams({
+			grant_type: 'authorization_code',
+			code,
+			client_id: clientId,
+			client_secret: SECRET,
+			redirect_uri: redirect,
+		}).toString(),
 	});
 	return str(res.body.access_token);
 }
 
 const inMinutes = (minutes: number): string => new Date(emu.now + minutes * MINUTE).toISOString();
-const filterOf = (ids: string[]): string => `/communications/presences?$filter=id in (${ids.map((id) => `'${id}'`).join(',')})`;
+const filterOf = (ids: string[]): string =>
+	`/communications/presences?$filter=id in (${ids.map((id) => `'${id}'`).join(',')})`;
 
 function subscriptionBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
 	return {
@@ -216,9 +245,13 @@ function subscriptionBody(overrides: Record<string, unknown> = {}): Record<strin
 	};
 }
 
-async function subscribe(overrides: Record<string, unknown> = {}, token = me): Promise<Record<string, unknown>> {
+async function subscribe(
+	overrides: Record<string, unknown> = {},
+	token = me,
+): Promise<Record<string, unknown>> {
 	const res = await graph(token, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
-	if (res.status !== 201) throw new Error(`subscription not created: ${res.status} ${JSON.stringify(res.body)}`);
+	if (res.status !== 201)
+		throw new Error(`subscription not created: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body;
 }
 
@@ -277,81 +310,204 @@ describe('POST /subscriptions', () => {
 			expect(v.contentType).toMatch(/^text\/plain/);
 			expect(v.text).toBe('');
 			expect(v.rawQuery).toMatch(/^\?validationToken=Validation%3a\+Testing\+/);
-			expect(v.validationToken).toMatch(/^Validation: Testing client application reachability for subscription Request-Id: [0-9a-f-]{36}$/);
+			expect(v.validationToken).toMatch(
+				/^Validation: Testing client application reachability for subscription Request-Id: [0-9a-f-]{36}$/,
+			);
 		}
 		expect(validations[0].validationToken).not.toBe(validations[1].validationToken);
 		expect(deliveries('validation')).toEqual([
-			expect.objectContaining({ subscriptionId: id, status: 200, attempt: 1, url: expect.stringContaining(`${receiver.url}/notify?validationToken=`) }),
-			expect.objectContaining({ subscriptionId: id, status: 200, attempt: 1, url: expect.stringContaining(`${receiver.url}/lifecycle?validationToken=`) }),
+			expect.objectContaining({
+				subscriptionId: id,
+				status: 200,
+				attempt: 1,
+				url: expect.stringContaining(`${receiver.url}/notify?validationToken=`),
+			}),
+			expect.objectContaining({
+				subscriptionId: id,
+				status: 200,
+				attempt: 1,
+				url: expect.stringContaining(`${receiver.url}/lifecycle?validationToken=`),
+			}),
 		]);
 
-		expect(emu.subscriptions).toEqual([expect.objectContaining({ id, tenantId: TENANT, userIds: [emu.users[1].id, emu.users[2].id] })]);
+		expect(emu.subscriptions).toEqual([
+			expect.objectContaining({
+				id,
+				tenantId: TENANT,
+				userIds: [emu.users[1].id, emu.users[2].id],
+			}),
+		]);
 		const viaBeta = await graph(me, `/beta/subscriptions/${id}`);
 		expect(viaBeta.status).toBe(200);
-		expect(viaBeta.body).toMatchObject({ id, expirationDateTime: expiry, '@odata.context': `${emu.url}/beta/$metadata#subscriptions/$entity` });
+		expect(viaBeta.body).toMatchObject({
+			id,
+			expirationDateTime: expiry,
+			'@odata.context': `${emu.url}/beta/$metadata#subscriptions/$entity`,
+		});
 		expect(emu.requests('/subscriptions').map((e) => e.status)).toEqual([201, 200]);
 	});
 
 	it.each([
 		['a different body', 'wrong', 'Response must exactly match validationToken query parameter.'],
-		['the still-encoded token', 'undecoded', 'Response must exactly match validationToken query parameter.'],
-		['the token as application/json', 'json', 'Response must exactly match validationToken query parameter.'],
+		[
+			'the still-encoded token',
+			'undecoded',
+			'Response must exactly match validationToken query parameter.',
+		],
+		[
+			'the token as application/json',
+			'json',
+			'Response must exactly match validationToken query parameter.',
+		],
 		['202 instead of 200', 'accepted', 'must respond with 200 OK'],
-	] as const)('refuses the subscription when the receiver answers %s', async (_label, mode, message) => {
-		receiver.validation['/notify'] = mode;
-		const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody());
-		expect(res.status).toBe(400);
-		expect(error(res).code).toBe('ValidationError');
-		expect(error(res).message).toContain(message);
-		expect(emu.subscriptions).toEqual([]);
-		expect(deliveries('validation')).toEqual([expect.objectContaining({ status: mode === 'accepted' ? 202 : 200, error: expect.any(String) })]);
-	});
+	] as const)(
+		'refuses the subscription when the receiver answers %s',
+		async (_label, mode, message) => {
+			receiver.validation['/notify'] = mode;
+			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody());
+			expect(res.status).toBe(400);
+			expect(error(res).code).toBe('ValidationError');
+			expect(error(res).message).toContain(message);
+			expect(emu.subscriptions).toEqual([]);
+			expect(deliveries('validation')).toEqual([
+				expect.objectContaining({
+					status: mode === 'accepted' ? 202 : 200,
+					error: expect.any(String),
+				}),
+			]);
+		},
+	);
 
 	it('refuses the subscription when only the lifecycle URL fails the handshake, or a receiver is too slow', async () => {
 		receiver.validation['/lifecycle'] = 'wrong';
-		const lifecycle = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ lifecycleNotificationUrl: `${receiver.url}/lifecycle` }));
+		const lifecycle = await graph(
+			me,
+			'/v1.0/subscriptions',
+			'POST',
+			subscriptionBody({ lifecycleNotificationUrl: `${receiver.url}/lifecycle` }),
+		);
 		expect(lifecycle.status).toBe(400);
-		expect(error(lifecycle)).toEqual({ code: 'ValidationError', message: 'Subscription validation request failed. Response must exactly match validationToken query parameter.' });
+		expect(error(lifecycle)).toEqual({
+			code: 'ValidationError',
+			message:
+				'Subscription validation request failed. Response must exactly match validationToken query parameter.',
+		});
 		expect(receiver.validations().map((v) => v.path)).toEqual(['/notify', '/lifecycle']);
 
 		emu.deliveryPolicy = { validationTimeoutMs: 200 };
 		receiver.validation['/slow'] = 'slow';
-		const slow = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ notificationUrl: `${receiver.url}/slow` }));
+		const slow = await graph(
+			me,
+			'/v1.0/subscriptions',
+			'POST',
+			subscriptionBody({ notificationUrl: `${receiver.url}/slow` }),
+		);
 		expect(slow.status).toBe(400);
-		expect(error(slow)).toMatchObject({ code: 'ValidationError', message: 'Subscription validation request timed out.' });
-		expect(deliveries('validation').at(-1)).toMatchObject({ status: 0, error: 'no answer within 200 ms' });
+		expect(error(slow)).toMatchObject({
+			code: 'ValidationError',
+			message: 'Subscription validation request timed out.',
+		});
+		expect(deliveries('validation').at(-1)).toMatchObject({
+			status: 0,
+			error: 'no answer within 200 ms',
+		});
 		expect(emu.subscriptions).toEqual([]);
 	});
 
 	it('allows at most 60 minutes (plus a minute of skew) ahead of the emulator clock, and nothing in the past', async () => {
-		expect((await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: inMinutes(60) }))).status).toBe(201);
-		expect((await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: inMinutes(60.5) }))).status).toBe(201);
+		expect(
+			(
+				await graph(
+					me,
+					'/v1.0/subscriptions',
+					'POST',
+					subscriptionBody({ expirationDateTime: inMinutes(60) }),
+				)
+			).status,
+		).toBe(201);
+		expect(
+			(
+				await graph(
+					me,
+					'/v1.0/subscriptions',
+					'POST',
+					subscriptionBody({ expirationDateTime: inMinutes(60.5) }),
+				)
+			).status,
+		).toBe(201);
 
-		const tooFar = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: inMinutes(62) }));
+		const tooFar = await graph(
+			me,
+			'/v1.0/subscriptions',
+			'POST',
+			subscriptionBody({ expirationDateTime: inMinutes(62) }),
+		);
 		expect(tooFar.status).toBe(400);
-		expect(error(tooFar).message).toBe('Subscription expiration can only be 60 minutes in the future.');
-		const past = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: inMinutes(-1) }));
+		expect(error(tooFar).message).toBe(
+			'Subscription expiration can only be 60 minutes in the future.',
+		);
+		const past = await graph(
+			me,
+			'/v1.0/subscriptions',
+			'POST',
+			subscriptionBody({ expirationDateTime: inMinutes(-1) }),
+		);
 		expect(past.status).toBe(400);
-		const garbage = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: 'tomorrow' }));
+		const garbage = await graph(
+			me,
+			'/v1.0/subscriptions',
+			'POST',
+			subscriptionBody({ expirationDateTime: 'tomorrow' }),
+		);
 		expect(garbage.status).toBe(400);
 
 		// The rule follows the emulator's clock, not the wall clock.
 		emu.advanceClock(90 * MINUTE);
 		const wall = new Date(Date.now() + 30 * MINUTE).toISOString();
-		expect((await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: wall }))).status).toBe(400);
-		expect((await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ expirationDateTime: inMinutes(59) }))).status).toBe(201);
+		expect(
+			(
+				await graph(
+					me,
+					'/v1.0/subscriptions',
+					'POST',
+					subscriptionBody({ expirationDateTime: wall }),
+				)
+			).status,
+		).toBe(400);
+		expect(
+			(
+				await graph(
+					me,
+					'/v1.0/subscriptions',
+					'POST',
+					subscriptionBody({ expirationDateTime: inMinutes(59) }),
+				)
+			).status,
+		).toBe(201);
 	});
 
 	it('takes one presence or a $filter of at most 650 quoted GUIDs, and changeType updated only', async () => {
 		const many = Array.from({ length: 650 }, () => randomUUID());
-		expect((await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ resource: filterOf(many) }))).status).toBe(201);
+		expect(
+			(
+				await graph(
+					me,
+					'/v1.0/subscriptions',
+					'POST',
+					subscriptionBody({ resource: filterOf(many) }),
+				)
+			).status,
+		).toBe(201);
 		expect(emu.subscriptions[0].userIds).toHaveLength(650);
 		const single = await subscribe({ resource: `communications/presences/${emu.users[3].id}` });
 		expect(single.resource).toBe(`communications/presences/${emu.users[3].id}`);
 
 		const bad: Array<[string, Record<string, unknown>]> = [
 			['651 ids', { resource: filterOf([...many, randomUUID()]) }],
-			['unquoted ids', { resource: `/communications/presences?$filter=id in (${emu.users[1].id})` }],
+			[
+				'unquoted ids',
+				{ resource: `/communications/presences?$filter=id in (${emu.users[1].id})` },
+			],
 			['a UPN', { resource: filterOf([emu.users[1].userPrincipalName]) }],
 			['another resource', { resource: '/users' }],
 			['no resource', { resource: undefined }],
@@ -368,7 +524,9 @@ describe('POST /subscriptions', () => {
 	it('refuses application tokens for presence: 403, and no handshake', async () => {
 		const res = await graph(app, '/v1.0/subscriptions', 'POST', subscriptionBody());
 		expect(res.status).toBe(403);
-		expect(error(res).message).toMatch(/Application permissions are not supported for presence subscriptions/);
+		expect(error(res).message).toMatch(
+			/Application permissions are not supported for presence subscriptions/,
+		);
 		expect(receiver.requests).toEqual([]);
 		expect(emu.subscriptions).toEqual([]);
 	});
@@ -379,9 +537,19 @@ describe('POST /subscriptions', () => {
 			['not a URL', { notificationUrl: 'notify-me' }],
 			['ftp lifecycle', { lifecycleNotificationUrl: 'ftp://127.0.0.1/lifecycle' }],
 			['129-character clientState', { clientState: 'x'.repeat(129) }],
-			['rich without certificate', { includeResourceData: true, encryptionCertificateId: 'cert-1' }],
+			[
+				'rich without certificate',
+				{ includeResourceData: true, encryptionCertificateId: 'cert-1' },
+			],
 			['rich without certificate id', { includeResourceData: true, encryptionCertificate: 'AAAA' }],
-			['rich with a certificate that is not one', { includeResourceData: true, encryptionCertificate: 'bm90IGEgY2VydA==', encryptionCertificateId: 'cert-1' }],
+			[
+				'rich with a certificate that is not one',
+				{
+					includeResourceData: true,
+					encryptionCertificate: 'bm90IGEgY2VydA==',
+					encryptionCertificateId: 'cert-1',
+				},
+			],
 			['unknown TLS version', { latestSupportedTlsVersion: 'v9_9' }],
 		];
 		for (const [label, overrides] of cases) {
@@ -401,7 +569,12 @@ describe('POST /subscriptions', () => {
 		});
 		const secure = await Receiver.start({ key: pems.private, cert: pems.cert });
 		try {
-			const untrusted = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody({ notificationUrl: `${secure.url}/notify` }));
+			const untrusted = await graph(
+				me,
+				'/v1.0/subscriptions',
+				'POST',
+				subscriptionBody({ notificationUrl: `${secure.url}/notify` }),
+			);
 			expect(untrusted.status).toBe(400);
 			expect(error(untrusted).code).toBe('ValidationError');
 			expect(deliveries('validation')[0]).toMatchObject({ status: 0, error: expect.any(String) });
@@ -420,13 +593,22 @@ describe('POST /subscriptions', () => {
 	it('works inside $batch too', async () => {
 		const res = await graph(me, '/v1.0/$batch', 'POST', {
 			requests: [
-				{ id: '1', method: 'POST', url: '/subscriptions', headers: { 'Content-Type': 'application/json' }, body: subscriptionBody() },
+				{
+					id: '1',
+					method: 'POST',
+					url: '/subscriptions',
+					headers: { 'Content-Type': 'application/json' },
+					body: subscriptionBody(),
+				},
 				{ id: '2', method: 'GET', url: `/users/${emu.users[1].id}/presence` },
 			],
 		});
 		expect(res.status).toBe(200);
 		const responses = asArray(res.body.responses).map(asRecord);
-		expect(responses.find((r) => r.id === '1')).toMatchObject({ status: 201, body: { changeType: 'updated', clientState: CLIENT_STATE } });
+		expect(responses.find((r) => r.id === '1')).toMatchObject({
+			status: 201,
+			body: { changeType: 'updated', clientState: CLIENT_STATE },
+		});
 		expect(responses.find((r) => r.id === '2')).toMatchObject({ status: 200 });
 		expect(emu.subscriptions).toHaveLength(1);
 	});
@@ -438,21 +620,35 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		const id = str(sub.id);
 
 		const renewedTo = inMinutes(60);
-		const renewed = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', { expirationDateTime: renewedTo });
+		const renewed = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
+			expirationDateTime: renewedTo,
+		});
 		expect(renewed.status).toBe(200);
-		expect(renewed.body).toMatchObject({ id, expirationDateTime: renewedTo, clientState: CLIENT_STATE });
+		expect(renewed.body).toMatchObject({
+			id,
+			expirationDateTime: renewedTo,
+			clientState: CLIENT_STATE,
+		});
 		expect(emu.subscriptions[0].expirationDateTime).toBe(renewedTo);
 
-		const tooFar = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', { expirationDateTime: inMinutes(75) });
+		const tooFar = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
+			expirationDateTime: inMinutes(75),
+		});
 		expect(tooFar.status).toBe(400);
-		expect(error(tooFar).message).toBe('Subscription expiration can only be 60 minutes in the future.');
-		const byApp = await graph(app, `/v1.0/subscriptions/${id}`, 'PATCH', { expirationDateTime: inMinutes(30) });
+		expect(error(tooFar).message).toBe(
+			'Subscription expiration can only be 60 minutes in the future.',
+		);
+		const byApp = await graph(app, `/v1.0/subscriptions/${id}`, 'PATCH', {
+			expirationDateTime: inMinutes(30),
+		});
 		expect(byApp.status).toBe(403);
 
 		emu.advanceClock(59 * MINUTE);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(200);
 		emu.advanceClock(2 * MINUTE);
-		const gone = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', { expirationDateTime: inMinutes(30) });
+		const gone = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
+			expirationDateTime: inMinutes(30),
+		});
 		expect(gone.status).toBe(404);
 		expect(error(gone).code).toBe('ResourceNotFound');
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(404);
@@ -466,7 +662,10 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 
 	it('deletes with 204, then answers 404', async () => {
 		const id = str((await subscribe()).id);
-		const deleted = await call(`${emu.url}/v1.0/subscriptions/${id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${me}` } });
+		const deleted = await call(`${emu.url}/v1.0/subscriptions/${id}`, {
+			method: 'DELETE',
+			headers: { Authorization: `Bearer ${me}` },
+		});
 		expect(deleted.status).toBe(204);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(404);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`, 'DELETE')).status).toBe(404);
@@ -486,7 +685,9 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		expect(list.body['@odata.context']).toBe(`${emu.url}/v1.0/$metadata#subscriptions`);
 		expect(asArray(list.body.value).map((s) => asRecord(s).id)).toEqual([mine.id]);
 		// The app's own token sees the app's subscriptions (GET and DELETE need no delegated token).
-		expect(asArray((await graph(app, '/v1.0/subscriptions')).body.value).map((s) => asRecord(s).id)).toEqual([mine.id]);
+		expect(
+			asArray((await graph(app, '/v1.0/subscriptions')).body.value).map((s) => asRecord(s).id),
+		).toEqual([mine.id]);
 		expect((await graph(me, `/v1.0/subscriptions/${str(theirs.id)}`)).status).toBe(404);
 		expect(emu.subscriptions.map((s) => s.id).sort()).toEqual([mine.id, theirs.id].sort());
 		expect((await graph(me, '/v1.0/subscriptions', 'PUT', {})).status).toBe(405);
@@ -511,7 +712,11 @@ describe('notifications', () => {
 					clientState: CLIENT_STATE,
 					changeType: 'updated',
 					resource: `communications/presences('${a.id}')`,
-					resourceData: { '@odata.type': '#Microsoft.Graph.presence', '@odata.id': `communications/presences('${a.id}')`, id: a.id },
+					resourceData: {
+						'@odata.type': '#Microsoft.Graph.presence',
+						'@odata.id': `communications/presences('${a.id}')`,
+						id: a.id,
+					},
 					subscriptionExpirationDateTime: sub.expirationDateTime,
 					tenantId: TENANT,
 				},
@@ -520,7 +725,12 @@ describe('notifications', () => {
 		expect(first.path).toBe('/notify');
 
 		// A write route (an app's presence session) ...
-		const write = await graph(app, `/v1.0/users/${b.id}/presence/setPresence`, 'POST', { sessionId: CLIENT, availability: 'Away', activity: 'Away', expirationDuration: 'PT5M' });
+		const write = await graph(app, `/v1.0/users/${b.id}/presence/setPresence`, 'POST', {
+			sessionId: CLIENT,
+			availability: 'Away',
+			activity: 'Away',
+			expirationDuration: 'PT5M',
+		});
 		expect(write.status).toBe(200);
 		await waitFor(() => receiver.entries().length === 2, 'the notification of the write');
 		expect(receiver.entries()[1]).toMatchObject({ resourceData: { id: b.id } });
@@ -534,7 +744,9 @@ describe('notifications', () => {
 
 		await emu.deliveriesIdle();
 		expect(receiver.entries().map((e) => asRecord(e.resourceData).id)).toEqual([a.id, b.id, b.id]);
-		expect(deliveries('notification').every((d) => d.status === 202 && d.subscriptionId === id)).toBe(true);
+		expect(
+			deliveries('notification').every((d) => d.status === 202 && d.subscriptionId === id),
+		).toBe(true);
 	});
 
 	it('coalesces changes for one URL within the batch window into one POST, repeats included', async () => {
@@ -551,7 +763,9 @@ describe('notifications', () => {
 
 		expect(receiver.notifications()).toHaveLength(1);
 		const entries = receiver.entries();
-		expect(entries.map((e) => [e.subscriptionId, asRecord(e.resourceData).id, e.clientState])).toEqual([
+		expect(
+			entries.map((e) => [e.subscriptionId, asRecord(e.resourceData).id, e.clientState]),
+		).toEqual([
 			[one, a.id, CLIENT_STATE],
 			[two, b.id, 'second'],
 			[one, a.id, CLIENT_STATE],
@@ -565,7 +779,11 @@ describe('notifications', () => {
 
 	it('retries a delivery the receiver answers with 500 or too slowly, recording every attempt', async () => {
 		emu.deliveryPolicy = { timeoutMs: 300, attempts: 3, retryDelayMs: 50 };
-		const answers: NotificationAnswer[] = [{ status: 500 }, { status: 200, delayMs: 1000 }, { status: 202 }];
+		const answers: NotificationAnswer[] = [
+			{ status: 500 },
+			{ status: 200, delayMs: 1000 },
+			{ status: 202 },
+		];
 		receiver.answer = (n) => answers[n] ?? { status: 202 };
 		await subscribe();
 		emu.setPresence(emu.users[1].id, { availability: 'Busy', activity: 'Busy' });
@@ -600,19 +818,31 @@ describe('notifications', () => {
 		let certificate: X509Certificate;
 
 		beforeAll(async () => {
-			const pems = await generate([{ name: 'commonName', value: 'presence-notifications' }], { keySize: 2048, algorithm: 'sha256' });
+			const pems = await generate([{ name: 'commonName', value: 'presence-notifications' }], {
+				keySize: 2048,
+				algorithm: 'sha256',
+			});
 			privateKey = pems.private;
 			certificate = new X509Certificate(pems.cert);
 		});
 
-		function decrypt(content: Record<string, unknown>): { resource: Record<string, unknown>; signatureValid: boolean } {
-			const key = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(str(content.dataKey), 'base64'));
+		function decrypt(content: Record<string, unknown>): {
+			resource: Record<string, unknown>;
+			signatureValid: boolean;
+		} {
+			const key = privateDecrypt(
+				{ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+				Buffer.from(str(content.dataKey), 'base64'),
+			);
 			expect(key).toHaveLength(32);
 			const data = Buffer.from(str(content.data), 'base64');
 			const signature = createHmac('sha256', key).update(data).digest('base64');
 			const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
 			const plain = Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
-			return { resource: asRecord(JSON.parse(plain)), signatureValid: signature === content.dataSignature };
+			return {
+				resource: asRecord(JSON.parse(plain)),
+				signatureValid: signature === content.dataSignature,
+			};
 		}
 
 		it('encrypt the presence for the certificate, sign it, and carry validation tokens; a tampered signature does not match', async () => {
@@ -623,16 +853,25 @@ describe('notifications', () => {
 				encryptionCertificate: certificate.raw.toString('base64'),
 				encryptionCertificateId: 'presence-cert-1',
 			});
-			expect(sub).toMatchObject({ includeResourceData: true, encryptionCertificateId: 'presence-cert-1' });
+			expect(sub).toMatchObject({
+				includeResourceData: true,
+				encryptionCertificateId: 'presence-cert-1',
+			});
 
 			emu.setPresence(a.id, { availability: 'Busy', activity: 'InACall' });
 			await emu.deliveriesIdle();
 			const payload = asRecord(receiver.notifications()[0].body);
 			const [entry] = asArray(payload.value).map(asRecord);
-			expect(entry).toMatchObject({ subscriptionId: sub.id, clientState: CLIENT_STATE, resourceData: { id: a.id } });
+			expect(entry).toMatchObject({
+				subscriptionId: sub.id,
+				clientState: CLIENT_STATE,
+				resourceData: { id: a.id },
+			});
 			const content = asRecord(entry.encryptedContent);
 			expect(content.encryptionCertificateId).toBe('presence-cert-1');
-			expect(content.encryptionCertificateThumbprint).toBe(certificate.fingerprint.replace(/:/g, ''));
+			expect(content.encryptionCertificateThumbprint).toBe(
+				certificate.fingerprint.replace(/:/g, ''),
+			);
 
 			const { resource, signatureValid } = decrypt(content);
 			expect(signatureValid).toBe(true);
@@ -649,8 +888,12 @@ describe('notifications', () => {
 			const tokens = asArray(payload.validationTokens).map(str);
 			expect(tokens).toHaveLength(1);
 			const [header, claims, signature] = tokens[0].split('.');
-			expect(asRecord(JSON.parse(Buffer.from(header, 'base64url').toString('utf8')))).toMatchObject({ typ: 'JWT', alg: 'RS256' });
-			expect(asRecord(JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')))).toMatchObject({ aud: CLIENT, tid: TENANT });
+			expect(asRecord(JSON.parse(Buffer.from(header, 'base64url').toString('utf8')))).toMatchObject(
+				{ typ: 'JWT', alg: 'RS256' },
+			);
+			expect(asRecord(JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')))).toMatchObject(
+				{ aud: CLIENT, tid: TENANT },
+			);
 			expect(signature.length).toBeGreaterThan(100);
 
 			emu.tamperNextSignature();
@@ -658,9 +901,15 @@ describe('notifications', () => {
 			await emu.deliveriesIdle();
 			emu.setPresence(a.id, { availability: 'Available', activity: 'Available' });
 			await emu.deliveriesIdle();
-			const [tampered, honest] = receiver.entries().slice(1).map((e) => decrypt(asRecord(e.encryptedContent)));
+			const [tampered, honest] = receiver
+				.entries()
+				.slice(1)
+				.map((e) => decrypt(asRecord(e.encryptedContent)));
 			expect(tampered).toMatchObject({ signatureValid: false, resource: { availability: 'Away' } });
-			expect(honest).toMatchObject({ signatureValid: true, resource: { availability: 'Available' } });
+			expect(honest).toMatchObject({
+				signatureValid: true,
+				resource: { availability: 'Available' },
+			});
 		});
 
 		it('basic notifications carry no encrypted content and no validation tokens', async () => {
@@ -676,7 +925,9 @@ describe('notifications', () => {
 
 describe('lifecycle events, dropped subscriptions, stop()', () => {
 	it('posts lifecycle events to the lifecycle URL (else the notification URL); subscriptionRemoved deletes', async () => {
-		const withLifecycle = await subscribe({ lifecycleNotificationUrl: `${receiver.url}/lifecycle` });
+		const withLifecycle = await subscribe({
+			lifecycleNotificationUrl: `${receiver.url}/lifecycle`,
+		});
 		const id = str(withLifecycle.id);
 		await expect(emu.sendLifecycleEvent(id, 'reauthorizationRequired')).resolves.toBe(true);
 		expect(receiver.notifications('/lifecycle')[0].body).toEqual({
@@ -691,7 +942,10 @@ describe('lifecycle events, dropped subscriptions, stop()', () => {
 			],
 		});
 		await emu.sendLifecycleEvent(id, 'missed');
-		expect(receiver.entries('/lifecycle').map((e) => e.lifecycleEvent)).toEqual(['reauthorizationRequired', 'missed']);
+		expect(receiver.entries('/lifecycle').map((e) => e.lifecycleEvent)).toEqual([
+			'reauthorizationRequired',
+			'missed',
+		]);
 		expect(deliveries('lifecycle').map((d) => [d.subscriptionId, d.status])).toEqual([
 			[id, 202],
 			[id, 202],
@@ -703,7 +957,9 @@ describe('lifecycle events, dropped subscriptions, stop()', () => {
 
 		const plain = str((await subscribe()).id);
 		await emu.sendLifecycleEvent(plain, 'reauthorizationRequired');
-		expect(receiver.entries('/notify')).toEqual([expect.objectContaining({ subscriptionId: plain, lifecycleEvent: 'reauthorizationRequired' })]);
+		expect(receiver.entries('/notify')).toEqual([
+			expect.objectContaining({ subscriptionId: plain, lifecycleEvent: 'reauthorizationRequired' }),
+		]);
 		expect(receiver.notifications('/lifecycle')).toHaveLength(3);
 	});
 
@@ -712,7 +968,13 @@ describe('lifecycle events, dropped subscriptions, stop()', () => {
 		expect(emu.dropSubscription(old)).toBe(true);
 		expect(emu.dropSubscription(old)).toBe(false);
 		expect((await graph(me, `/v1.0/subscriptions/${old}`)).status).toBe(404);
-		expect((await graph(me, `/v1.0/subscriptions/${old}`, 'PATCH', { expirationDateTime: inMinutes(30) })).status).toBe(404);
+		expect(
+			(
+				await graph(me, `/v1.0/subscriptions/${old}`, 'PATCH', {
+					expirationDateTime: inMinutes(30),
+				})
+			).status,
+		).toBe(404);
 		emu.setPresence(emu.users[1].id, { availability: 'Busy', activity: 'Busy' });
 		await pause(150);
 		expect(receiver.notifications()).toEqual([]);
@@ -733,7 +995,9 @@ describe('lifecycle events, dropped subscriptions, stop()', () => {
 		const started = Date.now();
 		await emu.stop();
 		expect(Date.now() - started).toBeLessThan(1000);
-		expect(deliveries('notification')).toEqual([expect.objectContaining({ status: 0, attempt: 1 })]);
+		expect(deliveries('notification')).toEqual([
+			expect.objectContaining({ status: 0, attempt: 1 }),
+		]);
 		expect(receiver.notifications()).toHaveLength(1);
 	});
 });

@@ -1,5 +1,16 @@
-import { X509Certificate, constants, createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
+import {
+	X509Certificate,
+	constants,
+	createHash,
+	generateKeyPairSync,
+	randomUUID,
+	sign,
+} from 'node:crypto';
+import {
+	ConfidentialClientApplication,
+	type INetworkModule,
+	type NetworkResponse,
+} from '@azure/msal-node';
 import { generate } from 'selfsigned';
 import { asArray, asRecord, str } from '../shared/json';
 import { GraphEmulator } from '../emulator';
@@ -18,10 +29,19 @@ interface JsonResponse {
 async function call(url: string, init: RequestInit = {}): Promise<JsonResponse> {
 	const res = await fetch(url, init);
 	const text = await res.text();
-	return { status: res.status, headers: res.headers, body: text === '' ? {} : asRecord(JSON.parse(text)) };
+	return {
+		status: res.status,
+		headers: res.headers,
+		body: text === '' ? {} : asRecord(JSON.parse(text)),
+	};
 }
 
-function postForm(emu: GraphEmulator, fields: Record<string, string>, headers: Record<string, string> = {}, tenant = TENANT): Promise<JsonResponse> {
+function postForm(
+	emu: GraphEmulator,
+	fields: Record<string, string>,
+	headers: Record<string, string> = {},
+	tenant = TENANT,
+): Promise<JsonResponse> {
 	return call(`${emu.loginBaseUrl}/${tenant}/oauth2/v2.0/token`, {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
@@ -30,12 +50,22 @@ function postForm(emu: GraphEmulator, fields: Record<string, string>, headers: R
 }
 
 async function appToken(emu: GraphEmulator, clientId = CLIENT, secret = SECRET): Promise<string> {
-	const res = await postForm(emu, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: SCOPE });
+	const res = await postForm(emu, {
+		grant_type: 'client_credentials',
+		client_id: clientId,
+		client_secret: secret,
+		scope: SCOPE,
+	});
 	expect(res.status).toBe(200);
 	return str(res.body.access_token);
 }
 
-function graph(emu: GraphEmulator, token: string | undefined, path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
+function graph(
+	emu: GraphEmulator,
+	token: string | undefined,
+	path: string,
+	init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<JsonResponse> {
 	const headers: Record<string, string> = { ...init.headers };
 	if (token !== undefined) headers.Authorization = `Bearer ${token}`;
 	if (init.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -67,7 +97,9 @@ interface AssertionOptions {
 /** A client assertion shaped like @azure/msal-node's, built with nothing but node:crypto. */
 function buildAssertion(o: AssertionOptions): string {
 	const der = new X509Certificate(o.certPem).raw;
-	const thumbprint = createHash(o.thumbprintHeader === 'x5t' ? 'sha1' : 'sha256').update(der).digest('base64url');
+	const thumbprint = createHash(o.thumbprintHeader === 'x5t' ? 'sha1' : 'sha256')
+		.update(der)
+		.digest('base64url');
 	const now = Math.floor(Date.now() / 1000);
 	const input = `${b64url({ alg: o.alg, typ: 'JWT', [o.thumbprintHeader]: thumbprint })}.${b64url({
 		aud: o.aud,
@@ -79,7 +111,11 @@ function buildAssertion(o: AssertionOptions): string {
 	})}`;
 	const key =
 		o.alg === 'PS256'
-			? { key: o.privateKeyPem, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+			? {
+					key: o.privateKeyPem,
+					padding: constants.RSA_PKCS1_PSS_PADDING,
+					saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+				}
 			: { key: o.privateKeyPem };
 	return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
 }
@@ -108,8 +144,15 @@ describe('users', () => {
 		}
 		const u = emu.users[2];
 		expect(u.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-		expect(u).toMatchObject({ userPrincipalName: 'user3@contoso.test', mail: 'user3@contoso.test', displayName: 'User 3' });
-		expect(u.presence).toMatchObject({ id: u.id, outOfOfficeSettings: { message: null, isOutOfOffice: false } });
+		expect(u).toMatchObject({
+			userPrincipalName: 'user3@contoso.test',
+			mail: 'user3@contoso.test',
+			displayName: 'User 3',
+		});
+		expect(u.presence).toMatchObject({
+			id: u.id,
+			outOfOfficeSettings: { message: null, isOutOfOffice: false },
+		});
 		expect(emu.getUser('USER3@Contoso.Test')).toBe(u);
 		expect(emu.getUser(u.id.toUpperCase())).toBe(u);
 	});
@@ -120,40 +163,81 @@ describe('users', () => {
 		const after = emu.setPresence(u.id, { availability: 'Busy', activity: 'InACall' });
 		expect(after).toMatchObject({ availability: 'Busy', activity: 'InACall' });
 		expect(after.sequenceNumber > before).toBe(true);
-		const again = emu.setPresence(u.userPrincipalName, { availability: 'Available', activity: 'Available' });
+		const again = emu.setPresence(u.userPrincipalName, {
+			availability: 'Available',
+			activity: 'Available',
+		});
 		expect(again.sequenceNumber > after.sequenceNumber).toBe(true);
 	});
 });
 
 describe('token endpoint', () => {
 	it('issues an opaque app token for the right secret', async () => {
-		const res = await postForm(emu, { grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: SCOPE });
+		const res = await postForm(emu, {
+			grant_type: 'client_credentials',
+			client_id: CLIENT,
+			client_secret: SECRET,
+			scope: SCOPE,
+		});
 		expect(res.status).toBe(200);
-		expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, scope: SCOPE });
+		expect(res.body).toMatchObject({
+			token_type: 'Bearer',
+			expires_in: 3599,
+			ext_expires_in: 3599,
+			scope: SCOPE,
+		});
 		const token = str(res.body.access_token);
 		expect(token).toMatch(/^emu-at-[0-9a-f]+$/);
 		expect(token).not.toContain(SECRET);
 		expect(res.body.refresh_token).toBeUndefined();
 		expect(emu.tokensIssued).toContain(token);
-		expect(emu.tokenRecord(token)).toMatchObject({ kind: 'app', tenantId: TENANT, clientId: CLIENT });
+		expect(emu.tokenRecord(token)).toMatchObject({
+			kind: 'app',
+			tenantId: TENANT,
+			clientId: CLIENT,
+		});
 	});
 
 	it('rejects a wrong secret, unknown tenant, unknown client and a non-.default scope like Entra', async () => {
-		const wrong = await postForm(emu, { grant_type: 'client_credentials', client_id: CLIENT, client_secret: 'nope', scope: SCOPE });
+		const wrong = await postForm(emu, {
+			grant_type: 'client_credentials',
+			client_id: CLIENT,
+			client_secret: 'nope',
+			scope: SCOPE,
+		});
 		expect(wrong.status).toBe(401);
 		expect(wrong.body.error).toBe('invalid_client');
-		expect(str(wrong.body.error_description).startsWith('AADSTS7000215: Invalid client secret provided.')).toBe(true);
+		expect(
+			str(wrong.body.error_description).startsWith(
+				'AADSTS7000215: Invalid client secret provided.',
+			),
+		).toBe(true);
 		expect(JSON.stringify(wrong.body)).not.toContain('nope');
 
-		const tenant = await postForm(emu, { grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: SCOPE }, {}, 'no-such-tenant');
+		const tenant = await postForm(
+			emu,
+			{ grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: SCOPE },
+			{},
+			'no-such-tenant',
+		);
 		expect(tenant.status).toBe(400);
 		expect(tenant.body).toMatchObject({ error: 'invalid_request', error_codes: [90002] });
 
-		const client = await postForm(emu, { grant_type: 'client_credentials', client_id: randomUUID(), client_secret: SECRET, scope: SCOPE });
+		const client = await postForm(emu, {
+			grant_type: 'client_credentials',
+			client_id: randomUUID(),
+			client_secret: SECRET,
+			scope: SCOPE,
+		});
 		expect(client.status).toBe(400);
 		expect(client.body).toMatchObject({ error: 'unauthorized_client', error_codes: [700016] });
 
-		const scope = await postForm(emu, { grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: 'Presence.Read.All' });
+		const scope = await postForm(emu, {
+			grant_type: 'client_credentials',
+			client_id: CLIENT,
+			client_secret: SECRET,
+			scope: 'Presence.Read.All',
+		});
 		expect(scope.status).toBe(400);
 		expect(scope.body.error).toBe('invalid_scope');
 	});
@@ -164,7 +248,10 @@ describe('token endpoint', () => {
 		const certClient = '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a';
 
 		beforeAll(async () => {
-			const pems = await generate([{ name: 'commonName', value: 'graph-emulator-test' }], { keySize: 2048, algorithm: 'sha256' });
+			const pems = await generate([{ name: 'commonName', value: 'graph-emulator-test' }], {
+				keySize: 2048,
+				algorithm: 'sha256',
+			});
 			privateKeyPem = pems.private;
 			certPem = pems.cert;
 		});
@@ -187,15 +274,33 @@ describe('token endpoint', () => {
 			['RS256', 'x5t'],
 			['PS256', 'x5t#S256'],
 		] as const)('accepts a valid %s assertion named by %s', async (alg, thumbprintHeader) => {
-			const res = await request(buildAssertion({ privateKeyPem, certPem, alg, thumbprintHeader, aud: aud(), clientId: certClient }));
+			const res = await request(
+				buildAssertion({
+					privateKeyPem,
+					certPem,
+					alg,
+					thumbprintHeader,
+					aud: aud(),
+					clientId: certClient,
+				}),
+			);
 			expect(res.status).toBe(200);
-			expect(emu.tokenRecord(str(res.body.access_token))).toMatchObject({ kind: 'app', clientId: certClient });
+			expect(emu.tokenRecord(str(res.body.access_token))).toMatchObject({
+				kind: 'app',
+				clientId: certClient,
+			});
 		});
 
 		it('rejects tampered, expired, wrongly signed and wrong-audience assertions', async () => {
 			// These assertions are issued for CLIENT; register the cert there too so only the defect under test fails.
 			emu.registerApp({ tenantId: TENANT, clientId: CLIENT, certificatePem: certPem });
-			const good = buildAssertion({ privateKeyPem, certPem, alg: 'PS256', thumbprintHeader: 'x5t#S256', aud: aud() });
+			const good = buildAssertion({
+				privateKeyPem,
+				certPem,
+				alg: 'PS256',
+				thumbprintHeader: 'x5t#S256',
+				aud: aud(),
+			});
 			const send = (assertion: string): Promise<JsonResponse> =>
 				postForm(emu, {
 					grant_type: 'client_credentials',
@@ -213,16 +318,43 @@ describe('token endpoint', () => {
 			expect(tamperedRes.status).toBe(401);
 			expect(tamperedRes.body).toMatchObject({ error: 'invalid_client', error_codes: [700027] });
 
-			const expired = await send(buildAssertion({ privateKeyPem, certPem, alg: 'RS256', thumbprintHeader: 'x5t', aud: aud(), exp: Math.floor(Date.now() / 1000) - 10 }));
+			const expired = await send(
+				buildAssertion({
+					privateKeyPem,
+					certPem,
+					alg: 'RS256',
+					thumbprintHeader: 'x5t',
+					aud: aud(),
+					exp: Math.floor(Date.now() / 1000) - 10,
+				}),
+			);
 			expect(expired.status).toBe(401);
 			expect(expired.body.error_codes).toEqual([700024]);
 
-			const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-			const forged = await send(buildAssertion({ privateKeyPem: otherKey, certPem, alg: 'RS256', thumbprintHeader: 'x5t', aud: aud() }));
+			const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+				.privateKey.export({ type: 'pkcs8', format: 'pem' })
+				.toString();
+			const forged = await send(
+				buildAssertion({
+					privateKeyPem: otherKey,
+					certPem,
+					alg: 'RS256',
+					thumbprintHeader: 'x5t',
+					aud: aud(),
+				}),
+			);
 			expect(forged.status).toBe(401);
 			expect(forged.body.error).toBe('invalid_client');
 
-			const wrongAud = await send(buildAssertion({ privateKeyPem, certPem, alg: 'RS256', thumbprintHeader: 'x5t', aud: `${emu.loginBaseUrl}/other-tenant/oauth2/v2.0/token` }));
+			const wrongAud = await send(
+				buildAssertion({
+					privateKeyPem,
+					certPem,
+					alg: 'RS256',
+					thumbprintHeader: 'x5t',
+					aud: `${emu.loginBaseUrl}/other-tenant/oauth2/v2.0/token`,
+				}),
+			);
 			expect(wrongAud.status).toBe(401);
 		});
 
@@ -230,7 +362,12 @@ describe('token endpoint', () => {
 			// msal-node insists on https authorities; map a made-up https host onto the emulator.
 			const fakeAuthority = 'https://login.emulator.test';
 			const toEmu = (url: string): string => url.replace(fakeAuthority, emu.loginBaseUrl);
-			const send = async <T>(url: string, method: string, body?: string, headers?: Record<string, string>): Promise<NetworkResponse<T>> => {
+			const send = async <T>(
+				url: string,
+				method: string,
+				body?: string,
+				headers?: Record<string, string>,
+			): Promise<NetworkResponse<T>> => {
 				const res = await fetch(toEmu(url), { method, body, headers });
 				const out: Record<string, string> = {};
 				res.headers.forEach((v, k) => {
@@ -250,17 +387,32 @@ describe('token endpoint', () => {
 				jwks_uri: `${base}/discovery/v2.0/keys`,
 				end_session_endpoint: `${base}/oauth2/v2.0/logout`,
 			});
-			const common = { authority: base, knownAuthorities: ['login.emulator.test'], authorityMetadata };
-			const thumbprintSha256 = createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex');
+			const common = {
+				authority: base,
+				knownAuthorities: ['login.emulator.test'],
+				authorityMetadata,
+			};
+			const thumbprintSha256 = createHash('sha256')
+				.update(new X509Certificate(certPem).raw)
+				.digest('hex');
 			const byCert = new ConfidentialClientApplication({
-				auth: { ...common, clientId: certClient, clientCertificate: { thumbprintSha256, privateKey: privateKeyPem } },
+				auth: {
+					...common,
+					clientId: certClient,
+					clientCertificate: { thumbprintSha256, privateKey: privateKeyPem },
+				},
 				system: { networkClient },
 			});
-			const bySecret = new ConfidentialClientApplication({ auth: { ...common, clientId: CLIENT, clientSecret: SECRET }, system: { networkClient } });
+			const bySecret = new ConfidentialClientApplication({
+				auth: { ...common, clientId: CLIENT, clientSecret: SECRET },
+				system: { networkClient },
+			});
 			for (const app of [byCert, bySecret]) {
 				const result = await app.acquireTokenByClientCredential({ scopes: [SCOPE] });
 				expect(result?.accessToken).toMatch(/^emu-at-/);
-				expect((await graph(emu, result?.accessToken, `/v1.0/users/${emu.users[0].id}/presence`)).status).toBe(200);
+				expect(
+					(await graph(emu, result?.accessToken, `/v1.0/users/${emu.users[0].id}/presence`)).status,
+				).toBe(200);
 			}
 		});
 	});
@@ -284,23 +436,47 @@ describe('token endpoint', () => {
 		const code = str(location.searchParams.get('code'));
 
 		const basic = `Basic ${Buffer.from(`${CLIENT}:${SECRET}`).toString('base64')}`;
-		const first = await postForm(emu, { grant_type: 'authorization_code', code, redirect_uri: redirectUri }, { Authorization: basic }, 'common');
+		const first = await postForm(
+			emu,
+			{ grant_type: 'authorization_code', code, redirect_uri: redirectUri },
+			{ Authorization: basic },
+			'common',
+		);
 		expect(first.status).toBe(200);
 		const access = str(first.body.access_token);
 		const refresh = str(first.body.refresh_token);
-		expect(emu.tokenRecord(access)).toMatchObject({ kind: 'delegated', userId: emu.meUserId, clientId: CLIENT });
+		expect(emu.tokenRecord(access)).toMatchObject({
+			kind: 'delegated',
+			userId: emu.meUserId,
+			clientId: CLIENT,
+		});
 		expect(emu.tokensIssued).toEqual(expect.arrayContaining([access, refresh]));
 
-		const replay = await postForm(emu, { grant_type: 'authorization_code', code, redirect_uri: redirectUri }, { Authorization: basic }, 'common');
+		const replay = await postForm(
+			emu,
+			{ grant_type: 'authorization_code', code, redirect_uri: redirectUri },
+			{ Authorization: basic },
+			'common',
+		);
 		expect(replay.status).toBe(400);
 		expect(replay.body.error).toBe('invalid_grant');
 
-		const refreshed = await postForm(emu, { grant_type: 'refresh_token', refresh_token: refresh, client_id: CLIENT, client_secret: SECRET });
+		const refreshed = await postForm(emu, {
+			grant_type: 'refresh_token',
+			refresh_token: refresh,
+			client_id: CLIENT,
+			client_secret: SECRET,
+		});
 		expect(refreshed.status).toBe(200);
 		expect(refreshed.body.access_token).not.toBe(access);
 		expect(typeof refreshed.body.refresh_token).toBe('string');
 
-		const badSecret = await postForm(emu, { grant_type: 'refresh_token', refresh_token: refresh, client_id: CLIENT, client_secret: 'x' });
+		const badSecret = await postForm(emu, {
+			grant_type: 'refresh_token',
+			refresh_token: refresh,
+			client_id: CLIENT,
+			client_secret: 'x',
+		});
 		expect(badSecret.status).toBe(401);
 	});
 });
@@ -311,7 +487,13 @@ async function delegatedToken(e: GraphEmulator): Promise<{ access: string; refre
 		{ redirect: 'manual' },
 	);
 	const code = str(new URL(str(authorize.headers.get('location'))).searchParams.get('code'));
-	const res = await postForm(e, { grant_type: 'authorization_code', code, client_id: CLIENT, client_secret: SECRET, redirect_uri: 'http://127.0.0.1:1/cb' });
+	const res = await postForm(e, {
+		grant_type: 'authorization_code',
+		code,
+		client_id: CLIENT,
+		client_secret: SECRET,
+		redirect_uri: 'http://127.0.0.1:1/cb',
+	});
 	return { access: str(res.body.access_token), refresh: str(res.body.refresh_token) };
 }
 
@@ -338,13 +520,22 @@ describe('authentication on Graph routes', () => {
 		expect((await graph(emu, access, '/v1.0/me/presence')).status).toBe(401);
 
 		// Refresh tokens survive, and so do tokens issued afterwards.
-		const refreshed = await postForm(emu, { grant_type: 'refresh_token', refresh_token: refresh, client_id: CLIENT, client_secret: SECRET });
-		expect((await graph(emu, str(refreshed.body.access_token), '/v1.0/me/presence')).status).toBe(200);
+		const refreshed = await postForm(emu, {
+			grant_type: 'refresh_token',
+			refresh_token: refresh,
+			client_id: CLIENT,
+			client_secret: SECRET,
+		});
+		expect((await graph(emu, str(refreshed.body.access_token), '/v1.0/me/presence')).status).toBe(
+			200,
+		);
 		expect((await graph(emu, await appToken(emu), path)).status).toBe(200);
 	});
 
 	it('echoes client-request-id', async () => {
-		const res = await graph(emu, undefined, '/v1.0/me/presence', { headers: { 'client-request-id': 'abc-123' } });
+		const res = await graph(emu, undefined, '/v1.0/me/presence', {
+			headers: { 'client-request-id': 'abc-123' },
+		});
 		expect(res.headers.get('client-request-id')).toBe('abc-123');
 		expect(asRecord(asRecord(res.body.error).innerError)['client-request-id']).toBe('abc-123');
 	});
@@ -361,13 +552,18 @@ describe('presence routes', () => {
 		const app = await graph(emu, await appToken(emu), '/v1.0/me/presence');
 		expect(app.status).toBe(400);
 		expect(errorCode(app)).toBe('BadRequest');
-		expect(asRecord(app.body.error).message).toBe('/me request is only valid with delegated authentication flow.');
+		expect(asRecord(app.body.error).message).toBe(
+			'/me request is only valid with delegated authentication flow.',
+		);
 	});
 
 	it('serves single presences by id, 404 for unknown, 400 for a non-GUID', async () => {
 		const token = await appToken(emu);
 		const u = emu.users[4];
-		for (const path of [`/v1.0/users/${u.id.toUpperCase()}/presence`, `/v1.0/communications/presences/${u.id}`]) {
+		for (const path of [
+			`/v1.0/users/${u.id.toUpperCase()}/presence`,
+			`/v1.0/communications/presences/${u.id}`,
+		]) {
 			const res = await graph(emu, token, path);
 			expect(res.status).toBe(200);
 			expect(res.body).toMatchObject({
@@ -380,21 +576,38 @@ describe('presence routes', () => {
 			expect(typeof res.body['@odata.context']).toBe('string');
 		}
 		expect((await graph(emu, token, `/v1.0/users/${randomUUID()}/presence`)).status).toBe(404);
-		expect((await graph(emu, token, `/v1.0/users/${u.userPrincipalName}/presence`)).status).toBe(400);
+		expect((await graph(emu, token, `/v1.0/users/${u.userPrincipalName}/presence`)).status).toBe(
+			400,
+		);
 	});
 
 	it('getPresencesByUserId: 650 max, GUIDs only, unknown omitted, de-duplicated, shuffled, case-insensitive', async () => {
 		const token = await appToken(emu);
 		const path = '/v1.0/communications/getPresencesByUserId';
-		const tooMany = await graph(emu, token, path, { body: { ids: Array.from({ length: 651 }, () => randomUUID()) } });
+		const tooMany = await graph(emu, token, path, {
+			body: { ids: Array.from({ length: 651 }, () => randomUUID()) },
+		});
 		expect(tooMany.status).toBe(400);
 		expect(errorCode(tooMany)).toBe('BadRequest');
-		expect((await graph(emu, token, path, { body: { ids: Array.from({ length: 650 }, () => randomUUID()) } })).status).toBe(200);
-		expect((await graph(emu, token, path, { body: { ids: [emu.users[0].id, 'user1@contoso.test'] } })).status).toBe(400);
+		expect(
+			(
+				await graph(emu, token, path, {
+					body: { ids: Array.from({ length: 650 }, () => randomUUID()) },
+				})
+			).status,
+		).toBe(200);
+		expect(
+			(await graph(emu, token, path, { body: { ids: [emu.users[0].id, 'user1@contoso.test'] } }))
+				.status,
+		).toBe(400);
 
 		const ids = emu.users.map((u) => u.id);
 		const unknown = randomUUID();
-		const requested = [...ids.map((id, i) => (i % 2 === 0 ? id.toUpperCase() : id)), unknown, ids[3]];
+		const requested = [
+			...ids.map((id, i) => (i % 2 === 0 ? id.toUpperCase() : id)),
+			unknown,
+			ids[3],
+		];
 		const res = await graph(emu, token, path, { body: { ids: requested } });
 		expect(res.status).toBe(200);
 		const value = asArray(res.body.value).map(asRecord);
@@ -408,12 +621,20 @@ describe('presence routes', () => {
 	it('GET /users/{upn} with $select resolves ids; unknown is Request_ResourceNotFound', async () => {
 		const token = await appToken(emu);
 		const u = emu.users[7];
-		const res = await graph(emu, token, `/v1.0/users/${encodeURIComponent('USER8@contoso.test')}?$select=id,userPrincipalName`);
+		const res = await graph(
+			emu,
+			token,
+			`/v1.0/users/${encodeURIComponent('USER8@contoso.test')}?$select=id,userPrincipalName`,
+		);
 		expect(res.status).toBe(200);
 		expect(res.body).toMatchObject({ id: u.id, userPrincipalName: 'user8@contoso.test' });
 		expect(res.body.displayName).toBeUndefined();
 		const full = await graph(emu, token, `/v1.0/users/${u.id}`);
-		expect(full.body).toMatchObject({ id: u.id, displayName: 'User 8', mail: 'user8@contoso.test' });
+		expect(full.body).toMatchObject({
+			id: u.id,
+			displayName: 'User 8',
+			mail: 'user8@contoso.test',
+		});
 		const missing = await graph(emu, token, '/v1.0/users/nobody@contoso.test?$select=id');
 		expect(missing.status).toBe(404);
 		expect(errorCode(missing)).toBe('Request_ResourceNotFound');
@@ -423,22 +644,43 @@ describe('presence routes', () => {
 describe('$batch', () => {
 	it('rejects more than 20 requests and answers a mix by id', async () => {
 		const token = await appToken(emu);
-		const many = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: `/users/user${i + 1}@contoso.test?$select=id` }));
-		expect((await graph(emu, token, '/v1.0/$batch', { body: { requests: many } })).status).toBe(400);
+		const many = Array.from({ length: 21 }, (_, i) => ({
+			id: String(i),
+			method: 'GET',
+			url: `/users/user${i + 1}@contoso.test?$select=id`,
+		}));
+		expect((await graph(emu, token, '/v1.0/$batch', { body: { requests: many } })).status).toBe(
+			400,
+		);
 
 		const requests = [
 			{ id: 'a', method: 'GET', url: '/users/user1@contoso.test?$select=id' },
 			{ id: 'b', method: 'GET', url: 'users/ghost@contoso.test?$select=id' },
-			{ id: 'c', method: 'POST', url: '/communications/getPresencesByUserId', headers: { 'Content-Type': 'application/json' }, body: { ids: [emu.users[1].id] } },
+			{
+				id: 'c',
+				method: 'POST',
+				url: '/communications/getPresencesByUserId',
+				headers: { 'Content-Type': 'application/json' },
+				body: { ids: [emu.users[1].id] },
+			},
 		];
 		const res = await graph(emu, token, '/v1.0/$batch', { body: { requests } });
 		expect(res.status).toBe(200);
-		const byId = new Map(asArray(res.body.responses).map((r) => [str(asRecord(r).id), asRecord(r)]));
+		const byId = new Map(
+			asArray(res.body.responses).map((r) => [str(asRecord(r).id), asRecord(r)]),
+		);
 		expect(byId.get('a')).toMatchObject({ status: 200, body: { id: emu.users[0].id } });
-		expect(byId.get('b')).toMatchObject({ status: 404, body: { error: { code: 'Request_ResourceNotFound' } } });
+		expect(byId.get('b')).toMatchObject({
+			status: 404,
+			body: { error: { code: 'Request_ResourceNotFound' } },
+		});
 		expect(asArray(asRecord(byId.get('c')?.body).value)).toHaveLength(1);
 		const subs = emu.requests().filter((e) => e.batchSubRequest === true);
-		expect(subs.map((e) => e.path).sort()).toEqual(['/v1.0/communications/getPresencesByUserId', '/v1.0/users/ghost@contoso.test', '/v1.0/users/user1@contoso.test']);
+		expect(subs.map((e) => e.path).sort()).toEqual([
+			'/v1.0/communications/getPresencesByUserId',
+			'/v1.0/users/ghost@contoso.test',
+			'/v1.0/users/user1@contoso.test',
+		]);
 		expect(subs[0].query).toEqual({ $select: 'id' });
 	});
 });
@@ -469,7 +711,14 @@ describe('throttling', () => {
 
 		// A throttled $batch sub-request carries its own 429 and Retry-After.
 		emu.retryAfterFormat = 'alternate';
-		const batch = await graph(emu, token, '/v1.0/$batch', { body: { requests: [{ id: '1', method: 'GET', url: `/users/${emu.users[0].id}/presence` }, { id: '2', method: 'GET', url: `/users/${emu.users[1].id}/presence` }] } });
+		const batch = await graph(emu, token, '/v1.0/$batch', {
+			body: {
+				requests: [
+					{ id: '1', method: 'GET', url: `/users/${emu.users[0].id}/presence` },
+					{ id: '2', method: 'GET', url: `/users/${emu.users[1].id}/presence` },
+				],
+			},
+		});
 		expect(batch.status).toBe(200);
 		const subs = asArray(batch.body.responses).map(asRecord);
 		expect(subs.map((s) => s.status)).toEqual([429, 429]);
@@ -494,10 +743,13 @@ describe('fault injection', () => {
 		const n = 400;
 		const statuses: number[] = [];
 		for (let i = 0; i < n; i++) {
-			const res = await fetch(`${emu.url}/v1.0/users/${emu.users[0].id}/presence`, { headers: { Authorization: `Bearer ${token}` } });
+			const res = await fetch(`${emu.url}/v1.0/users/${emu.users[0].id}/presence`, {
+				headers: { Authorization: `Bearer ${token}` },
+			});
 			await res.arrayBuffer();
 			statuses.push(res.status);
-			if (res.status === 429 || res.status === 503) expect(res.headers.get('retry-after')).toBe('2');
+			if (res.status === 429 || res.status === 503)
+				expect(res.headers.get('retry-after')).toBe('2');
 		}
 		const share = (s: number): number => statuses.filter((x) => x === s).length / n;
 		expect(share(429)).toBeGreaterThan(0.13);
@@ -543,7 +795,8 @@ describe('fault injection', () => {
 				await res.json();
 			} catch (err: unknown) {
 				// fetch's errors come from Node's realm, not jest's, so instanceof would be false: compare names.
-				const name = typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : '';
+				const name =
+					typeof err === 'object' && err !== null && 'name' in err ? String(err.name) : '';
 				if (name === 'SyntaxError') malformedCount += 1;
 				else resets += 1;
 			}
@@ -570,7 +823,13 @@ describe('request log', () => {
 
 		const presence = emu.requests('/users/');
 		expect(presence).toHaveLength(1);
-		expect(presence[0]).toMatchObject({ method: 'GET', status: 200, tokenKind: 'app', clientId: CLIENT, query: { x: '1' } });
+		expect(presence[0]).toMatchObject({
+			method: 'GET',
+			status: 200,
+			tokenKind: 'app',
+			clientId: CLIENT,
+			query: { x: '1' },
+		});
 		expect(presence[0].headers.authorization).toBe('Bearer <redacted>');
 		expect(emu.requests('/oauth2/v2.0/token').length).toBeGreaterThanOrEqual(2);
 

@@ -82,8 +82,12 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
 			return;
 		}
 		case '/api/me':
-			if (req.headers.authorization === `Bearer ${FRESH_TOKEN}`) sendJson(res, 200, { id: url.searchParams.get('id') });
-			else sendJson(res, 401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired' } });
+			if (req.headers.authorization === `Bearer ${FRESH_TOKEN}`)
+				sendJson(res, 200, { id: url.searchParams.get('id') });
+			else
+				sendJson(res, 401, {
+					error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired' },
+				});
 			return;
 		case '/fail':
 			sendJson(res, 500, { error: { code: 'InternalServerError', message: 'it broke' } });
@@ -123,7 +127,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	server.closeAllConnections();
-	await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+	await new Promise<void>((resolve, reject) =>
+		server.close((error) => (error ? reject(error) : resolve())),
+	);
 });
 
 beforeEach(() => {
@@ -142,7 +148,13 @@ class TestHeaderAuthApi implements ICredentialType {
 
 	properties: INodeTypeDescription['properties'] = [
 		{ displayName: 'Header Name', name: 'headerName', type: 'string', default: 'X-Api-Key' },
-		{ displayName: 'API Key', name: 'apiKey', type: 'string', typeOptions: { password: true }, default: '' },
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
 	];
 
 	authenticate = {
@@ -161,8 +173,18 @@ class TestOAuth2Api implements ICredentialType {
 	properties: INodeTypeDescription['properties'] = [
 		{ displayName: 'Service URL', name: 'serviceUrl', type: 'string', default: '' },
 		{ displayName: 'Grant Type', name: 'grantType', type: 'hidden', default: 'authorizationCode' },
-		{ displayName: 'Authorization URL', name: 'authUrl', type: 'hidden', default: '={{ $self.serviceUrl }}/oauth/authorize' },
-		{ displayName: 'Access Token URL', name: 'accessTokenUrl', type: 'hidden', default: '={{ $self.serviceUrl }}/oauth/token' },
+		{
+			displayName: 'Authorization URL',
+			name: 'authUrl',
+			type: 'hidden',
+			default: '={{ $self.serviceUrl }}/oauth/authorize',
+		},
+		{
+			displayName: 'Access Token URL',
+			name: 'accessTokenUrl',
+			type: 'hidden',
+			default: '={{ $self.serviceUrl }}/oauth/token',
+		},
 		{ displayName: 'Scope', name: 'scope', type: 'hidden', default: 'presence.read' },
 		{ displayName: 'Authentication', name: 'authentication', type: 'hidden', default: 'header' },
 	];
@@ -183,8 +205,16 @@ class Probe implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			{ name: 'testHeaderAuthApi', required: true, displayOptions: { show: { authentication: ['headerAuth'] } } },
-			{ name: 'testOAuth2Api', required: true, displayOptions: { show: { authentication: ['oAuth2'] } } },
+			{
+				name: 'testHeaderAuthApi',
+				required: true,
+				displayOptions: { show: { authentication: ['headerAuth'] } },
+			},
+			{
+				name: 'testOAuth2Api',
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
 		],
 		properties: [
 			{
@@ -199,8 +229,18 @@ class Probe implements INodeType {
 				default: 'none',
 			},
 			{ displayName: 'URL', name: 'url', type: 'string', default: '' },
-			{ displayName: 'Request Options (JSON)', name: 'requestOptions', type: 'json', default: '{}' },
-			{ displayName: 'Send an Already Aborted Signal', name: 'abortedSignal', type: 'boolean', default: false },
+			{
+				displayName: 'Request Options (JSON)',
+				name: 'requestOptions',
+				type: 'json',
+				default: '{}',
+			},
+			{
+				displayName: 'Send an Already Aborted Signal',
+				name: 'abortedSignal',
+				type: 'boolean',
+				default: false,
+			},
 		],
 	};
 
@@ -209,7 +249,9 @@ class Probe implements INodeType {
 		const authentication = this.getNodeParameter('authentication', 0) as string;
 		const out: INodeExecutionData[] = [];
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			const extra = JSON.parse(this.getNodeParameter('requestOptions', itemIndex) as string) as IDataObject;
+			const extra = JSON.parse(
+				this.getNodeParameter('requestOptions', itemIndex) as string,
+			) as IDataObject;
 			const request: IHttpRequestOptions = {
 				method: 'GET',
 				url: this.getNodeParameter('url', itemIndex) as string,
@@ -238,7 +280,11 @@ class Probe implements INodeType {
 				}
 				// eslint-disable-next-line @n8n/community-nodes/require-node-api-error -- it is one already
 				if (error instanceof NodeApiError) throw error;
-				throw new NodeOperationError(this.getNode(), error instanceof Error ? error : String(error), { itemIndex });
+				throw new NodeOperationError(
+					this.getNode(),
+					error instanceof Error ? error : String(error),
+					{ itemIndex },
+				);
 			}
 		}
 		return [out];
@@ -248,10 +294,20 @@ class Probe implements INodeType {
 // ---------------------------------------------------------------------------------------------------------
 // Workflow builders: manual trigger → harness.items → probe
 
-function flow(items: IDataObject[], probe: Partial<INode> & { parameters: INode['parameters'] }): HarnessWorkflow {
+function flow(
+	items: IDataObject[],
+	probe: Partial<INode> & { parameters: INode['parameters'] },
+): HarnessWorkflow {
 	return {
 		nodes: [
-			{ id: 'n1', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'n1',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
 			{
 				id: 'n2',
 				name: 'Items',
@@ -293,12 +349,19 @@ function oauthCredential(): HarnessCredential {
 			clientSecret: CLIENT_SECRET,
 			// A stored value for a field the type declares hidden: n8n ignores it in favour of the type's default.
 			accessTokenUrl: 'http://127.0.0.1:9/never-used',
-			oauthTokenData: { access_token: STALE_TOKEN, refresh_token: OLD_REFRESH_TOKEN, token_type: 'Bearer' },
+			oauthTokenData: {
+				access_token: STALE_TOKEN,
+				refresh_token: OLD_REFRESH_TOKEN,
+				token_type: 'Bearer',
+			},
 		},
 	};
 }
 
-const oauthProbe = (url: string, requestOptions: IDataObject = {}): Partial<INode> & { parameters: INode['parameters'] } => ({
+const oauthProbe = (
+	url: string,
+	requestOptions: IDataObject = {},
+): Partial<INode> & { parameters: INode['parameters'] } => ({
 	parameters: { authentication: 'oAuth2', url, requestOptions: JSON.stringify(requestOptions) },
 	credentials: { testOAuth2Api: { id: 'oauth-1', name: 'Test OAuth2 account' } },
 });
@@ -313,13 +376,20 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 	it('passes items through, evaluates expressions and keeps pairedItem', async () => {
 		const result = await run(
 			flow([{ x: 'a' }, { x: 'b' }, { x: 'c' }], {
-				parameters: { authentication: 'none', url: `=${baseUrl}/echo?x={{ $json.x }}&i={{ $itemIndex }}` },
+				parameters: {
+					authentication: 'none',
+					url: `=${baseUrl}/echo?x={{ $json.x }}&i={{ $itemIndex }}`,
+				},
 			}),
 		);
 		expect(result.error).toBeUndefined();
 		expect(result.executedNodes).toEqual(['Start', 'Items', 'Probe']);
 		expect(result.output('Start')).toEqual([{ json: {}, pairedItem: { item: 0 } }]);
-		expect(result.output('Items').map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 0 }, { item: 0 }]);
+		expect(result.output('Items').map((item) => item.pairedItem)).toEqual([
+			{ item: 0 },
+			{ item: 0 },
+			{ item: 0 },
+		]);
 		const probe = result.output('Probe');
 		expect(json(probe)).toEqual([
 			{ response: { query: { x: 'a', i: '0' } } },
@@ -327,11 +397,15 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 			{ response: { query: { x: 'c', i: '2' } } },
 		]);
 		expect(probe.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		expect(result.logs.some((line) => line.includes('Running node "Probe" finished successfully'))).toBe(true);
+		expect(
+			result.logs.some((line) => line.includes('Running node "Probe" finished successfully')),
+		).toBe(true);
 	});
 
 	it('applies a generic header credential, with type defaults and $credentials expressions', async () => {
-		const credentials = { 'header-1': { type: 'testHeaderAuthApi', data: { apiKey: HEADER_SECRET } } };
+		const credentials = {
+			'header-1': { type: 'testHeaderAuthApi', data: { apiKey: HEADER_SECRET } },
+		};
 		const result = await run(
 			flow([{ n: 1 }], {
 				parameters: { authentication: 'headerAuth', url: `${baseUrl}/header-protected` },
@@ -348,7 +422,10 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 
 	it('refreshes an expired OAuth2 token through the token URL, retries, and stores the new token', async () => {
 		const result = await run(
-			flow([{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }], oauthProbe(`=${baseUrl}/api/me?id={{ $json.id }}`)),
+			flow(
+				[{ id: 'u1' }, { id: 'u2' }, { id: 'u3' }],
+				oauthProbe(`=${baseUrl}/api/me?id={{ $json.id }}`),
+			),
 			{ 'oauth-1': oauthCredential() },
 		);
 
@@ -359,7 +436,12 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 			{ response: { id: 'u3' } },
 		]);
 		// One 401 with the stale token, one refresh, then every request carries the fresh token.
-		expect(seen.map((request) => `${request.method} ${request.path.split('?')[0]} ${request.headers.authorization ?? ''}`)).toEqual([
+		expect(
+			seen.map(
+				(request) =>
+					`${request.method} ${request.path.split('?')[0]} ${request.headers.authorization ?? ''}`,
+			),
+		).toEqual([
 			`GET /api/me Bearer ${STALE_TOKEN}`,
 			`POST /oauth/token Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
 			`GET /api/me Bearer ${FRESH_TOKEN}`,
@@ -372,13 +454,27 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 		});
 
 		const stored = result.credentials['oauth-1'].data.oauthTokenData as IDataObject;
-		expect(stored).toMatchObject({ access_token: FRESH_TOKEN, refresh_token: NEW_REFRESH_TOKEN, token_type: 'Bearer' });
+		expect(stored).toMatchObject({
+			access_token: FRESH_TOKEN,
+			refresh_token: NEW_REFRESH_TOKEN,
+			token_type: 'Bearer',
+		});
 		expect(typeof stored.n8n_expires_at).toBe('string');
-		expect(result.credentialUpdates).toEqual([{ id: 'oauth-1', type: 'testOAuth2Api', kind: 'oauthTokenData' }]);
+		expect(result.credentialUpdates).toEqual([
+			{ id: 'oauth-1', type: 'testOAuth2Api', kind: 'oauthTokenData' },
+		]);
 
 		const logText = result.logs.join('\n');
-		expect(logText).toContain('OAuth2 token for "testOAuth2Api" used by node "Probe" expired. Revalidating.');
-		for (const secret of [CLIENT_SECRET, STALE_TOKEN, FRESH_TOKEN, OLD_REFRESH_TOKEN, NEW_REFRESH_TOKEN]) {
+		expect(logText).toContain(
+			'OAuth2 token for "testOAuth2Api" used by node "Probe" expired. Revalidating.',
+		);
+		for (const secret of [
+			CLIENT_SECRET,
+			STALE_TOKEN,
+			FRESH_TOKEN,
+			OLD_REFRESH_TOKEN,
+			NEW_REFRESH_TOKEN,
+		]) {
 			expect(logText).not.toContain(secret);
 		}
 	});
@@ -399,7 +495,10 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 		expect(probe.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 
 		// Without continueOnFail the same input fails the run, and the error names the node.
-		const failing = await run({ ...workflow, nodes: workflow.nodes.map((node) => ({ ...node, onError: undefined })) });
+		const failing = await run({
+			...workflow,
+			nodes: workflow.nodes.map((node) => ({ ...node, onError: undefined })),
+		});
 		expect(failing.error?.message).toContain('Request failed with status code 500');
 		expect(failing.nodeError('Probe')?.message).toContain('Request failed with status code 500');
 		expect(() => failing.output('Nope')).toThrow('Node "Nope" did not run');
@@ -414,7 +513,9 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 		};
 		const started = Date.now();
 		const result = await run(
-			flow([{ n: 1 }, { n: 2 }], { parameters: { authentication: 'none', url: `${baseUrl}/hang` } }),
+			flow([{ n: 1 }, { n: 2 }], {
+				parameters: { authentication: 'none', url: `${baseUrl}/hang` },
+			}),
 			{},
 			{ signal: controller.signal },
 		);
@@ -428,9 +529,13 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 	});
 
 	it('does not start when the signal is already aborted', async () => {
-		const result = await run(flow([{ n: 1 }], { parameters: { authentication: 'none', url: `${baseUrl}/echo` } }), {}, {
-			signal: AbortSignal.abort(),
-		});
+		const result = await run(
+			flow([{ n: 1 }], { parameters: { authentication: 'none', url: `${baseUrl}/echo` } }),
+			{},
+			{
+				signal: AbortSignal.abort(),
+			},
+		);
 		expect(result.data.status).toBe('canceled');
 		expect(result.error?.message).toBe('The execution was cancelled manually');
 		expect(seen).toEqual([]);
@@ -442,7 +547,9 @@ describe('runWorkflow (n8n-core WorkflowExecute in-process)', () => {
 
 describe('n8n-core request behaviour the transport relies on', () => {
 	/** Runs one request through the probe and hands back the error the helper threw into the node. */
-	async function caught(probe: Partial<INode> & { parameters: INode['parameters'] }): Promise<unknown> {
+	async function caught(
+		probe: Partial<INode> & { parameters: INode['parameters'] },
+	): Promise<unknown> {
 		caughtErrors = [];
 		const result = await run(flow([{ n: 1 }], probe), {
 			'oauth-1': oauthCredential(),
@@ -455,7 +562,10 @@ describe('n8n-core request behaviour the transport relies on', () => {
 
 	it('OAuth2 + ignoreHttpStatusErrors: true returns the 401 and does not refresh', async () => {
 		const result = await run(
-			flow([{ n: 1 }], oauthProbe(`${baseUrl}/api/me`, { returnFullResponse: true, ignoreHttpStatusErrors: true })),
+			flow(
+				[{ n: 1 }],
+				oauthProbe(`${baseUrl}/api/me`, { returnFullResponse: true, ignoreHttpStatusErrors: true }),
+			),
 			{ 'oauth-1': oauthCredential() },
 		);
 		expect(json(result.output('Probe'))[0]).toMatchObject({ response: { statusCode: 401 } });
@@ -464,45 +574,75 @@ describe('n8n-core request behaviour the transport relies on', () => {
 	});
 
 	it('OAuth2 + ignoreHttpStatusErrors { except: [401] } refreshes on 401 and returns other statuses', async () => {
-		const options = { returnFullResponse: true, ignoreHttpStatusErrors: { ignore: true, except: [401] } };
+		const options = {
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: { ignore: true, except: [401] },
+		};
 		const result = await run(flow([{ n: 1 }], oauthProbe(`${baseUrl}/api/me?id=me`, options)), {
 			'oauth-1': oauthCredential(),
 		});
-		expect(json(result.output('Probe'))[0]).toMatchObject({ response: { statusCode: 200, body: { id: 'me' } } });
-		expect(seen.map((request) => request.path.split('?')[0])).toEqual(['/api/me', '/oauth/token', '/api/me']);
+		expect(json(result.output('Probe'))[0]).toMatchObject({
+			response: { statusCode: 200, body: { id: 'me' } },
+		});
+		expect(seen.map((request) => request.path.split('?')[0])).toEqual([
+			'/api/me',
+			'/oauth/token',
+			'/api/me',
+		]);
 
 		seen = [];
 		const throttled = await run(flow([{ n: 1 }], oauthProbe(`${baseUrl}/throttled`, options)), {
 			'oauth-1': oauthCredential(),
 		});
 		expect(json(throttled.output('Probe'))[0]).toMatchObject({
-			response: { statusCode: 429, headers: { 'retry-after': '7' }, body: { error: { code: 'TooManyRequests' } } },
+			response: {
+				statusCode: 429,
+				headers: { 'retry-after': '7' },
+				body: { error: { code: 'TooManyRequests' } },
+			},
 		});
 		expect(seen.map((request) => request.path)).toEqual(['/throttled']);
 	});
 
 	it('helpers.httpRequest throws the raw AxiosError: status, headers and body on error.response', async () => {
-		const error = await caught({ parameters: { authentication: 'none', url: `${baseUrl}/throttled` } });
+		const error = await caught({
+			parameters: { authentication: 'none', url: `${baseUrl}/throttled` },
+		});
 		expect(error).toMatchObject({
 			isAxiosError: true,
 			name: 'AxiosError',
 			code: 'ERR_BAD_REQUEST',
 			message: 'Request failed with status code 429',
 			status: 429,
-			response: { status: 429, headers: { 'retry-after': '7' }, data: { error: { code: 'TooManyRequests' } } },
+			response: {
+				status: 429,
+				headers: { 'retry-after': '7' },
+				data: { error: { code: 'TooManyRequests' } },
+			},
 		});
 	});
 
 	it('helpers.httpRequest: reset, refused and timeout are AxiosErrors with a code and no response', async () => {
 		const reset = await caught({ parameters: { authentication: 'none', url: `${baseUrl}/reset` } });
-		expect(reset).toMatchObject({ isAxiosError: true, name: 'Error', code: 'ECONNRESET', message: 'socket hang up' });
+		expect(reset).toMatchObject({
+			isAxiosError: true,
+			name: 'Error',
+			code: 'ECONNRESET',
+			message: 'socket hang up',
+		});
 		expect(reset).not.toHaveProperty('response');
 
-		const refused = await caught({ parameters: { authentication: 'none', url: 'http://127.0.0.1:1/nothing-listens' } });
+		const refused = await caught({
+			parameters: { authentication: 'none', url: 'http://127.0.0.1:1/nothing-listens' },
+		});
 		expect(refused).toMatchObject({ isAxiosError: true, name: 'Error', code: 'ECONNREFUSED' });
 
 		const timeout = await caught({
-			parameters: { authentication: 'none', url: `${baseUrl}/hang`, requestOptions: JSON.stringify({ timeout: 200 }) },
+			parameters: {
+				authentication: 'none',
+				url: `${baseUrl}/hang`,
+				requestOptions: JSON.stringify({ timeout: 200 }),
+			},
 		});
 		expect(timeout).toMatchObject({
 			isAxiosError: true,
@@ -521,24 +661,35 @@ describe('n8n-core request behaviour the transport relies on', () => {
 			description: 'slow down',
 			context: { data: { error: { code: 'TooManyRequests', message: 'slow down' } } },
 		});
-		expect((throttled as NodeApiError).cause).toMatchObject({ status: 429, response: { headers: { 'retry-after': '7' } } });
+		expect((throttled as NodeApiError).cause).toMatchObject({
+			status: 429,
+			response: { headers: { 'retry-after': '7' } },
+		});
 
 		const reset = await caught(oauthProbe(`${baseUrl}/reset`));
 		expect(reset).toMatchObject({ httpCode: 'ECONNRESET' });
 		expect((reset as NodeApiError).cause).toMatchObject({ code: 'ECONNRESET' });
 	});
 
-	it('httpRequestWithAuthentication replaces the caller\'s abortSignal with the execution\'s cancel signal', async () => {
+	it("httpRequestWithAuthentication replaces the caller's abortSignal with the execution's cancel signal", async () => {
 		const headerAuth = {
 			parameters: { authentication: 'headerAuth', url: `${baseUrl}/echo`, abortedSignal: true },
 			credentials: { testHeaderAuthApi: { id: 'header-1', name: 'Header account' } },
 		};
-		const credentials = { 'header-1': { type: 'testHeaderAuthApi', data: { apiKey: HEADER_SECRET } } };
+		const credentials = {
+			'header-1': { type: 'testHeaderAuthApi', data: { apiKey: HEADER_SECRET } },
+		};
 		const withAuth = await run(flow([{ n: 1 }], headerAuth), credentials);
 		expect(json(withAuth.output('Probe'))).toEqual([{ response: { query: {} } }]);
 
-		const plain = await caught({ parameters: { authentication: 'none', url: `${baseUrl}/echo`, abortedSignal: true } });
-		expect(plain).toMatchObject({ name: 'CanceledError', code: 'ERR_CANCELED', message: 'canceled' });
+		const plain = await caught({
+			parameters: { authentication: 'none', url: `${baseUrl}/echo`, abortedSignal: true },
+		});
+		expect(plain).toMatchObject({
+			name: 'CanceledError',
+			code: 'ERR_CANCELED',
+			message: 'canceled',
+		});
 	});
 
 	it('a generic-auth 401 is sent a second time before n8n-core gives up', async () => {

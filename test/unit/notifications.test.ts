@@ -19,7 +19,9 @@ const id = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12,
 describe('subscription resources', () => {
 	it('quotes ids in the filter form and uses the single form for one user', () => {
 		expect(presenceResource([id(1)])).toBe(`/communications/presences/${id(1)}`);
-		expect(presenceResource([id(1), id(2)])).toBe(`/communications/presences?$filter=id in ('${id(1)}','${id(2)}')`);
+		expect(presenceResource([id(1), id(2)])).toBe(
+			`/communications/presences?$filter=id in ('${id(1)}','${id(2)}')`,
+		);
 	});
 	it('plans at most 650 ids a subscription, sorted and de-duplicated, so the plan is stable', () => {
 		const ids = Array.from({ length: 1400 }, (_, i) => id(1400 - i));
@@ -27,11 +29,20 @@ describe('subscription resources', () => {
 		expect(plan).toHaveLength(3);
 		expect(plan[0]).toContain(`'${id(1)}'`);
 		expect(plannedResources([...ids].reverse())).toEqual(plan);
-		expect(plan.map((resource) => (resource.match(/'/g) ?? []).length / 2)).toEqual([650, 650, 100]);
+		expect(plan.map((resource) => (resource.match(/'/g) ?? []).length / 2)).toEqual([
+			650, 650, 100,
+		]);
 	});
 	it('compares resources as Graph echoes them', () => {
-		expect(sameResource(`/communications/presences/${id(1)}`, `communications/presences/${id(1).toUpperCase()}`)).toBe(true);
-		expect(sameResource(presenceResource([id(1), id(2)]), presenceResource([id(1), id(3)]))).toBe(false);
+		expect(
+			sameResource(
+				`/communications/presences/${id(1)}`,
+				`communications/presences/${id(1).toUpperCase()}`,
+			),
+		).toBe(true);
+		expect(sameResource(presenceResource([id(1), id(2)]), presenceResource([id(1), id(3)]))).toBe(
+			false,
+		);
 	});
 });
 
@@ -71,15 +82,37 @@ describe('notifications', () => {
 			readNotifications({
 				value: [
 					{ subscriptionId: 's1', clientState: 'c', resourceData: { id: id(7).toUpperCase() } },
-					{ subscriptionId: 's1', clientState: 'c', resource: `communications/presences('${id(8)}')` },
+					{
+						subscriptionId: 's1',
+						clientState: 'c',
+						resource: `communications/presences('${id(8)}')`,
+					},
 					{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: 'reauthorizationRequired' },
 					{ clientState: 'c' },
 				],
 			}),
 		).toEqual([
-			{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: undefined, userId: id(7), encryptedContent: undefined },
-			{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: undefined, userId: id(8), encryptedContent: undefined },
-			{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: 'reauthorizationRequired', userId: undefined, encryptedContent: undefined },
+			{
+				subscriptionId: 's1',
+				clientState: 'c',
+				lifecycleEvent: undefined,
+				userId: id(7),
+				encryptedContent: undefined,
+			},
+			{
+				subscriptionId: 's1',
+				clientState: 'c',
+				lifecycleEvent: undefined,
+				userId: id(8),
+				encryptedContent: undefined,
+			},
+			{
+				subscriptionId: 's1',
+				clientState: 'c',
+				lifecycleEvent: 'reauthorizationRequired',
+				userId: undefined,
+				encryptedContent: undefined,
+			},
 		]);
 		expect(readNotifications('nope')).toBeUndefined();
 	});
@@ -90,6 +123,8 @@ describe('notifications', () => {
 		const presence = { id: id(9), availability: 'Busy', activity: 'InACall' };
 		const certificate = { publicKey, thumbprint: 'AB' };
 		expect(decryptContent(encryptResource(presence, certificate, 'cert-1'), pem)).toEqual(presence);
-		expect(() => decryptContent(encryptResource(presence, certificate, 'cert-1', true), pem)).toThrow('signature does not match');
+		expect(() =>
+			decryptContent(encryptResource(presence, certificate, 'cert-1', true), pem),
+		).toThrow('signature does not match');
 	});
 });

@@ -1,4 +1,9 @@
-import { indexById, isPresenceList, readGraphError, simplifyPresence } from '../../nodes/shared/logic/presence';
+import {
+	indexById,
+	isPresenceList,
+	readGraphError,
+	simplifyPresence,
+} from '../../nodes/shared/logic/presence';
 import { resolveCloud } from '../../nodes/shared/transport/clouds';
 
 describe('presence helpers', () => {
@@ -16,7 +21,9 @@ describe('presence helpers', () => {
 
 	it('reads Graph error bodies', () => {
 		expect(
-			readGraphError({ error: { code: 'Forbidden', message: 'no', innerError: { 'request-id': 'r1', date: 'd' } } }),
+			readGraphError({
+				error: { code: 'Forbidden', message: 'no', innerError: { 'request-id': 'r1', date: 'd' } },
+			}),
 		).toEqual({ code: 'Forbidden', message: 'no', requestId: 'r1', date: 'd' });
 		expect(readGraphError('<html>')).toBeUndefined();
 	});
@@ -42,7 +49,11 @@ describe('presence helpers', () => {
 			workLocation: 'remote',
 			sequenceNumber: 'C78',
 		});
-		expect(simplifyPresence({ id: 'y' })).toMatchObject({ availability: null, isOutOfOffice: false, statusMessage: null });
+		expect(simplifyPresence({ id: 'y' })).toMatchObject({
+			availability: null,
+			isOutOfOffice: false,
+			statusMessage: null,
+		});
 	});
 });
 
@@ -50,9 +61,15 @@ describe('resolveCloud', () => {
 	it('maps each national cloud to its Graph and login hosts', () => {
 		expect(resolveCloud('usGovL5', '', '')).toEqual({
 			ok: true,
-			endpoints: { graphBaseUrl: 'https://dod-graph.microsoft.us', loginBaseUrl: 'https://login.microsoftonline.us' },
+			endpoints: {
+				graphBaseUrl: 'https://dod-graph.microsoft.us',
+				loginBaseUrl: 'https://login.microsoftonline.us',
+			},
 		});
-		expect(resolveCloud(undefined, '', '')).toMatchObject({ ok: true, endpoints: { graphBaseUrl: 'https://graph.microsoft.com' } });
+		expect(resolveCloud(undefined, '', '')).toMatchObject({
+			ok: true,
+			endpoints: { graphBaseUrl: 'https://graph.microsoft.com' },
+		});
 	});
 	it('takes custom URLs, plain http included, without trailing slashes', () => {
 		expect(resolveCloud('custom', 'http://127.0.0.1:9/', 'http://127.0.0.1:9/login/')).toEqual({
@@ -61,7 +78,10 @@ describe('resolveCloud', () => {
 		});
 	});
 	it('says what is wrong', () => {
-		expect(resolveCloud('custom', '', 'x')).toEqual({ ok: false, message: 'Graph Base URL is required when the cloud is Custom' });
+		expect(resolveCloud('custom', '', 'x')).toEqual({
+			ok: false,
+			message: 'Graph Base URL is required when the cloud is Custom',
+		});
 		expect(resolveCloud('custom', 'ftp://x', 'http://y')).toMatchObject({ ok: false });
 		expect(resolveCloud('mars', '', '')).toEqual({ ok: false, message: 'Unknown cloud "mars"' });
 	});

@@ -1,7 +1,19 @@
 import type { Presence } from '../../nodes/shared/logic/presence';
-import { compareSequenceNumbers, diffPresences, forgetUnwatched, inSequenceOrder, type PresenceState } from '../../nodes/shared/logic/presenceDiff';
+import {
+	compareSequenceNumbers,
+	diffPresences,
+	forgetUnwatched,
+	inSequenceOrder,
+	type PresenceState,
+} from '../../nodes/shared/logic/presenceDiff';
 
-const p = (id: string, availability: string, activity: string, seq: string, extra: Partial<Presence> = {}): Presence => ({
+const p = (
+	id: string,
+	availability: string,
+	activity: string,
+	seq: string,
+	extra: Partial<Presence> = {},
+): Presence => ({
 	id,
 	availability,
 	activity,
@@ -13,13 +25,22 @@ const both = { fields: ['availability', 'activity'] as const };
 describe('diffPresences', () => {
 	it('baselines unknown users silently and reports later changes with previous values', () => {
 		const state: PresenceState = {};
-		expect(diffPresences(state, [p('A', 'Busy', 'InACall', '01')], both, 't1')).toEqual({ changes: [], baselined: ['a'], stale: [] });
+		expect(diffPresences(state, [p('A', 'Busy', 'InACall', '01')], both, 't1')).toEqual({
+			changes: [],
+			baselined: ['a'],
+			stale: [],
+		});
 		const result = diffPresences(state, [p('a', 'Available', 'Available', '02')], both, 't2');
 		expect(result.changes).toHaveLength(1);
 		expect(result.changes[0]).toMatchObject({
 			id: 'a',
 			changed: ['availability', 'activity'],
-			previous: { availability: 'Busy', activity: 'InACall', sequenceNumber: '01', observedAt: 't1' },
+			previous: {
+				availability: 'Busy',
+				activity: 'InACall',
+				sequenceNumber: '01',
+				observedAt: 't1',
+			},
 			observedAt: 't2',
 		});
 		expect(state.a).toMatchObject({ a: 'Available', q: '02', t: 't2' });
@@ -28,31 +49,59 @@ describe('diffPresences', () => {
 	it('ignores stale and repeated answers by sequence number', () => {
 		const state: PresenceState = {};
 		diffPresences(state, [p('a', 'Busy', 'InACall', '05')], both, 't1');
-		expect(diffPresences(state, [p('a', 'Available', 'Available', '04')], both, 't2')).toEqual({ changes: [], baselined: [], stale: ['a'] });
-		expect(diffPresences(state, [p('a', 'Available', 'Available', '05')], both, 't2').stale).toEqual(['a']);
+		expect(diffPresences(state, [p('a', 'Available', 'Available', '04')], both, 't2')).toEqual({
+			changes: [],
+			baselined: [],
+			stale: ['a'],
+		});
+		expect(
+			diffPresences(state, [p('a', 'Available', 'Available', '05')], both, 't2').stale,
+		).toEqual(['a']);
 		expect(state.a.a).toBe('Busy');
 	});
 
 	it('compares without sequence numbers when Graph gives none, and case-insensitively', () => {
 		const state: PresenceState = {};
 		diffPresences(state, [{ id: 'a', availability: 'Busy', activity: 'InACall' }], both, 't1');
-		expect(diffPresences(state, [{ id: 'a', availability: 'busy', activity: 'inacall' }], both, 't2').changes).toEqual([]);
-		expect(diffPresences(state, [{ id: 'a', availability: 'Away', activity: 'Away' }], both, 't3').changes).toHaveLength(1);
+		expect(
+			diffPresences(state, [{ id: 'a', availability: 'busy', activity: 'inacall' }], both, 't2')
+				.changes,
+		).toEqual([]);
+		expect(
+			diffPresences(state, [{ id: 'a', availability: 'Away', activity: 'Away' }], both, 't3')
+				.changes,
+		).toHaveLength(1);
 	});
 
 	it('keeps the state true even for changes the filter does not report', () => {
 		const state: PresenceState = {};
 		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, 't1');
-		expect(diffPresences(state, [p('a', 'Busy', 'InAMeeting', '2')], { fields: ['availability'] }, 't2').changes).toEqual([]);
+		expect(
+			diffPresences(state, [p('a', 'Busy', 'InAMeeting', '2')], { fields: ['availability'] }, 't2')
+				.changes,
+		).toEqual([]);
 		expect(state.a.c).toBe('InAMeeting');
 	});
 
 	it('to / from filters require an availability transition matching both ends', () => {
 		const state: PresenceState = {};
-		diffPresences(state, [p('a', 'Busy', 'InACall', '1'), p('b', 'Away', 'Away', '1'), p('c', 'Available', 'Available', '1')], both, 't1');
+		diffPresences(
+			state,
+			[
+				p('a', 'Busy', 'InACall', '1'),
+				p('b', 'Away', 'Away', '1'),
+				p('c', 'Available', 'Available', '1'),
+			],
+			both,
+			't1',
+		);
 		const result = diffPresences(
 			state,
-			[p('a', 'Available', 'Available', '2'), p('b', 'Available', 'Available', '2'), p('c', 'Available', 'Away', '2')],
+			[
+				p('a', 'Available', 'Available', '2'),
+				p('b', 'Available', 'Available', '2'),
+				p('c', 'Available', 'Away', '2'),
+			],
 			{ ...both, toAvailability: ['available'], fromAvailability: ['Busy'] },
 			't2',
 		);
@@ -69,11 +118,14 @@ describe('diffPresences', () => {
 		});
 		const copy = JSON.parse(JSON.stringify(state)) as PresenceState;
 		expect(diffPresences(state, [next], both, 't2').changes).toEqual([]);
-		expect(diffPresences(copy, [next], { fields: ['statusMessage', 'outOfOffice', 'workLocation'] }, 't2').changes[0].changed).toEqual([
-			'statusMessage',
-			'outOfOffice',
-			'workLocation',
-		]);
+		expect(
+			diffPresences(
+				copy,
+				[next],
+				{ fields: ['statusMessage', 'outOfOffice', 'workLocation'] },
+				't2',
+			).changes[0].changed,
+		).toEqual(['statusMessage', 'outOfOffice', 'workLocation']);
 	});
 });
 
@@ -84,15 +136,28 @@ describe('sequence order', () => {
 		expect(compareSequenceNumbers('0A', '0_')).toBe(-1);
 		expect(compareSequenceNumbers('07', '07')).toBe(0);
 		expect(compareSequenceNumbers(null, '0')).toBe(-1);
-		expect(inSequenceOrder([p('a', 'Away', 'Away', 'a'), p('b', 'Busy', 'InACall', 'B'), p('c', 'Away', 'Away', '0')]).map((x) => x.id)).toEqual(['c', 'b', 'a']);
+		expect(
+			inSequenceOrder([
+				p('a', 'Away', 'Away', 'a'),
+				p('b', 'Busy', 'InACall', 'B'),
+				p('c', 'Away', 'Away', '0'),
+			]).map((x) => x.id),
+		).toEqual(['c', 'b', 'a']);
 	});
 
 	it('in sequence order, every version of a batch is one change, and repeats and older ones are none', () => {
 		const state: PresenceState = {};
 		diffPresences(state, [p('a', 'Available', 'Available', '0')], both, 't1');
-		const batch = [p('a', 'Away', 'Away', 'a'), p('a', 'Busy', 'InACall', 'B'), p('a', 'Away', 'Away', 'a'), p('a', 'Offline', 'Offline', '00')];
+		const batch = [
+			p('a', 'Away', 'Away', 'a'),
+			p('a', 'Busy', 'InACall', 'B'),
+			p('a', 'Away', 'Away', 'a'),
+			p('a', 'Offline', 'Offline', '00'),
+		];
 		const result = diffPresences(state, inSequenceOrder(batch), both, 't2');
-		expect(result.changes.map((change) => [change.previous.availability, change.presence.availability])).toEqual([
+		expect(
+			result.changes.map((change) => [change.previous.availability, change.presence.availability]),
+		).toEqual([
 			['Available', 'Offline'],
 			['Offline', 'Busy'],
 			['Busy', 'Away'],

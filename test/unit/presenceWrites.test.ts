@@ -1,9 +1,22 @@
-import { checkDuration, checkPair, durationMinutes, PREFERRED_PRESENCE_PAIRS, SET_PRESENCE_PAIRS, toGraphDateTime } from '../../nodes/shared/logic/presenceWrites';
+import {
+	checkDuration,
+	checkPair,
+	durationMinutes,
+	PREFERRED_PRESENCE_PAIRS,
+	SET_PRESENCE_PAIRS,
+	toGraphDateTime,
+} from '../../nodes/shared/logic/presenceWrites';
 
 describe('checkPair', () => {
-	it('accepts the pairs of each operation, in any case, returning Graph\'s spelling', () => {
-		expect(checkPair('busy/inacall', SET_PRESENCE_PAIRS)).toEqual({ ok: true, value: { availability: 'Busy', activity: 'InACall' } });
-		expect(checkPair('Offline/OffWork', PREFERRED_PRESENCE_PAIRS)).toEqual({ ok: true, value: { availability: 'Offline', activity: 'OffWork' } });
+	it("accepts the pairs of each operation, in any case, returning Graph's spelling", () => {
+		expect(checkPair('busy/inacall', SET_PRESENCE_PAIRS)).toEqual({
+			ok: true,
+			value: { availability: 'Busy', activity: 'InACall' },
+		});
+		expect(checkPair('Offline/OffWork', PREFERRED_PRESENCE_PAIRS)).toEqual({
+			ok: true,
+			value: { availability: 'Offline', activity: 'OffWork' },
+		});
 	});
 	it('refuses a pair that belongs to the other operation or to none, naming it', () => {
 		const wrong = checkPair('Offline/OffWork', SET_PRESENCE_PAIRS);
@@ -32,11 +45,20 @@ describe('durations', () => {
 
 describe('toGraphDateTime', () => {
 	it('sends an instant with an offset as UTC wall time', () => {
-		expect(toGraphDateTime('2026-11-24T17:00:00+01:00', 'Europe/Berlin')).toEqual({ ok: true, value: { dateTime: '2026-11-24T16:00:00', timeZone: 'UTC' } });
-		expect(toGraphDateTime('2026-11-24T17:00:00.000Z', 'Europe/Berlin')).toEqual({ ok: true, value: { dateTime: '2026-11-24T17:00:00', timeZone: 'UTC' } });
+		expect(toGraphDateTime('2026-11-24T17:00:00+01:00', 'Europe/Berlin')).toEqual({
+			ok: true,
+			value: { dateTime: '2026-11-24T16:00:00', timeZone: 'UTC' },
+		});
+		expect(toGraphDateTime('2026-11-24T17:00:00.000Z', 'Europe/Berlin')).toEqual({
+			ok: true,
+			value: { dateTime: '2026-11-24T17:00:00', timeZone: 'UTC' },
+		});
 	});
 	it('keeps a wall-clock time in the given time zone', () => {
-		expect(toGraphDateTime('2026-11-24T17:00', 'Europe/Berlin')).toEqual({ ok: true, value: { dateTime: '2026-11-24T17:00:00', timeZone: 'Europe/Berlin' } });
+		expect(toGraphDateTime('2026-11-24T17:00', 'Europe/Berlin')).toEqual({
+			ok: true,
+			value: { dateTime: '2026-11-24T17:00:00', timeZone: 'Europe/Berlin' },
+		});
 		expect(toGraphDateTime('2026-11-24 08:30:15.5', 'Pacific Standard Time')).toEqual({
 			ok: true,
 			value: { dateTime: '2026-11-24T08:30:15.5', timeZone: 'Pacific Standard Time' },

@@ -2,7 +2,13 @@ import { DEFAULT_TUNING, RateLimiter, Semaphore } from '../../nodes/shared/logic
 import { simulateFleet, type FleetOptions } from '../bench/fleetSim';
 
 /** Reserves `count` starts, one every `everyMs` from `from`, and returns their delays. */
-function reserveEvery(limiter: RateLimiter, count: number, from: number, everyMs: number, ceiling: number): number[] {
+function reserveEvery(
+	limiter: RateLimiter,
+	count: number,
+	from: number,
+	everyMs: number,
+	ceiling: number,
+): number[] {
 	return Array.from({ length: count }, (_, i) => limiter.reserve(from + i * everyMs, ceiling));
 }
 
@@ -27,7 +33,8 @@ describe('RateLimiter: the cap and the pacing', () => {
 			starts.push(now + limiter.reserve(now, 20));
 		}
 		starts.sort((a, b) => a - b);
-		for (let i = 20; i < starts.length; i++) expect(starts[i] - starts[i - 20]).toBeGreaterThanOrEqual(1000);
+		for (let i = 20; i < starts.length; i++)
+			expect(starts[i] - starts[i - 20]).toBeGreaterThanOrEqual(1000);
 	});
 
 	it('takes the whole part of a ceiling typed with decimals', () => {
@@ -134,7 +141,15 @@ describe('RateLimiter: a share of a budget spent by others too', () => {
 
 describe('a fleet sharing one budget (virtual time, Graph as a sliding window)', () => {
 	// Three workers each getting 100,000 ids (154 requests) under a budget of 200 per 30 s, as test/e2e/queue does.
-	const fleet: Omit<FleetOptions, 'tuning'> = { processes: 3, requestsEach: 154, limit: 200, windowMs: 30_000, ceiling: 200, concurrency: 8, latencyMs: 50 };
+	const fleet: Omit<FleetOptions, 'tuning'> = {
+		processes: 3,
+		requestsEach: 154,
+		limit: 200,
+		windowMs: 30_000,
+		ceiling: 200,
+		concurrency: 8,
+		latencyMs: 50,
+	};
 
 	it('with the adaptive share: at most 2 % 429s and at least 85 % of the budget used', () => {
 		const result = simulateFleet({ ...fleet, tuning: DEFAULT_TUNING });
@@ -145,12 +160,20 @@ describe('a fleet sharing one budget (virtual time, Graph as a sliding window)',
 
 	it('the per-process window of version 0.1 (whole budget at once, no share) gets many times more 429s', () => {
 		const adaptive = simulateFleet({ ...fleet, tuning: DEFAULT_TUNING });
-		const independent = simulateFleet({ ...fleet, tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 } });
+		const independent = simulateFleet({
+			...fleet,
+			tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 },
+		});
 		expect(independent.throttled).toBeGreaterThanOrEqual(4 * adaptive.throttled);
 	});
 
 	it('workers starting one after another all finish, and one left alone gets the budget back', () => {
-		const result = simulateFleet({ ...fleet, requestsEach: 400, startAt: (p) => p * 20_000, tuning: DEFAULT_TUNING });
+		const result = simulateFleet({
+			...fleet,
+			requestsEach: 400,
+			startAt: (p) => p * 20_000,
+			tuning: DEFAULT_TUNING,
+		});
 		expect(result.requests - result.throttled).toBe(3 * 400);
 		expect(result.throughput).toBeGreaterThanOrEqual(0.7);
 		expect(result.throttled / result.requests).toBeLessThanOrEqual(0.03);
@@ -179,7 +202,9 @@ describe('Semaphore', () => {
 
 	it('frees the slot when a task fails', async () => {
 		const semaphore = new Semaphore(1);
-		await expect(semaphore.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+		await expect(semaphore.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow(
+			'boom',
+		);
 		await expect(semaphore.run(async () => 'next')).resolves.toBe('next');
 	});
 });

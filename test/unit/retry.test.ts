@@ -22,27 +22,61 @@ describe('parseRetryAfter', () => {
 });
 
 describe('decideRetry', () => {
-	const policy = { ...DEFAULT_RETRY_POLICY, maxRetries: 3, baseDelayMs: 1000, jitterMs: 1000, maxDelayMs: 10_000 };
+	const policy = {
+		...DEFAULT_RETRY_POLICY,
+		maxRetries: 3,
+		baseDelayMs: 1000,
+		jitterMs: 1000,
+		maxDelayMs: 10_000,
+	};
 
 	it('retries 429, 503, 504 and dropped connections, nothing else', () => {
-		for (const status of [429, 503, 504]) expect(decideRetry({ kind: 'status', status }, 0, policy, now, 0).retry).toBe(true);
+		for (const status of [429, 503, 504])
+			expect(decideRetry({ kind: 'status', status }, 0, policy, now, 0).retry).toBe(true);
 		expect(decideRetry({ kind: 'transport' }, 0, policy, now, 0).retry).toBe(true);
-		for (const status of [400, 401, 403, 404, 500, 502]) expect(decideRetry({ kind: 'status', status }, 0, policy, now, 0).retry).toBe(false);
+		for (const status of [400, 401, 403, 404, 500, 502])
+			expect(decideRetry({ kind: 'status', status }, 0, policy, now, 0).retry).toBe(false);
 	});
 
 	it('obeys Retry-After in both forms, capped', () => {
-		expect(decideRetry({ kind: 'status', status: 429, retryAfter: '4' }, 0, policy, now, 0.9)).toEqual({ retry: true, delayMs: 4000, fromRetryAfter: true });
-		expect(decideRetry({ kind: 'status', status: 429, retryAfter: 'Tue, 24 Nov 2026 10:00:05 GMT' }, 2, policy, now, 0.9)).toEqual({ retry: true, delayMs: 5000, fromRetryAfter: true });
-		expect(decideRetry({ kind: 'status', status: 503, retryAfter: '600' }, 0, policy, now, 0)).toEqual({ retry: true, delayMs: 10_000, fromRetryAfter: true });
+		expect(
+			decideRetry({ kind: 'status', status: 429, retryAfter: '4' }, 0, policy, now, 0.9),
+		).toEqual({ retry: true, delayMs: 4000, fromRetryAfter: true });
+		expect(
+			decideRetry(
+				{ kind: 'status', status: 429, retryAfter: 'Tue, 24 Nov 2026 10:00:05 GMT' },
+				2,
+				policy,
+				now,
+				0.9,
+			),
+		).toEqual({ retry: true, delayMs: 5000, fromRetryAfter: true });
+		expect(
+			decideRetry({ kind: 'status', status: 503, retryAfter: '600' }, 0, policy, now, 0),
+		).toEqual({ retry: true, delayMs: 10_000, fromRetryAfter: true });
 	});
 
 	it('backs off exponentially with jitter when Graph says nothing', () => {
-		expect(decideRetry({ kind: 'status', status: 503 }, 0, policy, now, 0)).toEqual({ retry: true, delayMs: 1000, fromRetryAfter: false });
-		expect(decideRetry({ kind: 'status', status: 503 }, 1, policy, now, 0.5)).toEqual({ retry: true, delayMs: 2500, fromRetryAfter: false });
-		expect(decideRetry({ kind: 'transport' }, 2, policy, now, 0.25)).toEqual({ retry: true, delayMs: 4250, fromRetryAfter: false });
+		expect(decideRetry({ kind: 'status', status: 503 }, 0, policy, now, 0)).toEqual({
+			retry: true,
+			delayMs: 1000,
+			fromRetryAfter: false,
+		});
+		expect(decideRetry({ kind: 'status', status: 503 }, 1, policy, now, 0.5)).toEqual({
+			retry: true,
+			delayMs: 2500,
+			fromRetryAfter: false,
+		});
+		expect(decideRetry({ kind: 'transport' }, 2, policy, now, 0.25)).toEqual({
+			retry: true,
+			delayMs: 4250,
+			fromRetryAfter: false,
+		});
 	});
 
 	it('stops after the last retry', () => {
-		expect(decideRetry({ kind: 'status', status: 429, retryAfter: '1' }, 3, policy, now, 0)).toEqual({ retry: false });
+		expect(
+			decideRetry({ kind: 'status', status: 429, retryAfter: '1' }, 3, policy, now, 0),
+		).toEqual({ retry: false });
 	});
 });

@@ -1,8 +1,17 @@
-import { NodeApiError, NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import {
+	NodeApiError,
+	NodeOperationError,
+	type IDataObject,
+	type INodeExecutionData,
+} from 'n8n-workflow';
 import { simplifyPresence, type Presence } from '../../shared/logic/presence';
 
 /** What Continue On Fail puts out for an input that failed: n8n's usual `{ error }` item, paired to it. */
-export function errorItem(error: unknown, itemIndex: number | number[], extra: IDataObject = {}): INodeExecutionData {
+export function errorItem(
+	error: unknown,
+	itemIndex: number | number[],
+	extra: IDataObject = {},
+): INodeExecutionData {
 	const indexes = Array.isArray(itemIndex) ? itemIndex : [itemIndex];
 	return {
 		json: { ...extra, error: errorDetails(error) },
@@ -29,5 +38,7 @@ export function errorDetails(error: unknown): IDataObject {
 
 /** The item json for a presence: Graph's object as it came (parsed JSON), or the flat Simplify shape. */
 export function presenceJson(presence: Presence, simplify: boolean): IDataObject {
-	return simplify ? (simplifyPresence(presence) as unknown as IDataObject) : (presence as IDataObject);
+	return simplify
+		? (simplifyPresence(presence) as unknown as IDataObject)
+		: (presence as IDataObject);
 }

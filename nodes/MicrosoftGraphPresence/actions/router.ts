@@ -18,7 +18,11 @@ import * as setWorkLocation from './presence/setWorkLocation.operation';
 
 type Operation = {
 	description: INodeProperties[];
-	execute: (this: IExecuteFunctions, client: GraphClient, simplify: boolean) => Promise<INodeExecutionData[]>;
+	execute: (
+		this: IExecuteFunctions,
+		client: GraphClient,
+		simplify: boolean,
+	) => Promise<INodeExecutionData[]>;
 };
 
 /** Every operation of the node: adding one means its own file, a line here and one in `operationProperty`. */
@@ -82,7 +86,8 @@ export const operationProperty: INodeProperties = {
 		{
 			name: 'Get User',
 			value: 'get',
-			description: 'Get the presence of one user per input item, by object ID, user principal name or e-mail',
+			description:
+				'Get the presence of one user per input item, by object ID, user principal name or e-mail',
 			action: 'Get the presence of a user',
 		},
 		{
@@ -94,7 +99,8 @@ export const operationProperty: INodeProperties = {
 		{
 			name: 'Set Presence',
 			value: 'setPresence',
-			description: 'Set an app presence session (e.g. Busy — In a Call while a support call runs); expires after 5 minutes to 4 hours',
+			description:
+				'Set an app presence session (e.g. Busy — In a Call while a support call runs); expires after 5 minutes to 4 hours',
 			action: 'Set presence',
 		},
 		{
@@ -106,7 +112,8 @@ export const operationProperty: INodeProperties = {
 		{
 			name: 'Set Work Location',
 			value: 'setWorkLocation',
-			description: 'Set where the signed-in user works today (office, remote, time off); OAuth2 only',
+			description:
+				'Set where the signed-in user works today (office, remote, time off); OAuth2 only',
 			action: 'Set work location',
 		},
 	],
@@ -116,7 +123,11 @@ export const operationProperty: INodeProperties = {
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const operationName = this.getNodeParameter('operation', 0) as string;
 	const operation = operations[operationName];
-	if (!operation) throw new NodeOperationError(this.getNode(), `The operation "${operationName}" is not supported`);
+	if (!operation)
+		throw new NodeOperationError(
+			this.getNode(),
+			`The operation "${operationName}" is not supported`,
+		);
 	const authentication = this.getNodeParameter('authentication', 0) as Authentication;
 	const options = readOptions(this);
 	const client = await GraphClient.create(this, authentication, clientOptions(options));

@@ -5,13 +5,13 @@ import { clientOptionFields } from '../../shared/descriptions';
 export { authenticationProperty } from '../../shared/descriptions';
 
 const simplifyOption: INodeProperties = {
-			displayName: 'Simplify',
-			name: 'simplify',
-			type: 'boolean',
-			default: false,
-			description:
-				'Whether to return flat fields (ID, availability, activity, status message, out of office, work location, sequence number) instead of Graph\'s presence object',
-		};
+	displayName: 'Simplify',
+	name: 'simplify',
+	type: 'boolean',
+	default: false,
+	description:
+		"Whether to return flat fields (ID, availability, activity, status message, out of office, work location, sequence number) instead of Graph's presence object",
+};
 
 /** Settings that tune the Graph client, plus Simplify; shared by every operation. */
 export const optionsProperty: INodeProperties = {
@@ -20,7 +20,9 @@ export const optionsProperty: INodeProperties = {
 	type: 'collection',
 	placeholder: 'Add Option',
 	default: {},
-	options: [...clientOptionFields, simplifyOption].sort((a, b) => a.displayName.localeCompare(b.displayName)),
+	options: [...clientOptionFields, simplifyOption].sort((a, b) =>
+		a.displayName.localeCompare(b.displayName),
+	),
 };
 
 /** The options of the first item: the client and its budget serve the whole execution. */

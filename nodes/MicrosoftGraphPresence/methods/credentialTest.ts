@@ -4,7 +4,11 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { acquireAppToken, checkAppCredential, readAppCredential } from '../../shared/transport/appTokens';
+import {
+	acquireAppToken,
+	checkAppCredential,
+	readAppCredential,
+} from '../../shared/transport/appTokens';
 import { resolveCloud } from '../../shared/transport/clouds';
 
 /**

@@ -7,8 +7,13 @@ import { GraphClient, type Authentication } from '../../shared/transport/graphCl
  * The user picker: people of the tenant by name or e-mail, 50 a page, through the same Graph client (and budget)
  * as everything else. `$search` needs Graph's `ConsistencyLevel: eventual` header.
  */
-export async function searchUsers(this: ILoadOptionsFunctions, filter?: string, paginationToken?: string): Promise<INodeListSearchResult> {
-	const authentication = (this.getCurrentNodeParameter('authentication') as Authentication | undefined) ?? 'oAuth2';
+export async function searchUsers(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const authentication =
+		(this.getCurrentNodeParameter('authentication') as Authentication | undefined) ?? 'oAuth2';
 	const client = await GraphClient.create(this, authentication);
 	const select = '$select=id,displayName,userPrincipalName,mail&$top=50';
 	const term = (filter ?? '').replace(/["\\]/g, '').trim();
@@ -21,9 +26,13 @@ export async function searchUsers(this: ILoadOptionsFunctions, filter?: string, 
 	return {
 		results: page.value.filter(isRecord).flatMap((user) => {
 			if (typeof user.id !== 'string') return [];
-			const name = typeof user.displayName === 'string' && user.displayName ? user.displayName : user.id;
-			const address = typeof user.mail === 'string' && user.mail ? user.mail : user.userPrincipalName;
-			return [{ name: typeof address === 'string' ? `${name} (${address})` : name, value: user.id }];
+			const name =
+				typeof user.displayName === 'string' && user.displayName ? user.displayName : user.id;
+			const address =
+				typeof user.mail === 'string' && user.mail ? user.mail : user.userPrincipalName;
+			return [
+				{ name: typeof address === 'string' ? `${name} (${address})` : name, value: user.id },
+			];
 		}),
 		paginationToken: page.next,
 	};

@@ -14,7 +14,9 @@ export interface RequestedUser {
  * Gathers the ids that all input items asked for, de-duplicated case-insensitively, in first-seen order,
  * each remembering which items asked for it (for pairedItem).
  */
-export function gatherUsers(perItem: Array<{ itemIndex: number; refs: UserRef[] }>): RequestedUser[] {
+export function gatherUsers(
+	perItem: Array<{ itemIndex: number; refs: UserRef[] }>,
+): RequestedUser[] {
 	const byKey = new Map<string, RequestedUser>();
 	for (const { itemIndex, refs } of perItem) {
 		for (const ref of refs) {
@@ -30,8 +32,10 @@ export function gatherUsers(perItem: Array<{ itemIndex: number; refs: UserRef[] 
 }
 
 export function chunk<T>(values: readonly T[], size: number): T[][] {
-	if (!Number.isInteger(size) || size < 1) throw new RangeError(`Chunk size must be a positive integer, got ${size}`);
+	if (!Number.isInteger(size) || size < 1)
+		throw new RangeError(`Chunk size must be a positive integer, got ${size}`);
 	const chunks: T[][] = [];
-	for (let start = 0; start < values.length; start += size) chunks.push(values.slice(start, start + size));
+	for (let start = 0; start < values.length; start += size)
+		chunks.push(values.slice(start, start + size));
 	return chunks;
 }

@@ -37,7 +37,9 @@ export function classifyUserRef(raw: string): UserRef | undefined {
 	return undefined;
 }
 
-function splitValues(value: unknown): { ok: true; parts: string[] } | { ok: false; value: unknown } {
+function splitValues(
+	value: unknown,
+): { ok: true; parts: string[] } | { ok: false; value: unknown } {
 	if (typeof value === 'string') {
 		if (!SEPARATOR.test(value)) return { ok: true, parts: value.length > 0 ? [value] : [] };
 		return { ok: true, parts: value.split(SEPARATORS).filter((part) => part.length > 0) };
@@ -92,7 +94,9 @@ export function parseUserIds(value: unknown, options: { allowMe?: boolean } = {}
 }
 
 /** Parses exactly one user id (Get User). */
-export function parseSingleUserId(value: unknown): { ok: true; ref: UserRef } | { ok: false; message: string; value: unknown } {
+export function parseSingleUserId(
+	value: unknown,
+): { ok: true; ref: UserRef } | { ok: false; message: string; value: unknown } {
 	if (typeof value !== 'string') {
 		return { ok: false, message: `User ID must be text, got ${describeValue(value)}`, value };
 	}

@@ -1,4 +1,11 @@
-import { createDecipheriv, createHmac, privateDecrypt, randomBytes, timingSafeEqual, constants } from 'crypto';
+import {
+	createDecipheriv,
+	createHmac,
+	privateDecrypt,
+	randomBytes,
+	timingSafeEqual,
+	constants,
+} from 'crypto';
 
 import { chunk } from './batching';
 import { isGuid } from './ids';
@@ -22,12 +29,16 @@ export function presenceResource(ids: readonly string[]): string {
 
 /** The subscriptions a set of users needs: sorted ids, 650 per subscription, so the plan is stable. */
 export function plannedResources(ids: readonly string[]): string[] {
-	return chunk([...new Set(ids.map((id) => id.toLowerCase()))].sort(), MAX_IDS_PER_SUBSCRIPTION).map(presenceResource);
+	return chunk(
+		[...new Set(ids.map((id) => id.toLowerCase()))].sort(),
+		MAX_IDS_PER_SUBSCRIPTION,
+	).map(presenceResource);
 }
 
 /** Compares resources as Graph may echo them (with or without a leading slash, any case). */
 export function sameResource(a: string, b: string): boolean {
-	const norm = (resource: string) => resource.trim().replace(/^\//, '').toLowerCase().replace(/\s+/g, ' ');
+	const norm = (resource: string) =>
+		resource.trim().replace(/^\//, '').toLowerCase().replace(/\s+/g, ' ');
 	return norm(a) === norm(b);
 }
 
@@ -41,7 +52,9 @@ export function needsRenewal(expirationDateTime: unknown, now: number): boolean 
 }
 
 /** Graph delivers only to HTTPS; plain http is accepted for loopback addresses (tests, the demo). */
-export function checkNotificationUrl(url: string | undefined): { ok: true } | { ok: false; message: string } {
+export function checkNotificationUrl(
+	url: string | undefined,
+): { ok: true } | { ok: false; message: string } {
 	if (!url) return { ok: false, message: 'n8n gave this node no webhook URL' };
 	let parsed: URL;
 	try {
@@ -50,7 +63,9 @@ export function checkNotificationUrl(url: string | undefined): { ok: true } | { 
 		return { ok: false, message: `"${url}" is not a URL` };
 	}
 	if (parsed.protocol === 'https:') return { ok: true };
-	const loopback = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(parsed.hostname) || parsed.hostname.startsWith('127.');
+	const loopback =
+		['127.0.0.1', 'localhost', '[::1]', '::1'].includes(parsed.hostname) ||
+		parsed.hostname.startsWith('127.');
 	if (parsed.protocol === 'http:' && loopback) return { ok: true };
 	return {
 		ok: false,
@@ -87,15 +102,27 @@ export interface Notification {
 }
 
 function isEncrypted(value: unknown): value is EncryptedContent {
-	return isRecord(value) && typeof value.data === 'string' && typeof value.dataSignature === 'string' && typeof value.dataKey === 'string';
+	return (
+		isRecord(value) &&
+		typeof value.data === 'string' &&
+		typeof value.dataSignature === 'string' &&
+		typeof value.dataKey === 'string'
+	);
 }
 
 /** The id of the user a notification is about: resourceData.id, or the id inside `communications/presences('…')`. */
 function userIdOf(entry: Record<string, unknown>): string | undefined {
-	if (isRecord(entry.resourceData) && typeof entry.resourceData.id === 'string' && isGuid(entry.resourceData.id)) {
+	if (
+		isRecord(entry.resourceData) &&
+		typeof entry.resourceData.id === 'string' &&
+		isGuid(entry.resourceData.id)
+	) {
 		return entry.resourceData.id.toLowerCase();
 	}
-	const match = typeof entry.resource === 'string' ? /presences\('?([0-9a-f-]{36})'?\)|users\/([0-9a-f-]{36})\/presence/i.exec(entry.resource) : null;
+	const match =
+		typeof entry.resource === 'string'
+			? /presences\('?([0-9a-f-]{36})'?\)|users\/([0-9a-f-]{36})\/presence/i.exec(entry.resource)
+			: null;
 	const id = match?.[1] ?? match?.[2];
 	return id && isGuid(id) ? id.toLowerCase() : undefined;
 }
@@ -123,13 +150,18 @@ export function readNotifications(body: unknown): Notification[] | undefined {
  * must match, or the content is refused.
  */
 export function decryptContent(content: EncryptedContent, privateKeyPem: string): unknown {
-	const key = privateDecrypt({ key: privateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(content.dataKey, 'base64'));
+	const key = privateDecrypt(
+		{ key: privateKeyPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+		Buffer.from(content.dataKey, 'base64'),
+	);
 	const data = Buffer.from(content.data, 'base64');
 	const signature = createHmac('sha256', key).update(data).digest();
 	const given = Buffer.from(content.dataSignature, 'base64');
 	if (given.length !== signature.length || !timingSafeEqual(given, signature)) {
-		throw new Error('The notification\'s signature does not match its content');
+		throw new Error("The notification's signature does not match its content");
 	}
 	const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
-	return JSON.parse(Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8')) as unknown;
+	return JSON.parse(
+		Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8'),
+	) as unknown;
 }

@@ -6,7 +6,12 @@ import { simplifyPresence, type Presence } from './presence';
  * instead of producing a change back and forth.
  */
 
-export type WatchedField = 'availability' | 'activity' | 'statusMessage' | 'outOfOffice' | 'workLocation';
+export type WatchedField =
+	| 'availability'
+	| 'activity'
+	| 'statusMessage'
+	| 'outOfOffice'
+	| 'workLocation';
 
 /** One user's last seen presence, kept small: it lives in the workflow's static data for every watched user. */
 export interface StoredPresence {
@@ -86,19 +91,25 @@ export function view(stored: StoredPresence): PresenceView {
  * Graph's sequenceNumber is a lexicographically sortable version stamp: compared by code unit, as `<` does.
  * Never localeCompare, whose order depends on the locale and puts 'a' before 'B'. A missing one sorts first.
  */
-export function compareSequenceNumbers(a: string | null | undefined, b: string | null | undefined): number {
+export function compareSequenceNumbers(
+	a: string | null | undefined,
+	b: string | null | undefined,
+): number {
 	const x = a ?? '';
 	const y = b ?? '';
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Oldest version first (a stable sort), so each version is compared with the one before it. */
-export function inSequenceOrder<T extends { sequenceNumber?: string | null }>(presences: readonly T[]): T[] {
+export function inSequenceOrder<T extends { sequenceNumber?: string | null }>(
+	presences: readonly T[],
+): T[] {
 	return [...presences].sort((a, b) => compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber));
 }
 
 function changedFields(before: StoredPresence, after: StoredPresence): WatchedField[] {
-	const same = (x: string | null, y: string | null) => (x ?? '').toLowerCase() === (y ?? '').toLowerCase();
+	const same = (x: string | null, y: string | null) =>
+		(x ?? '').toLowerCase() === (y ?? '').toLowerCase();
 	const changed: WatchedField[] = [];
 	if (!same(before.a, after.a)) changed.push('availability');
 	if (!same(before.c, after.c)) changed.push('activity');
@@ -117,9 +128,15 @@ function matches(list: readonly string[] | undefined, value: string | null): boo
  * Compares fresh presences with the stored state, updates the state in place (also for changes the filter does
  * not report, so that the next event starts from the truth) and returns the events.
  */
-export function diffPresences(state: PresenceState, presences: readonly Presence[], options: DiffOptions, observedAt: string): DiffResult {
+export function diffPresences(
+	state: PresenceState,
+	presences: readonly Presence[],
+	options: DiffOptions,
+	observedAt: string,
+): DiffResult {
 	const result: DiffResult = { changes: [], baselined: [], stale: [] };
-	const transitionFilter = (options.toAvailability?.length ?? 0) > 0 || (options.fromAvailability?.length ?? 0) > 0;
+	const transitionFilter =
+		(options.toAvailability?.length ?? 0) > 0 || (options.fromAvailability?.length ?? 0) > 0;
 	for (const presence of presences) {
 		const id = presence.id.toLowerCase();
 		const before = state[id];
@@ -139,7 +156,8 @@ export function diffPresences(state: PresenceState, presences: readonly Presence
 		if (relevant.length === 0) continue;
 		if (transitionFilter) {
 			if (!changed.includes('availability')) continue;
-			if (!matches(options.toAvailability, after.a) || !matches(options.fromAvailability, before.a)) continue;
+			if (!matches(options.toAvailability, after.a) || !matches(options.fromAvailability, before.a))
+				continue;
 		}
 		result.changes.push({ id, presence, previous: view(before), changed, observedAt });
 	}

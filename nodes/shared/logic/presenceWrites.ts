@@ -4,7 +4,13 @@
  * (a wall-clock time without offset plus a time zone name).
  */
 
-export const SET_PRESENCE_PAIRS = ['Available/Available', 'Busy/InACall', 'Busy/InAConferenceCall', 'Away/Away', 'DoNotDisturb/Presenting'];
+export const SET_PRESENCE_PAIRS = [
+	'Available/Available',
+	'Busy/InACall',
+	'Busy/InAConferenceCall',
+	'Away/Away',
+	'DoNotDisturb/Presenting',
+];
 export const PREFERRED_PRESENCE_PAIRS = [
 	'Available/Available',
 	'Busy/Busy',
@@ -19,11 +25,17 @@ export const WORK_LOCATIONS = ['office', 'remote', 'timeOff', 'unspecified'];
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
 /** `Availability/Activity` → the pair, if the operation accepts it (case-insensitive, Graph's spelling returned). */
-export function checkPair(value: unknown, allowed: readonly string[]): Checked<{ availability: string; activity: string }> {
+export function checkPair(
+	value: unknown,
+	allowed: readonly string[],
+): Checked<{ availability: string; activity: string }> {
 	const text = typeof value === 'string' ? value.trim() : '';
 	const match = allowed.find((pair) => pair.toLowerCase() === text.toLowerCase());
 	if (!match) {
-		return { ok: false, message: `"${String(value)}" is not a valid availability/activity pair here; use one of ${allowed.join(', ')}` };
+		return {
+			ok: false,
+			message: `"${String(value)}" is not a valid availability/activity pair here; use one of ${allowed.join(', ')}`,
+		};
 	}
 	const [availability, activity] = match.split('/');
 	return { ok: true, value: { availability, activity } };
@@ -40,7 +52,10 @@ export function checkDuration(value: unknown): Checked<string> {
 	const text = typeof value === 'string' ? value.trim().toUpperCase() : '';
 	const minutes = durationMinutes(text);
 	if (minutes === undefined || minutes < 5 || minutes > 240) {
-		return { ok: false, message: `"${String(value)}" is not a duration from PT5M (5 minutes) to PT4H (4 hours)` };
+		return {
+			ok: false,
+			message: `"${String(value)}" is not a duration from PT5M (5 minutes) to PT4H (4 hours)`,
+		};
 	}
 	return { ok: true, value: text };
 }
@@ -53,18 +68,28 @@ const WALL_CLOCK = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)
  * A time with an offset or Z names an instant: it is sent as UTC wall time. A time without one is meant in
  * `timeZone` (the node's option, or the workflow's time zone) and sent as it is.
  */
-export function toGraphDateTime(value: unknown, timeZone: string): Checked<{ dateTime: string; timeZone: string }> {
+export function toGraphDateTime(
+	value: unknown,
+	timeZone: string,
+): Checked<{ dateTime: string; timeZone: string }> {
 	const text = typeof value === 'string' ? value.trim() : '';
 	if (OFFSET.test(text)) {
 		const instant = Date.parse(text);
 		if (Number.isNaN(instant)) return { ok: false, message: `"${text}" is not a date and time` };
-		return { ok: true, value: { dateTime: new Date(instant).toISOString().slice(0, 19), timeZone: 'UTC' } };
+		return {
+			ok: true,
+			value: { dateTime: new Date(instant).toISOString().slice(0, 19), timeZone: 'UTC' },
+		};
 	}
 	const wall = WALL_CLOCK.exec(text);
 	if (!wall || Number.isNaN(Date.parse(`${wall[1]}T${wall[2]}Z`))) {
-		return { ok: false, message: `"${String(value)}" is not a date and time such as 2026-11-24T17:00:00` };
+		return {
+			ok: false,
+			message: `"${String(value)}" is not a date and time such as 2026-11-24T17:00:00`,
+		};
 	}
-	if (!timeZone.trim()) return { ok: false, message: 'A time zone is needed for a date and time without offset' };
+	if (!timeZone.trim())
+		return { ok: false, message: 'A time zone is needed for a date and time without offset' };
 	const time = wall[2].length === 5 ? `${wall[2]}:00` : wall[2];
 	return { ok: true, value: { dateTime: `${wall[1]}T${time}`, timeZone: timeZone.trim() } };
 }

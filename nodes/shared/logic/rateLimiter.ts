@@ -28,7 +28,13 @@ export interface LimiterTuning {
 	minFraction: number;
 }
 
-export const DEFAULT_TUNING: Readonly<LimiterTuning> = { adaptive: true, burstFraction: 0.1, decrease: 0.9, probe: 0.1, minFraction: 0.02 };
+export const DEFAULT_TUNING: Readonly<LimiterTuning> = {
+	adaptive: true,
+	burstFraction: 0.1,
+	decrease: 0.9,
+	probe: 0.1,
+	minFraction: 0.02,
+};
 
 export class RateLimiter {
 	/** Start times in the last window, sorted; `head` is the first one still inside. */
@@ -79,7 +85,8 @@ export class RateLimiter {
 		}
 		let at = Math.max(now, this.pausedUntil, this.tat - tolerance, this.last() ?? 0);
 		const inWindow = this.starts.length - this.head;
-		if (inWindow >= share) at = Math.max(at, this.starts[this.starts.length - share] + this.windowMs);
+		if (inWindow >= share)
+			at = Math.max(at, this.starts[this.starts.length - share] + this.windowMs);
 		if (at > now) this.backlogged = true;
 		this.tat = Math.max(this.tat, at) + interval;
 		this.starts.push(at);
@@ -101,7 +108,10 @@ export class RateLimiter {
 		// What Graph admitted from this process is its share of the app's window; a process that has only just
 		// started has had no time to be admitted much, so it halves what it had instead of dropping to nothing.
 		const before = this.share ?? this.ceiling;
-		this.share = Math.min(before, Math.max(floor, Math.floor(admitted * this.tuning.decrease), Math.floor(before / 2)));
+		this.share = Math.min(
+			before,
+			Math.max(floor, Math.floor(admitted * this.tuning.decrease), Math.floor(before / 2)),
+		);
 		this.lastDecrease = now;
 		this.lastChange = now;
 		this.quietWindows = 0;
@@ -150,7 +160,10 @@ export class RateLimiter {
 				break;
 			}
 			this.quietWindows++;
-			this.share += Math.max(1, Math.ceil((ceiling - this.share) * this.tuning.probe * 2 ** (this.quietWindows - 1)));
+			this.share += Math.max(
+				1,
+				Math.ceil((ceiling - this.share) * this.tuning.probe * 2 ** (this.quietWindows - 1)),
+			);
 			this.lastChange += this.windowMs;
 			this.backlogged = false;
 			if (this.share >= ceiling) {
@@ -181,7 +194,8 @@ export class RateLimiter {
 	private forget(now: number): void {
 		const edge = now - this.windowMs;
 		while (this.head < this.starts.length && this.starts[this.head] <= edge) this.head++;
-		while (this.throttledHead < this.throttled.length && this.throttled[this.throttledHead] <= edge) this.throttledHead++;
+		while (this.throttledHead < this.throttled.length && this.throttled[this.throttledHead] <= edge)
+			this.throttledHead++;
 		if (this.head > 1024 && this.head * 2 > this.starts.length) {
 			this.starts.splice(0, this.head);
 			this.head = 0;

@@ -32,7 +32,9 @@ export type AttemptOutcome =
 	/** No usable HTTP answer: reset, timeout, truncated or unreadable body. */
 	| { kind: 'transport' };
 
-export type RetryDecision = { retry: false } | { retry: true; delayMs: number; fromRetryAfter: boolean };
+export type RetryDecision =
+	| { retry: false }
+	| { retry: true; delayMs: number; fromRetryAfter: boolean };
 
 /**
  * @param retriesSoFar how many retries already happened (0 after the first attempt)
@@ -53,5 +55,9 @@ export function decideRetry(
 		return { retry: true, delayMs: Math.min(told, options.maxDelayMs), fromRetryAfter: true };
 	}
 	const backoff = options.baseDelayMs * 2 ** retriesSoFar + random * options.jitterMs;
-	return { retry: true, delayMs: Math.min(Math.round(backoff), options.maxDelayMs), fromRetryAfter: false };
+	return {
+		retry: true,
+		delayMs: Math.min(Math.round(backoff), options.maxDelayMs),
+		fromRetryAfter: false,
+	};
 }

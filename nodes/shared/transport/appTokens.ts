@@ -1,4 +1,8 @@
-import { ConfidentialClientApplication, type Configuration, type INetworkModule } from '@azure/msal-node';
+import {
+	ConfidentialClientApplication,
+	type Configuration,
+	type INetworkModule,
+} from '@azure/msal-node';
 import { createHash } from 'crypto';
 
 import type { CloudEndpoints } from './clouds';
@@ -42,7 +46,10 @@ export function checkAppCredential(credential: AppCredential): string | undefine
 	}
 	if (!credential.clientId) return 'Client ID is empty';
 	if (credential.authMethod === 'certificate') {
-		if (!credential.privateKey || !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(credential.privateKey)) {
+		if (
+			!credential.privateKey ||
+			!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(credential.privateKey)
+		) {
 			return 'Private Key must be a PEM private key (-----BEGIN PRIVATE KEY-----)';
 		}
 		if (!thumbprintKind(credential.certificateThumbprint ?? '')) {
@@ -72,7 +79,9 @@ function normalizePem(pem: string): string {
 
 /** Graph's app-only scope. A custom endpoint is a gateway or proxy in front of Graph, so it keeps Graph's. */
 export function appScope(cloud: string, endpoints: CloudEndpoints): string {
-	return cloud === 'custom' ? 'https://graph.microsoft.com/.default' : `${endpoints.graphBaseUrl}/.default`;
+	return cloud === 'custom'
+		? 'https://graph.microsoft.com/.default'
+		: `${endpoints.graphBaseUrl}/.default`;
 }
 
 /**
@@ -80,7 +89,12 @@ export function appScope(cloud: string, endpoints: CloudEndpoints): string {
  * on https. Giving it the endpoints up front and our own network client keeps MSAL off the network except for
  * the token request itself.
  */
-function customAuthority(loginBaseUrl: string, tenantId: string): Pick<Configuration['auth'], 'authority' | 'knownAuthorities' | 'authorityMetadata'> & { system: Configuration['system'] } {
+function customAuthority(
+	loginBaseUrl: string,
+	tenantId: string,
+): Pick<Configuration['auth'], 'authority' | 'knownAuthorities' | 'authorityMetadata'> & {
+	system: Configuration['system'];
+} {
 	const host = new URL(loginBaseUrl).host;
 	const authority = `https://${host}/${tenantId}`;
 	return {
@@ -107,31 +121,57 @@ const fetchNetworkClient: INetworkModule = {
 	},
 };
 
-async function send<T>(url: string, method: string, headers: Record<string, string> | undefined, body: string | undefined) {
+async function send<T>(
+	url: string,
+	method: string,
+	headers: Record<string, string> | undefined,
+	body: string | undefined,
+) {
 	const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(30_000) });
 	const text = await response.text();
 	let parsed: unknown = {};
 	try {
 		parsed = text === '' ? {} : JSON.parse(text);
 	} catch {
-		parsed = { error: 'invalid_response', error_description: `Token endpoint answered ${response.status} with a body that is not JSON` };
+		parsed = {
+			error: 'invalid_response',
+			error_description: `Token endpoint answered ${response.status} with a body that is not JSON`,
+		};
 	}
-	return { status: response.status, headers: Object.fromEntries(response.headers.entries()), body: parsed as T };
+	return {
+		status: response.status,
+		headers: Object.fromEntries(response.headers.entries()),
+		body: parsed as T,
+	};
 }
 
-function clientFor(cloud: string, endpoints: CloudEndpoints, credential: AppCredential): ConfidentialClientApplication {
+function clientFor(
+	cloud: string,
+	endpoints: CloudEndpoints,
+	credential: AppCredential,
+): ConfidentialClientApplication {
 	const secretPart =
 		credential.authMethod === 'certificate'
 			? `${normalizeThumbprint(credential.certificateThumbprint ?? '')}|${credential.privateKey ?? ''}`
-			: credential.clientSecret ?? '';
+			: (credential.clientSecret ?? '');
 	// The secret is part of the identity (a rotated secret needs a new client) but is only kept hashed.
 	const key = createHash('sha256')
-		.update(JSON.stringify([cloud, endpoints.loginBaseUrl, credential.tenantId, credential.clientId, credential.authMethod, secretPart]))
+		.update(
+			JSON.stringify([
+				cloud,
+				endpoints.loginBaseUrl,
+				credential.tenantId,
+				credential.clientId,
+				credential.authMethod,
+				secretPart,
+			]),
+		)
 		.digest('hex');
 	const known = clients.get(key);
 	if (known) return known;
 
-	const custom = cloud === 'custom' ? customAuthority(endpoints.loginBaseUrl, credential.tenantId) : undefined;
+	const custom =
+		cloud === 'custom' ? customAuthority(endpoints.loginBaseUrl, credential.tenantId) : undefined;
 	const kind = thumbprintKind(credential.certificateThumbprint ?? '');
 	const configuration: Configuration = {
 		auth: {
@@ -145,7 +185,9 @@ function clientFor(cloud: string, endpoints: CloudEndpoints, credential: AppCred
 							privateKey: normalizePem(credential.privateKey ?? ''),
 							...(kind === 'sha1'
 								? { thumbprint: normalizeThumbprint(credential.certificateThumbprint ?? '') }
-								: { thumbprintSha256: normalizeThumbprint(credential.certificateThumbprint ?? '') }),
+								: {
+										thumbprintSha256: normalizeThumbprint(credential.certificateThumbprint ?? ''),
+									}),
 						},
 					}
 				: { clientSecret: credential.clientSecret }),
@@ -189,19 +231,25 @@ export async function acquireAppToken(
 	} catch (error) {
 		throw describeMsalError(error);
 	}
-	if (!accessToken) throw new AppTokenError('The token endpoint returned no access token', 'no_token');
+	if (!accessToken)
+		throw new AppTokenError('The token endpoint returned no access token', 'no_token');
 	return accessToken;
 }
 
 /** MSAL's errors carry Entra's code and AADSTS message, which never echo the secret; keep just those. */
 function describeMsalError(error: unknown): AppTokenError {
-	const record = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
-	const code = typeof record.errorCode === 'string' && record.errorCode ? record.errorCode : 'token_error';
+	const record =
+		typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
+	const code =
+		typeof record.errorCode === 'string' && record.errorCode ? record.errorCode : 'token_error';
 	const detail =
 		typeof record.errorMessage === 'string' && record.errorMessage
 			? record.errorMessage
 			: error instanceof Error
 				? error.message
 				: 'unknown error';
-	return new AppTokenError(`Could not get an application token (${code}): ${detail.split('\n')[0]}`, code);
+	return new AppTokenError(
+		`Could not get an application token (${code}): ${detail.split('\n')[0]}`,
+		code,
+	);
 }

@@ -6,11 +6,17 @@
 
 export type CloudName = 'global' | 'usGovL4' | 'usGovL5' | 'china' | 'custom';
 
-export const CLOUD_ENDPOINTS: Record<Exclude<CloudName, 'custom'>, { graph: string; login: string }> = {
+export const CLOUD_ENDPOINTS: Record<
+	Exclude<CloudName, 'custom'>,
+	{ graph: string; login: string }
+> = {
 	global: { graph: 'https://graph.microsoft.com', login: 'https://login.microsoftonline.com' },
 	usGovL4: { graph: 'https://graph.microsoft.us', login: 'https://login.microsoftonline.us' },
 	usGovL5: { graph: 'https://dod-graph.microsoft.us', login: 'https://login.microsoftonline.us' },
-	china: { graph: 'https://microsoftgraph.chinacloudapi.cn', login: 'https://login.chinacloudapi.cn' },
+	china: {
+		graph: 'https://microsoftgraph.chinacloudapi.cn',
+		login: 'https://login.chinacloudapi.cn',
+	},
 };
 
 export const CLOUD_OPTIONS = [
@@ -27,7 +33,10 @@ export interface CloudEndpoints {
 }
 
 export function isCloudName(value: unknown): value is CloudName {
-	return value === 'custom' || (typeof value === 'string' && Object.prototype.hasOwnProperty.call(CLOUD_ENDPOINTS, value));
+	return (
+		value === 'custom' ||
+		(typeof value === 'string' && Object.prototype.hasOwnProperty.call(CLOUD_ENDPOINTS, value))
+	);
 }
 
 /** Resolves a credential's cloud to base URLs without a trailing slash, or says what is wrong. */
@@ -49,7 +58,10 @@ export function resolveCloud(
 	return { ok: true, endpoints: { graphBaseUrl: graph.url, loginBaseUrl: login.url } };
 }
 
-function checkUrl(label: string, value: unknown): { ok: true; url: string } | { ok: false; message: string } {
+function checkUrl(
+	label: string,
+	value: unknown,
+): { ok: true; url: string } | { ok: false; message: string } {
 	if (typeof value !== 'string' || value.trim() === '') {
 		return { ok: false, message: `${label} is required when the cloud is Custom` };
 	}

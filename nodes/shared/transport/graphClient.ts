@@ -17,11 +17,24 @@ import {
 
 import { chunk, MAX_IDS_PER_REQUEST } from '../logic/batching';
 import { isGuid } from '../logic/ids';
-import { isPresence, isPresenceList, isRecord, readGraphError, type GraphError, type Presence } from '../logic/presence';
+import {
+	isPresence,
+	isPresenceList,
+	isRecord,
+	readGraphError,
+	type GraphError,
+	type Presence,
+} from '../logic/presence';
 import { RateLimiter, Semaphore, sharedLimiter } from '../logic/rateLimiter';
 import { decideRetry, type AttemptOutcome, type RetryPolicyOptions } from '../logic/retryPolicy';
 import { parseRetryAfter } from '../logic/retryAfter';
-import { acquireAppToken, AppTokenError, checkAppCredential, readAppCredential, type AppCredential } from './appTokens';
+import {
+	acquireAppToken,
+	AppTokenError,
+	checkAppCredential,
+	readAppCredential,
+	type AppCredential,
+} from './appTokens';
 import { resolveCloud, type CloudEndpoints } from './clouds';
 
 /**
@@ -34,7 +47,13 @@ export type Authentication = 'oAuth2' | 'application';
 export const DELEGATED_CREDENTIAL_TYPE = 'microsoftGraphPresenceOAuth2Api';
 export const APP_CREDENTIAL_TYPE = 'microsoftGraphPresenceAppApi';
 
-export type GraphContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions | ILoadOptionsFunctions | ITriggerFunctions;
+export type GraphContext =
+	| IExecuteFunctions
+	| IPollFunctions
+	| IHookFunctions
+	| IWebhookFunctions
+	| ILoadOptionsFunctions
+	| ITriggerFunctions;
 
 export interface GraphClientOptions {
 	apiVersion: 'v1.0' | 'beta';
@@ -140,11 +159,13 @@ export class GraphClient {
 		options: Partial<GraphClientOptions> = {},
 	): Promise<GraphClient> {
 		const merged = checkOptions(ctx.getNode(), { ...DEFAULT_CLIENT_OPTIONS, ...options });
-		const credentialName = authentication === 'application' ? APP_CREDENTIAL_TYPE : DELEGATED_CREDENTIAL_TYPE;
+		const credentialName =
+			authentication === 'application' ? APP_CREDENTIAL_TYPE : DELEGATED_CREDENTIAL_TYPE;
 		const data = await ctx.getCredentials(credentialName);
 		const cloud = typeof data.cloud === 'string' && data.cloud ? data.cloud : 'global';
 		const resolved = resolveCloud(cloud, data.graphBaseUrl, data.loginBaseUrl);
-		if (!resolved.ok) throw new NodeOperationError(ctx.getNode(), `Credential: ${resolved.message}`);
+		if (!resolved.ok)
+			throw new NodeOperationError(ctx.getNode(), `Credential: ${resolved.message}`);
 
 		let appCredential: AppCredential | undefined;
 		let tenant: string;
@@ -160,8 +181,21 @@ export class GraphClient {
 			clientId = String(data.clientId ?? '');
 		}
 		// Graph's budget belongs to the app in a tenant of a cloud: every execution with that app shares it.
-		const budgetKey = [resolved.endpoints.graphBaseUrl, tenant.toLowerCase(), clientId.toLowerCase()].join('|');
-		return new GraphClient(ctx, authentication, cloud, resolved.endpoints, appCredential, clientId, budgetKey, merged);
+		const budgetKey = [
+			resolved.endpoints.graphBaseUrl,
+			tenant.toLowerCase(),
+			clientId.toLowerCase(),
+		].join('|');
+		return new GraphClient(
+			ctx,
+			authentication,
+			cloud,
+			resolved.endpoints,
+			appCredential,
+			clientId,
+			budgetKey,
+			merged,
+		);
 	}
 
 	/** `GET /me/presence`: delegated only, refused before any request with the application credential. */
@@ -176,7 +210,10 @@ export class GraphClient {
 				},
 			);
 		}
-		return await this.request({ method: 'GET', path: '/me/presence', hint: presenceHint }, isPresence);
+		return await this.request(
+			{ method: 'GET', path: '/me/presence', hint: presenceHint },
+			isPresence,
+		);
 	}
 
 	/** `GET /users/{id}/presence` for one object id. */
@@ -190,10 +227,17 @@ export class GraphClient {
 	/** One `getPresencesByUserId` call: at most 650 GUIDs. */
 	async getPresencesByUserId(ids: readonly string[]): Promise<Presence[]> {
 		if (ids.length > MAX_IDS_PER_REQUEST) {
-			throw new RangeError(`getPresencesByUserId takes at most ${MAX_IDS_PER_REQUEST} ids, got ${ids.length}`);
+			throw new RangeError(
+				`getPresencesByUserId takes at most ${MAX_IDS_PER_REQUEST} ids, got ${ids.length}`,
+			);
 		}
 		const answer = await this.request(
-			{ method: 'POST', path: '/communications/getPresencesByUserId', body: { ids: [...ids] }, hint: presenceHint },
+			{
+				method: 'POST',
+				path: '/communications/getPresencesByUserId',
+				body: { ids: [...ids] },
+				hint: presenceHint,
+			},
 			isPresenceList,
 		);
 		return answer.value;
@@ -205,7 +249,10 @@ export class GraphClient {
 	 * consecutive slices of `ids`; `onBatch` sees each one as it settles (`index` is its place in the answer), so
 	 * that a caller can work on answers while later ones are still on the way.
 	 */
-	async getManyPresences(ids: readonly string[], onBatch?: (batch: PresenceBatch, index: number) => void): Promise<PresenceBatch[]> {
+	async getManyPresences(
+		ids: readonly string[],
+		onBatch?: (batch: PresenceBatch, index: number) => void,
+	): Promise<PresenceBatch[]> {
 		const batches = chunk(ids, MAX_IDS_PER_REQUEST);
 		return await Promise.all(
 			batches.map(async (batch, index): Promise<PresenceBatch> => {
@@ -214,7 +261,10 @@ export class GraphClient {
 					settled = { ids: batch, result: await this.getPresencesByUserId(batch) };
 				} catch (error) {
 					this.throwIfCancelled();
-					settled = { ids: batch, result: error instanceof Error ? error : new Error(String(error)) };
+					settled = {
+						ids: batch,
+						result: error instanceof Error ? error : new Error(String(error)),
+					};
 				}
 				onBatch?.(settled, index);
 				return settled;
@@ -243,7 +293,10 @@ export class GraphClient {
 					}));
 					let answer: BatchAnswer;
 					try {
-						answer = await this.request({ method: 'POST', path: '/$batch', body: { requests } }, isBatchAnswer);
+						answer = await this.request(
+							{ method: 'POST', path: '/$batch', body: { requests } },
+							isBatchAnswer,
+						);
 					} catch (error) {
 						this.throwIfCancelled();
 						if (!(error instanceof NodeApiError)) throw asNodeError(this.ctx.getNode(), error);
@@ -254,50 +307,82 @@ export class GraphClient {
 						const key = group[Number(response.id)];
 						if (key === undefined) continue;
 						const { status, body } = response;
-						if (status >= 200 && status < 300 && isRecord(body) && typeof body.id === 'string' && isGuid(body.id)) {
+						if (
+							status >= 200 &&
+							status < 300 &&
+							isRecord(body) &&
+							typeof body.id === 'string' &&
+							isGuid(body.id)
+						) {
 							resolved.set(key, { id: body.id.toLowerCase() });
 						} else if (status === 404) {
 							resolved.set(key, { notFound: true });
 						} else if ([429, 503, 504].includes(status) && !giveUp) {
 							again.add(key);
-							const told = parseRetryAfter(headerValue(response.headers, 'retry-after'), Date.now());
+							const told = parseRetryAfter(
+								headerValue(response.headers, 'retry-after'),
+								Date.now(),
+							);
 							waitMs = Math.max(waitMs, told ?? this.retry.baseDelayMs * 2 ** round);
 						} else {
 							const graphError = readGraphError(body);
-							resolved.set(key, { error: this.apiError(new GraphRequestError(status, graphError, userLookupHint(status))) });
+							resolved.set(key, {
+								error: this.apiError(
+									new GraphRequestError(status, graphError, userLookupHint(status)),
+								),
+							});
 						}
 					}
 					// A sub-request the answer left out is asked again, like a throttled one.
 					for (const key of group) {
 						if (resolved.has(key) || again.has(key)) continue;
-						if (giveUp) resolved.set(key, { error: this.apiError(new GraphRequestError(500, undefined, 'Graph\'s batch answer left this user out')) });
+						if (giveUp)
+							resolved.set(key, {
+								error: this.apiError(
+									new GraphRequestError(500, undefined, "Graph's batch answer left this user out"),
+								),
+							});
 						else again.add(key);
 					}
 				}),
 			);
 			pending = [...again];
-			if (pending.length > 0) await this.wait(Math.min(waitMs || this.retry.baseDelayMs, this.retry.maxDelayMs));
+			if (pending.length > 0)
+				await this.wait(Math.min(waitMs || this.retry.baseDelayMs, this.retry.maxDelayMs));
 		}
 		return resolved;
 	}
 
 	/** A presence write: any 2xx with an empty body (Graph's 200 or 204) or a JSON object counts as done. */
-	async write(path: string, body: IDataObject | undefined, hint?: GraphRequest['hint']): Promise<void> {
+	async write(
+		path: string,
+		body: IDataObject | undefined,
+		hint?: GraphRequest['hint'],
+	): Promise<void> {
 		await this.request({ method: 'POST', path, body, hint: hint ?? presenceHint }, isEmptyOrObject);
 	}
 
 	/** Follows `@odata.nextLink` through every page of a collection. */
 	async *pages(path: string, headers?: Record<string, string>): AsyncGenerator<unknown[]> {
 		for (let next: string | undefined = path; next; ) {
-			const page: { value: unknown[]; '@odata.nextLink'?: string } = await this.request({ method: 'GET', path: next, headers, hint: directoryHint }, isCollection);
+			const page: { value: unknown[]; '@odata.nextLink'?: string } = await this.request(
+				{ method: 'GET', path: next, headers, hint: directoryHint },
+				isCollection,
+			);
 			yield page.value;
 			next = page['@odata.nextLink'];
 		}
 	}
 
 	/** One page of a collection, with its next link (for n8n's list search). */
-	async page(path: string, headers?: Record<string, string>): Promise<{ value: unknown[]; next?: string }> {
-		const page = await this.request({ method: 'GET', path, headers, hint: directoryHint }, isCollection);
+	async page(
+		path: string,
+		headers?: Record<string, string>,
+	): Promise<{ value: unknown[]; next?: string }> {
+		const page = await this.request(
+			{ method: 'GET', path, headers, hint: directoryHint },
+			isCollection,
+		);
 		return { value: page.value, next: page['@odata.nextLink'] };
 	}
 
@@ -307,17 +392,29 @@ export class GraphClient {
 		if (!isGuid(groupId)) {
 			const filter = encodeURIComponent(`displayName eq '${groupId.replace(/'/g, "''")}'`);
 			const found = await this.page(`/groups?$filter=${filter}&$select=id,displayName`);
-			const ids = found.value.filter(isRecord).map((entry) => entry.id).filter((id): id is string => typeof id === 'string');
+			const ids = found.value
+				.filter(isRecord)
+				.map((entry) => entry.id)
+				.filter((id): id is string => typeof id === 'string');
 			if (ids.length !== 1) {
-				throw new NodeOperationError(this.ctx.getNode(), ids.length === 0 ? `No group named "${groupId}"` : `${ids.length} groups are named "${groupId}"`, {
-					description: 'Give the group\'s object ID to be unambiguous.',
-				});
+				throw new NodeOperationError(
+					this.ctx.getNode(),
+					ids.length === 0
+						? `No group named "${groupId}"`
+						: `${ids.length} groups are named "${groupId}"`,
+					{
+						description: "Give the group's object ID to be unambiguous.",
+					},
+				);
 			}
 			groupId = ids[0];
 		}
 		const members = new Set<string>();
-		for await (const page of this.pages(`/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=999`)) {
-			for (const member of page) if (isRecord(member) && typeof member.id === 'string') members.add(member.id.toLowerCase());
+		for await (const page of this.pages(
+			`/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=999`,
+		)) {
+			for (const member of page)
+				if (isRecord(member) && typeof member.id === 'string') members.add(member.id.toLowerCase());
 		}
 		return [...members];
 	}
@@ -372,30 +469,53 @@ export class GraphClient {
 				// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
 				attempt = { kind: 'transport' };
 			} else {
-				if (outcome.statusCode === 401 && this.authentication === 'application' && !refreshedToken) {
+				if (
+					outcome.statusCode === 401 &&
+					this.authentication === 'application' &&
+					!refreshedToken
+				) {
 					refreshedToken = true;
 					this.tokenRejected(outcome.token);
 					continue;
 				}
-				attempt = { kind: 'status', status: outcome.statusCode, retryAfter: headerValue(outcome.headers, 'retry-after') };
+				attempt = {
+					kind: 'status',
+					status: outcome.statusCode,
+					retryAfter: headerValue(outcome.headers, 'retry-after'),
+				};
 			}
 
 			const decision = decideRetry(attempt, retries, this.retry, Date.now(), Math.random());
 			if (!decision.retry) {
 				if ('transportError' in outcome) {
-					throw graphApiError(this.ctx.getNode(), { message: outcome.transportError }, {
-						message: `Microsoft Graph could not be reached after ${retries + 1} attempts: ${outcome.transportError}`,
-						description: `${request.method} ${request.path}`,
-					});
+					throw graphApiError(
+						this.ctx.getNode(),
+						{ message: outcome.transportError },
+						{
+							message: `Microsoft Graph could not be reached after ${retries + 1} attempts: ${outcome.transportError}`,
+							description: `${request.method} ${request.path}`,
+						},
+					);
 				}
 				if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
-					throw graphApiError(this.ctx.getNode(), { message: 'unexpected response' }, {
-						message: `Microsoft Graph sent an unreadable answer ${retries + 1} times to ${request.method} ${request.path}`,
-						httpCode: String(outcome.statusCode),
-					});
+					throw graphApiError(
+						this.ctx.getNode(),
+						{ message: 'unexpected response' },
+						{
+							message: `Microsoft Graph sent an unreadable answer ${retries + 1} times to ${request.method} ${request.path}`,
+							httpCode: String(outcome.statusCode),
+						},
+					);
 				}
 				const graphError = readGraphError(outcome.body);
-				throw this.apiError(new GraphRequestError(outcome.statusCode, graphError, request.hint?.(outcome.statusCode, graphError) ?? genericHint(outcome.statusCode, retries)));
+				throw this.apiError(
+					new GraphRequestError(
+						outcome.statusCode,
+						graphError,
+						request.hint?.(outcome.statusCode, graphError) ??
+							genericHint(outcome.statusCode, retries),
+					),
+				);
 			}
 			retries++;
 			this.stats.retries++;
@@ -403,13 +523,19 @@ export class GraphClient {
 				this.stats.throttled++;
 				// Graph throttles the app, not this request: everyone sharing the budget holds back, and this
 				// process takes a smaller share of it (other workers or tools spend the rest).
-				this.limiter.throttledAt(startedAt, Date.now(), decision.fromRetryAfter ? decision.delayMs : undefined);
+				this.limiter.throttledAt(
+					startedAt,
+					Date.now(),
+					decision.fromRetryAfter ? decision.delayMs : undefined,
+				);
 			}
 			await this.wait(decision.delayMs);
 		}
 	}
 
-	private async sendOnce(request: GraphRequest): Promise<(RawResponse & { token?: string }) | { transportError: string }> {
+	private async sendOnce(
+		request: GraphRequest,
+	): Promise<(RawResponse & { token?: string }) | { transportError: string }> {
 		const options: IHttpRequestOptions = {
 			method: request.method,
 			url: this.url(request.path),
@@ -431,7 +557,13 @@ export class GraphClient {
 				const answer = readResponse(await this.ctx.helpers.httpRequest(options));
 				return 'transportError' in answer ? answer : { ...answer, token };
 			}
-			return readResponse(await this.ctx.helpers.httpRequestWithAuthentication.call(this.ctx, DELEGATED_CREDENTIAL_TYPE, options));
+			return readResponse(
+				await this.ctx.helpers.httpRequestWithAuthentication.call(
+					this.ctx,
+					DELEGATED_CREDENTIAL_TYPE,
+					options,
+				),
+			);
 		} catch (error) {
 			this.throwIfCancelled();
 			if (error instanceof AppTokenError) {
@@ -448,9 +580,13 @@ export class GraphClient {
 
 	/** Graph paths below the version; next links are followed only on this credential's own Graph host. */
 	private url(path: string): string {
-		if (!/^https?:\/\//i.test(path)) return `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${path}`;
+		if (!/^https?:\/\//i.test(path))
+			return `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${path}`;
 		if (!path.startsWith(`${this.endpoints.graphBaseUrl}/`)) {
-			throw new NodeOperationError(this.ctx.getNode(), 'Graph sent a next link to another host; not followed');
+			throw new NodeOperationError(
+				this.ctx.getNode(),
+				'Graph sent a next link to another host; not followed',
+			);
 		}
 		return path;
 	}
@@ -459,7 +595,12 @@ export class GraphClient {
 	private async token(): Promise<string> {
 		if (!this.appCredential) throw new Error('No application credential');
 		if (!this.appToken) {
-			const pending = acquireAppToken(this.cloud, this.endpoints, this.appCredential, this.refreshNext).then((token) => {
+			const pending = acquireAppToken(
+				this.cloud,
+				this.endpoints,
+				this.appCredential,
+				this.refreshNext,
+			).then((token) => {
 				this.currentToken = token;
 				return token;
 			});
@@ -497,7 +638,8 @@ export class GraphClient {
 	private async startSlot(): Promise<number> {
 		for (;;) {
 			const reservedAt = Date.now();
-			const at = reservedAt + this.limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
+			const at =
+				reservedAt + this.limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
 			let started = false;
 			try {
 				await this.wait(at - reservedAt);
@@ -555,7 +697,12 @@ function readResponse(response: unknown): RawResponse | { transportError: string
 function headerValue(headers: unknown, name: string): string | undefined {
 	if (!isRecord(headers)) return undefined;
 	for (const [key, value] of Object.entries(headers)) {
-		if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : value === undefined ? undefined : String(value);
+		if (key.toLowerCase() === name)
+			return Array.isArray(value)
+				? String(value[0])
+				: value === undefined
+					? undefined
+					: String(value);
 	}
 	return undefined;
 }
@@ -566,7 +713,11 @@ function headerValue(headers: unknown, name: string): string | undefined {
  * Only status, headers and body are kept; the request, whose headers hold the token, is dropped.
  */
 function readFailure(error: unknown): RawResponse | { transportError: string } | undefined {
-	for (let current: unknown = error, depth = 0; isRecord(current) && depth < 5; current = current.cause, depth++) {
+	for (
+		let current: unknown = error, depth = 0;
+		isRecord(current) && depth < 5;
+		current = current.cause, depth++
+	) {
 		const response = current.response;
 		if (isRecord(response) && typeof response.status === 'number') {
 			return {
@@ -576,9 +727,15 @@ function readFailure(error: unknown): RawResponse | { transportError: string } |
 			};
 		}
 		const code = typeof current.code === 'string' ? current.code : undefined;
-		if (current.isAxiosError === true || current.name === 'AxiosError' || (code && NETWORK_ERROR_CODES.has(code))) {
+		if (
+			current.isAxiosError === true ||
+			current.name === 'AxiosError' ||
+			(code && NETWORK_ERROR_CODES.has(code))
+		) {
 			const message = typeof current.message === 'string' ? current.message.split('\n')[0] : '';
-			return { transportError: [code, message].filter((part) => part).join(' ') || 'network error' };
+			return {
+				transportError: [code, message].filter((part) => part).join(' ') || 'network error',
+			};
 		}
 	}
 	return undefined;
@@ -612,11 +769,16 @@ function isEmptyOrObject(body: unknown): body is unknown {
 }
 
 function isCollection(value: unknown): value is { value: unknown[]; '@odata.nextLink'?: string } {
-	return isRecord(value) && Array.isArray(value.value) && (value['@odata.nextLink'] === undefined || typeof value['@odata.nextLink'] === 'string');
+	return (
+		isRecord(value) &&
+		Array.isArray(value.value) &&
+		(value['@odata.nextLink'] === undefined || typeof value['@odata.nextLink'] === 'string')
+	);
 }
 
 function directoryHint(status: number): string | undefined {
-	if (status === 403) return 'Reading users and groups needs User.ReadBasic.All and GroupMember.Read.All (delegated) or User.Read.All and GroupMember.Read.All (application), with admin consent.';
+	if (status === 403)
+		return 'Reading users and groups needs User.ReadBasic.All and GroupMember.Read.All (delegated) or User.Read.All and GroupMember.Read.All (application), with admin consent.';
 	if (status === 404) return 'No such group or user in this tenant.';
 	return presenceHint(status);
 }
@@ -629,24 +791,45 @@ function isBatchAnswer(value: unknown): value is BatchAnswer {
 	return (
 		isRecord(value) &&
 		Array.isArray(value.responses) &&
-		value.responses.every((entry) => isRecord(entry) && typeof entry.id === 'string' && typeof entry.status === 'number')
+		value.responses.every(
+			(entry) =>
+				isRecord(entry) && typeof entry.id === 'string' && typeof entry.status === 'number',
+		)
 	);
 }
 
 function checkOptions(node: INode, options: GraphClientOptions): GraphClientOptions {
 	const problems: string[] = [];
-	if (!['v1.0', 'beta'].includes(options.apiVersion)) problems.push(`API Version must be v1.0 or beta, got "${options.apiVersion}"`);
-	if (!(options.maxRequestsPer30Seconds >= 1 && options.maxRequestsPer30Seconds <= GRAPH_THROTTLE_LIMIT)) {
-		problems.push(`Max Requests per 30 Seconds must be between 1 and ${GRAPH_THROTTLE_LIMIT}, got ${options.maxRequestsPer30Seconds}`);
+	if (!['v1.0', 'beta'].includes(options.apiVersion))
+		problems.push(`API Version must be v1.0 or beta, got "${options.apiVersion}"`);
+	if (
+		!(
+			options.maxRequestsPer30Seconds >= 1 &&
+			options.maxRequestsPer30Seconds <= GRAPH_THROTTLE_LIMIT
+		)
+	) {
+		problems.push(
+			`Max Requests per 30 Seconds must be between 1 and ${GRAPH_THROTTLE_LIMIT}, got ${options.maxRequestsPer30Seconds}`,
+		);
 	}
-	if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 64)) {
+	if (
+		!(
+			Number.isInteger(options.concurrency) &&
+			options.concurrency >= 1 &&
+			options.concurrency <= 64
+		)
+	) {
 		problems.push(`Concurrency must be a whole number from 1 to 64, got ${options.concurrency}`);
 	}
-	if (!(Number.isInteger(options.maxRetries) && options.maxRetries >= 0 && options.maxRetries <= 10)) {
+	if (
+		!(Number.isInteger(options.maxRetries) && options.maxRetries >= 0 && options.maxRetries <= 10)
+	) {
 		problems.push(`Max Retries must be a whole number from 0 to 10, got ${options.maxRetries}`);
 	}
 	if (!(options.maxRetryWaitSeconds >= 0 && options.maxRetryWaitSeconds <= 180)) {
-		problems.push(`Max Retry Wait must be between 0 and 180 seconds, got ${options.maxRetryWaitSeconds}`);
+		problems.push(
+			`Max Retry Wait must be between 0 and 180 seconds, got ${options.maxRetryWaitSeconds}`,
+		);
 	}
 	if (!(options.timeoutSeconds > 0 && options.timeoutSeconds <= 300)) {
 		problems.push(`Timeout must be between 1 and 300 seconds, got ${options.timeoutSeconds}`);
@@ -659,13 +842,16 @@ function presenceHint(status: number): string | undefined {
 	if (status === 403) {
 		return 'Permission missing: reading presence needs Presence.Read (Get Me) or Presence.Read.All (other users), delegated or application. Application permissions need an administrator to grant admin consent in Entra ID (App registrations → API permissions → Grant admin consent).';
 	}
-	if (status === 404) return 'Graph knows no presence for this user: check that the id is the user\'s Entra object id and that the user has a Teams license.';
-	if (status === 401) return 'Graph rejected the token: check the credential (tenant, client id, secret or certificate, and that the account is still allowed to sign in).';
+	if (status === 404)
+		return "Graph knows no presence for this user: check that the id is the user's Entra object id and that the user has a Teams license.";
+	if (status === 401)
+		return 'Graph rejected the token: check the credential (tenant, client id, secret or certificate, and that the account is still allowed to sign in).';
 	return undefined;
 }
 
 function userLookupHint(status: number): string | undefined {
-	if (status === 403) return 'Resolving user principal names needs User.ReadBasic.All (delegated) or User.Read.All (application), with admin consent.';
+	if (status === 403)
+		return 'Resolving user principal names needs User.ReadBasic.All (delegated) or User.Read.All (application), with admin consent.';
 	return presenceHint(status);
 }
 
@@ -673,6 +859,7 @@ function genericHint(status: number, retries: number): string | undefined {
 	if (status === 429) {
 		return `Graph kept throttling after ${retries} retries. If other tools share this app registration, lower "Max Requests per 30 Seconds".`;
 	}
-	if (status === 503 || status === 504) return `Graph was unavailable after ${retries} retries; try again later.`;
+	if (status === 503 || status === 504)
+		return `Graph was unavailable after ${retries} retries; try again later.`;
 	return presenceHint(status);
 }

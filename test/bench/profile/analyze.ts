@@ -47,19 +47,24 @@ export function analyze(base: string, top = 30): void {
 		const short = url.replace(/^.*node_modules\//, '').replace(/^.*\/test\//, 'test/');
 		const key = `${functionName || '(anonymous)'}  ${short}:${lineNumber + 1}`;
 		byFunction.set(key, (byFunction.get(key) ?? 0) + us);
-		const pkg = ['(idle)', '(program)', '(garbage collector)'].includes(functionName) ? functionName : packageOf(url);
+		const pkg = ['(idle)', '(program)', '(garbage collector)'].includes(functionName)
+			? functionName
+			: packageOf(url);
 		byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
 	}
 	const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
 	console.log(`\nprofile ${base}.cpuprofile: ${ms(totalUs)} profiled`);
 	console.log('\nself time by package:');
-	for (const [pkg, us] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${ms(us)}  ${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${pkg}`);
+	for (const [pkg, us] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15))
+		console.log(`${ms(us)}  ${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${pkg}`);
 	console.log(`\ntop ${top} self time:`);
-	for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms(us)}  ${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${key}`);
+	for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
+		console.log(`${ms(us)}  ${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${key}`);
 
 	// Inclusive time of our functions (and of n8n helpers called from them), by walking parents.
 	const parent = new Map<number, number>();
-	for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+	for (const node of profile.nodes)
+		for (const child of node.children ?? []) parent.set(child, node.id);
 	const inclusive = new Map<string, number>();
 	for (const [id, us] of self) {
 		const seen = new Set<string>();
@@ -76,7 +81,8 @@ export function analyze(base: string, top = 30): void {
 		}
 	}
 	console.log(`\ntop ${top} inclusive (our code, n8n-core, n8n-workflow):`);
-	for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms(us)}  ${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${key}`);
+	for (const [key, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top))
+		console.log(`${ms(us)}  ${((100 * us) / totalUs).toFixed(1).padStart(5)} %  ${key}`);
 
 	const timeline = JSON.parse(readFileSync(`${base}.timeline.json`, 'utf8')) as {
 		wallMs: number;
@@ -89,14 +95,26 @@ export function analyze(base: string, top = 30): void {
 		const sorted = [...values].sort((a, b) => a - b);
 		return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 	};
-	const http = spans.filter((s) => s.send !== undefined && s.answered !== undefined).map((s) => (s.answered ?? 0) - (s.send ?? 0));
-	const after = spans.filter((s) => s.answered !== undefined && s.done !== undefined).map((s) => (s.done ?? 0) - (s.answered ?? 0));
+	const http = spans
+		.filter((s) => s.send !== undefined && s.answered !== undefined)
+		.map((s) => (s.answered ?? 0) - (s.send ?? 0));
+	const after = spans
+		.filter((s) => s.answered !== undefined && s.done !== undefined)
+		.map((s) => (s.done ?? 0) - (s.answered ?? 0));
 	const queued = spans.filter((s) => s.send !== undefined).map((s) => (s.send ?? 0) - s.enter);
 	const f = (n: number) => n.toFixed(0);
-	console.log(`\nrequests: ${spans.length}; node wall ${f(timeline.wallMs)} ms, CPU ${f(timeline.cpuMs)} ms`);
-	console.log(`first request() at ${f(spans[0].enter)} ms, first send ${f(spans[0].send ?? NaN)}, last answer ${f(Math.max(...spans.map((s) => s.answered ?? 0)))}, last done ${f(Math.max(...spans.map((s) => s.done ?? 0)))}`);
-	console.log(`HTTP time (send → answered) p50 ${f(pct(http, 50))} p90 ${f(pct(http, 90))} max ${f(pct(http, 100))} ms`);
-	console.log(`after the answer (answered → request() returns) p50 ${f(pct(after, 50))} p90 ${f(pct(after, 90))} max ${f(pct(after, 100))} ms`);
+	console.log(
+		`\nrequests: ${spans.length}; node wall ${f(timeline.wallMs)} ms, CPU ${f(timeline.cpuMs)} ms`,
+	);
+	console.log(
+		`first request() at ${f(spans[0].enter)} ms, first send ${f(spans[0].send ?? NaN)}, last answer ${f(Math.max(...spans.map((s) => s.answered ?? 0)))}, last done ${f(Math.max(...spans.map((s) => s.done ?? 0)))}`,
+	);
+	console.log(
+		`HTTP time (send → answered) p50 ${f(pct(http, 50))} p90 ${f(pct(http, 90))} max ${f(pct(http, 100))} ms`,
+	);
+	console.log(
+		`after the answer (answered → request() returns) p50 ${f(pct(after, 50))} p90 ${f(pct(after, 90))} max ${f(pct(after, 100))} ms`,
+	);
 	console.log(`queued (enter → send) p50 ${f(pct(queued, 50))} max ${f(pct(queued, 100))} ms`);
 	const sends = spans.map((s) => s.send ?? 0).sort((a, b) => a - b);
 	let maxIn30 = 0;
@@ -109,7 +127,11 @@ export function analyze(base: string, top = 30): void {
 	const end = Math.max(...spans.map((s) => s.done ?? 0));
 	const buckets: string[] = [];
 	for (let t = 0; t < end; t += Math.max(1000, Math.ceil(end / 20 / 1000) * 1000)) {
-		const started = spans.filter((s) => (s.send ?? -1) >= t && (s.send ?? -1) < t + Math.max(1000, Math.ceil(end / 20 / 1000) * 1000)).length;
+		const started = spans.filter(
+			(s) =>
+				(s.send ?? -1) >= t &&
+				(s.send ?? -1) < t + Math.max(1000, Math.ceil(end / 20 / 1000) * 1000),
+		).length;
 		buckets.push(`${(t / 1000).toFixed(0)}s:${started}`);
 	}
 	console.log(`sends per bucket: ${buckets.join(' ')}`);

@@ -17,7 +17,12 @@ const runs = Number(process.argv[3] ?? 5);
 const dists = process.argv.length > 4 ? process.argv.slice(4) : [process.env.BENCH_DIST ?? DIST];
 const executes = dists.map(
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	(dir) => (require(join(dir, 'nodes/MicrosoftGraphPresence/actions/presence/getMany.operation.js')) as { execute: Execute }).execute,
+	(dir) =>
+		(
+			require(join(dir, 'nodes/MicrosoftGraphPresence/actions/presence/getMany.operation.js')) as {
+				execute: Execute;
+			}
+		).execute,
 );
 
 function guid(index: number): string {
@@ -46,13 +51,20 @@ function prepare(list: readonly string[]): void {
 	prepared = [];
 	for (let start = 0; start < unique.length; start += 650) {
 		const batch = unique.slice(start, start + 650);
-		prepared.push({ ids: batch, result: JSON.parse(JSON.stringify(batch.map(presenceOf).reverse())) as unknown[] });
+		prepared.push({
+			ids: batch,
+			result: JSON.parse(JSON.stringify(batch.map(presenceOf).reverse())) as unknown[],
+		});
 	}
 }
 
 const client = {
-	async getManyPresences(list: readonly string[], onBatch?: (batch: (typeof prepared)[number], index: number) => void) {
-		if (list.length !== prepared.reduce((sum, batch) => sum + batch.ids.length, 0)) throw new Error('unexpected id list');
+	async getManyPresences(
+		list: readonly string[],
+		onBatch?: (batch: (typeof prepared)[number], index: number) => void,
+	) {
+		if (list.length !== prepared.reduce((sum, batch) => sum + batch.ids.length, 0))
+			throw new Error('unexpected id list');
 		for (const [index, batch] of prepared.entries()) onBatch?.(batch, index);
 		return prepared;
 	},
@@ -61,12 +73,22 @@ const client = {
 	},
 };
 
-function context(items: Array<{ json: Record<string, unknown> }>, value: (index: number) => unknown) {
+function context(
+	items: Array<{ json: Record<string, unknown> }>,
+	value: (index: number) => unknown,
+) {
 	return {
 		getInputData: () => items,
-		getNodeParameter: (name: string, index: number, fallback?: unknown) => (name === 'userIds' ? value(index) : name === 'usersFrom' ? 'userIds' : fallback),
+		getNodeParameter: (name: string, index: number, fallback?: unknown) =>
+			name === 'userIds' ? value(index) : name === 'usersFrom' ? 'userIds' : fallback,
 		continueOnFail: () => false,
-		getNode: () => ({ name: 'Presence', type: 'x', typeVersion: 1, position: [0, 0], parameters: {} }),
+		getNode: () => ({
+			name: 'Presence',
+			type: 'x',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		}),
 	};
 }
 
@@ -89,22 +111,44 @@ async function time(label: string, ctx: unknown, list: readonly string[]): Promi
 			out[which] = output.length;
 		}
 	}
-	const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+	const median = (values: number[]) =>
+		[...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 	const min = (values: number[]) => Math.min(...values);
 	console.log(label);
 	for (const [which, dir] of dists.entries()) {
-		console.log(`  ${dir}: ${out[which]} items out; wall median ${median(wall[which]).toFixed(0)} ms, min ${min(wall[which]).toFixed(0)}; CPU median ${median(cpu[which]).toFixed(0)} ms, min ${min(cpu[which]).toFixed(0)}`);
+		console.log(
+			`  ${dir}: ${out[which]} items out; wall median ${median(wall[which]).toFixed(0)} ms, min ${min(wall[which]).toFixed(0)}; CPU median ${median(cpu[which]).toFixed(0)} ms, min ${min(cpu[which]).toFixed(0)}`,
+		);
 	}
 }
 
 async function main(): Promise<void> {
-	await time(`${count} ids as one list`, context([{ json: {} }], () => ids), ids);
-	await time(`${count} ids, one item per id`, context(ids.map((id) => ({ json: { id } })), (index) => ids[index]), ids);
+	await time(
+		`${count} ids as one list`,
+		context([{ json: {} }], () => ids),
+		ids,
+	);
+	await time(
+		`${count} ids, one item per id`,
+		context(
+			ids.map((id) => ({ json: { id } })),
+			(index) => ids[index],
+		),
+		ids,
+	);
 	const upper = ids.map((id, index) => (index % 2 === 0 ? id.toUpperCase() : id));
 	const twice = [...upper, ...ids];
-	await time(`${count} ids as one list, half upper case, each twice`, context([{ json: {} }], () => twice), twice);
+	await time(
+		`${count} ids as one list, half upper case, each twice`,
+		context([{ json: {} }], () => twice),
+		twice,
+	);
 	const commas = ids.join(', ');
-	await time(`${count} ids as one comma-separated text`, context([{ json: {} }], () => commas), ids);
+	await time(
+		`${count} ids as one comma-separated text`,
+		context([{ json: {} }], () => commas),
+		ids,
+	);
 }
 
 void main();

@@ -22,7 +22,9 @@ const option = (name: string): string | undefined => {
 	return at >= 0 ? process.argv[at + 1] : undefined;
 };
 const latencyMs = Number(option('--latency') ?? 50);
-const outDir = option('--out') ?? join(__dirname, '..', '..', '..', 'node_modules', '.cache', 'msgraph-presence-profile');
+const outDir =
+	option('--out') ??
+	join(__dirname, '..', '..', '..', 'node_modules', '.cache', 'msgraph-presence-profile');
 
 async function main(): Promise<void> {
 	if (kind !== 'node' && kind !== 'client') throw new Error('kind must be node or client');
@@ -40,8 +42,19 @@ async function main(): Promise<void> {
 		await emulator.registerApp({ tenantId: TENANT, clientId, clientSecret });
 		const caseIds = await emulator.userIds(0, ids);
 		const warmUpIds = await emulator.userIds(ids, Math.min(650, ids));
-		const spec: CaseSpec = { kind, shape, graphBaseUrl: emulator.url, loginBaseUrl: emulator.loginBaseUrl, tenantId: TENANT, clientId, clientSecret };
-		const base = join(outDir, `${kind}-${ids}-${shape}-${option('--label') ?? 'run'}-${Date.now()}`);
+		const spec: CaseSpec = {
+			kind,
+			shape,
+			graphBaseUrl: emulator.url,
+			loginBaseUrl: emulator.loginBaseUrl,
+			tenantId: TENANT,
+			clientId,
+			clientSecret,
+		};
+		const base = join(
+			outDir,
+			`${kind}-${ids}-${shape}-${option('--label') ?? 'run'}-${Date.now()}`,
+		);
 		process.env.PROFILE_OUT = base;
 		const flags = ['--expose-gc', ...(ids >= 500_000 ? ['--max-old-space-size=8192'] : [])];
 		const worker = forkTs(require.resolve('./profileWorker'), flags);
@@ -55,8 +68,12 @@ async function main(): Promise<void> {
 		await new Promise((resolve) => setTimeout(resolve, 200));
 		const summary = await emulator.summary();
 		await gone;
-		console.log(`${kind} ${ids} ${shape}: wall ${done.measurement?.wallMs.toFixed(0)} ms, CPU ${((done.measurement?.cpuUserMs ?? 0) + (done.measurement?.cpuSystemMs ?? 0)).toFixed(0)} ms, ${summary.graphRequests} requests, 429s ${summary.byStatus['429'] ?? 0}, max in 30 s ${summary.maxIn30s}, emulator CPU ${summary.emulatorCpuMs.toFixed(0)} ms, error ${done.error}, outcome ${JSON.stringify({ ...done.outcome, tally: undefined })}`);
-		console.log(`emulator: first request ${summary.firstRequestAt}, last ${summary.lastRequestAt} (span ${summary.lastRequestAt - summary.firstRequestAt} ms)`);
+		console.log(
+			`${kind} ${ids} ${shape}: wall ${done.measurement?.wallMs.toFixed(0)} ms, CPU ${((done.measurement?.cpuUserMs ?? 0) + (done.measurement?.cpuSystemMs ?? 0)).toFixed(0)} ms, ${summary.graphRequests} requests, 429s ${summary.byStatus['429'] ?? 0}, max in 30 s ${summary.maxIn30s}, emulator CPU ${summary.emulatorCpuMs.toFixed(0)} ms, error ${done.error}, outcome ${JSON.stringify({ ...done.outcome, tally: undefined })}`,
+		);
+		console.log(
+			`emulator: first request ${summary.firstRequestAt}, last ${summary.lastRequestAt} (span ${summary.lastRequestAt - summary.firstRequestAt} ms)`,
+		);
 		analyze(base);
 	} finally {
 		await emulator.stop();

@@ -38,12 +38,17 @@ let measuring = false;
 
 // The client module as the worker loads it (same file, same require cache entry).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const clientModule = require(join(process.env.BENCH_DIST ?? DIST, 'nodes/shared/transport/graphClient.js')) as {
+const clientModule = require(
+	join(process.env.BENCH_DIST ?? DIST, 'nodes/shared/transport/graphClient.js'),
+) as {
 	GraphClient: { prototype: Record<string, (...args: unknown[]) => Promise<unknown>> };
 };
 const proto = clientModule.GraphClient.prototype;
 const originalRequest = proto.request;
-proto.request = async function (this: { ctx: { helpers: Record<string, unknown> } }, ...args: unknown[]) {
+proto.request = async function (
+	this: { ctx: { helpers: Record<string, unknown> } },
+	...args: unknown[]
+) {
 	if (!measuring) return await originalRequest.apply(this, args);
 	const span: Span = { enter: performance.now() - t0 };
 	spans.push(span);
@@ -76,7 +81,10 @@ Probe.prototype.start = function (this: Probe) {
 Probe.prototype.stop = function (this: Probe) {
 	const result = stop.call(this);
 	measuring = false;
-	writeFileSync(`${out}.timeline.json`, JSON.stringify({ wallMs: result.wallMs, cpuMs: result.cpuUserMs + result.cpuSystemMs, spans }));
+	writeFileSync(
+		`${out}.timeline.json`,
+		JSON.stringify({ wallMs: result.wallMs, cpuMs: result.cpuUserMs + result.cpuSystemMs, spans }),
+	);
 	session.post('Profiler.stop', (error, params) => {
 		if (error) throw error;
 		writeFileSync(`${out}.cpuprofile`, JSON.stringify(params.profile));

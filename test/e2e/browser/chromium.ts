@@ -16,7 +16,9 @@ export function chromiumExecutable(): string {
 	try {
 		found = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
 	} catch {
-		throw new Error('chromium is not installed (Debian: apt-get install -y chromium), or set CHROMIUM_PATH');
+		throw new Error(
+			'chromium is not installed (Debian: apt-get install -y chromium), or set CHROMIUM_PATH',
+		);
 	}
 	const real = realpathSync(found);
 	if (!isScript(real)) return real;

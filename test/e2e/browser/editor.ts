@@ -9,7 +9,11 @@ import type { Locator, Page, Response } from 'playwright-core';
 export const TIMEOUT = 30_000;
 
 /** Polls until `check` returns a value that is not false/undefined, or throws with the last value seen. */
-export async function eventually<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs = TIMEOUT): Promise<T> {
+export async function eventually<T>(
+	what: string,
+	check: () => Promise<T | false | undefined>,
+	timeoutMs = TIMEOUT,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	let lastError: unknown;
 	for (;;) {
@@ -19,12 +23,17 @@ export async function eventually<T>(what: string, check: () => Promise<T | false
 		} catch (error) {
 			lastError = error;
 		}
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 		await new Promise((resolveWait) => setTimeout(resolveWait, 250));
 	}
 }
 
-export async function signIn(page: Page, url: string, owner: { email: string; password: string }): Promise<void> {
+export async function signIn(
+	page: Page,
+	url: string,
+	owner: { email: string; password: string },
+): Promise<void> {
 	await page.goto(`${url}/signin`);
 	await page.getByTestId('emailOrLdapLoginId').locator('input').fill(owner.email);
 	await page.getByTestId('password').locator('input').fill(owner.password);
@@ -46,9 +55,18 @@ export async function dismissModals(page: Page, keep: string[] = []): Promise<st
 		let closedOne = false;
 		for (let index = 0; index < count; index++) {
 			const dialog = dialogs.nth(index);
-			const testId = (await dialog.getAttribute('data-test-id')) ?? (await dialog.locator('[data-test-id]').first().getAttribute('data-test-id').catch(() => null)) ?? 'dialog';
+			const testId =
+				(await dialog.getAttribute('data-test-id')) ??
+				(await dialog
+					.locator('[data-test-id]')
+					.first()
+					.getAttribute('data-test-id')
+					.catch(() => null)) ??
+				'dialog';
 			if (keep.includes(testId)) continue;
-			const close = dialog.locator('.el-dialog__headerbtn, [aria-label="Close"], [aria-label="Close this dialog"]').first();
+			const close = dialog
+				.locator('.el-dialog__headerbtn, [aria-label="Close"], [aria-label="Close this dialog"]')
+				.first();
 			if (await close.isVisible()) await close.click();
 			else await page.keyboard.press('Escape');
 			dismissed.push(testId);
@@ -61,7 +79,9 @@ export async function dismissModals(page: Page, keep: string[] = []): Promise<st
 
 /** The option of the currently open Element Plus select (teleported to the body) whose name is exactly `name`. */
 export function openSelectOption(page: Page, name: string): Locator {
-	return page.locator('.el-select-dropdown__item:visible').filter({ has: page.getByText(name, { exact: true }) });
+	return page
+		.locator('.el-select-dropdown__item:visible')
+		.filter({ has: page.getByText(name, { exact: true }) });
 }
 
 /** The names of the options of the currently open Element Plus select. */
@@ -71,7 +91,10 @@ export async function openSelectOptionNames(page: Page): Promise<string[]> {
 	// An option of n8n's options parameter shows its name, then (in the same item) its description.
 	return (await items.evaluateAll((elements) =>
 		elements.map((element) => {
-			const el = element as unknown as { querySelector: (s: string) => { textContent: string | null } | null; textContent: string | null };
+			const el = element as unknown as {
+				querySelector: (s: string) => { textContent: string | null } | null;
+				textContent: string | null;
+			};
 			const name = el.querySelector('.option-headline') ?? el;
 			return (name.textContent ?? '').trim();
 		}),
@@ -81,29 +104,59 @@ export async function openSelectOptionNames(page: Page): Promise<string[]> {
 /** Closes the open Element Plus select without choosing, and waits until its options are gone (they fade out). */
 export async function closeOpenSelect(page: Page): Promise<void> {
 	await page.keyboard.press('Escape');
-	await page.locator('.el-select-dropdown__item:visible').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
+	await page
+		.locator('.el-select-dropdown__item:visible')
+		.first()
+		.waitFor({ state: 'hidden', timeout: TIMEOUT });
 }
 
 /** Opens the select of parameter `name` inside `scope` and picks the option called `option`. */
-export async function selectParameterOption(page: Page, scope: Locator, name: string, option: string): Promise<void> {
+export async function selectParameterOption(
+	page: Page,
+	scope: Locator,
+	name: string,
+	option: string,
+): Promise<void> {
 	const input = scope.getByTestId(`parameter-input-${name}`).locator('input').first();
 	await input.click();
 	await openSelectOption(page, option).click();
-	await eventually(`parameter ${name} to show "${option}"`, async () => (await input.inputValue()) === option);
+	await eventually(
+		`parameter ${name} to show "${option}"`,
+		async () => (await input.inputValue()) === option,
+	);
 	// Let the dropdown close (it fades out) and the dependent fields re-render.
-	await page.locator('.el-select-dropdown__item:visible').first().waitFor({ state: 'hidden', timeout: TIMEOUT });
+	await page
+		.locator('.el-select-dropdown__item:visible')
+		.first()
+		.waitFor({ state: 'hidden', timeout: TIMEOUT });
 }
 
 /** Names of the parameters shown in `scope` (from `parameter-input-<name>`), in screen order. */
 export async function visibleParameterNames(scope: Locator): Promise<string[]> {
 	const inputs = scope.locator('[data-test-id^="parameter-input-"]:visible');
-	const ids = await inputs.evaluateAll((elements) => elements.map((element) => (element as unknown as { getAttribute: (n: string) => string | null }).getAttribute('data-test-id') ?? ''));
-	return ids.map((id) => id.slice('parameter-input-'.length)).filter((name) => name !== 'field' && name !== '');
+	const ids = await inputs.evaluateAll((elements) =>
+		elements.map(
+			(element) =>
+				(element as unknown as { getAttribute: (n: string) => string | null }).getAttribute(
+					'data-test-id',
+				) ?? '',
+		),
+	);
+	return ids
+		.map((id) => id.slice('parameter-input-'.length))
+		.filter((name) => name !== 'field' && name !== '');
 }
 
 /** The label text of a parameter: first line of its container, without the required-field star. */
-export async function parameterLabel(scope: Locator, container: string, name: string): Promise<string> {
-	const item = scope.getByTestId(container).filter({ has: scope.page().getByTestId(`parameter-input-${name}`) }).first();
+export async function parameterLabel(
+	scope: Locator,
+	container: string,
+	name: string,
+): Promise<string> {
+	const item = scope
+		.getByTestId(container)
+		.filter({ has: scope.page().getByTestId(`parameter-input-${name}`) })
+		.first();
 	const text = await item.innerText();
 	return text.split('\n')[0].replace(/\*/g, '').trim();
 }
@@ -124,8 +177,17 @@ export async function checkImage(page: Page, image: Locator): Promise<ImageCheck
 	await image.waitFor({ state: 'attached', timeout: TIMEOUT });
 	const loaded = await eventually('the image to finish loading', async () => {
 		const state = (await image.evaluate((element) => {
-			const img = element as unknown as { complete: boolean; naturalWidth: number; currentSrc: string; src: string };
-			return { complete: img.complete, naturalWidth: img.naturalWidth, src: img.currentSrc || img.src };
+			const img = element as unknown as {
+				complete: boolean;
+				naturalWidth: number;
+				currentSrc: string;
+				src: string;
+			};
+			return {
+				complete: img.complete,
+				naturalWidth: img.naturalWidth,
+				src: img.currentSrc || img.src,
+			};
 		})) as { complete: boolean; naturalWidth: number; src: string };
 		return state.complete ? state : false;
 	});
@@ -140,7 +202,10 @@ export async function checkImage(page: Page, image: Locator): Promise<ImageCheck
 }
 
 /** Every response of the page for a path under `prefix`, to catch an icon that 404s anywhere. */
-export function recordResponses(page: Page, prefix: string): Array<{ path: string; status: number }> {
+export function recordResponses(
+	page: Page,
+	prefix: string,
+): Array<{ path: string; status: number }> {
 	const seen: Array<{ path: string; status: number }> = [];
 	page.on('response', (response: Response) => {
 		const path = new URL(response.url()).pathname;

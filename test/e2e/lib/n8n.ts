@@ -1,5 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import {
+	closeSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	openSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from 'fs';
 import { homedir, tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { promisify } from 'util';
@@ -13,7 +22,8 @@ import { promisify } from 'util';
 
 const run = promisify(execFile);
 export const ROOT = resolve(__dirname, '..', '..', '..');
-export const CACHE = process.env.N8N_E2E_CACHE ?? join(homedir(), '.cache', 'n8n-nodes-msgraph-presence');
+export const CACHE =
+	process.env.N8N_E2E_CACHE ?? join(homedir(), '.cache', 'n8n-nodes-msgraph-presence');
 
 /** n8n 2.x and 1.x need Node 22+ here (isolated-vm); this Node ships in an npm package with its headers. */
 const NODE24 = '24.9.0';
@@ -32,7 +42,12 @@ export const N8N_LINES: Record<'v2' | 'v1', N8nLine> = {
 	// The newest 2.x that installs from the registry here (2.41.3 misses a dependency version there).
 	v2: { label: 'n8n 2.x', version: '2.41.1', rebuild: ['sqlite3'] },
 	// The newest 1.123.x; it pulls xlsx from outside the registry unless overridden to the registry's last release.
-	v1: { label: 'n8n 1.123.x', version: '1.123.81', packageJson: { overrides: { xlsx: '0.18.5' } }, rebuild: ['isolated-vm', 'sqlite3'] },
+	v1: {
+		label: 'n8n 1.123.x',
+		version: '1.123.81',
+		packageJson: { overrides: { xlsx: '0.18.5' } },
+		rebuild: ['isolated-vm', 'sqlite3'],
+	},
 };
 
 export interface N8nInstall {
@@ -46,8 +61,16 @@ function log(message: string): void {
 	process.stderr.write(`[n8n-e2e] ${message}\n`);
 }
 
-async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-	await run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+async function npm(
+	args: string[],
+	cwd: string,
+	env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+	await run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+		cwd,
+		env,
+		maxBuffer: 64 * 1024 * 1024,
+	});
 }
 
 /** Node 24 (binary and headers) from the npm package that ships it. */
@@ -76,9 +99,16 @@ export async function ensureN8n(line: N8nLine): Promise<N8nInstall> {
 		log(`installing n8n ${line.version} into ${dir} (several minutes, once)`);
 		rmSync(dir, { recursive: true, force: true });
 		mkdirSync(dir, { recursive: true });
-		writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `n8n-${line.version}`, private: true, ...line.packageJson }));
+		writeFileSync(
+			join(dir, 'package.json'),
+			JSON.stringify({ name: `n8n-${line.version}`, private: true, ...line.packageJson }),
+		);
 		await npm(['install', `n8n@${line.version}`, '--ignore-scripts'], dir);
-		const env = { ...process.env, npm_config_nodedir: nodeDir, PATH: `${join(nodeDir, 'bin')}:${process.env.PATH ?? ''}` };
+		const env = {
+			...process.env,
+			npm_config_nodedir: nodeDir,
+			PATH: `${join(nodeDir, 'bin')}:${process.env.PATH ?? ''}`,
+		};
 		log(`building ${line.rebuild.join(', ')} against Node ${NODE24}`);
 		await npm(['rebuild', ...line.rebuild], dir, env);
 		writeFileSync(join(dir, '.installed'), new Date().toISOString());
@@ -93,10 +123,14 @@ let tarball: string | undefined;
 export async function packPackage(): Promise<string> {
 	if (tarball && existsSync(tarball)) return tarball;
 	const out = mkdtempSync(join(tmpdir(), 'msgraph-presence-pack-'));
-	const { stdout } = await run('npm', ['pack', '--pack-destination', out, '--json', '--loglevel=error'], {
-		cwd: ROOT,
-		maxBuffer: 64 * 1024 * 1024,
-	});
+	const { stdout } = await run(
+		'npm',
+		['pack', '--pack-destination', out, '--json', '--loglevel=error'],
+		{
+			cwd: ROOT,
+			maxBuffer: 64 * 1024 * 1024,
+		},
+	);
 	// The prepack build logs to stdout too (gulp's "[hh:mm:ss]" lines): the JSON starts at a line that is just "[".
 	const json = /^\[\s*$/m.exec(stdout);
 	if (!json) throw new Error(`npm pack printed no JSON:\n${stdout.slice(-2000)}`);
@@ -106,11 +140,17 @@ export async function packPackage(): Promise<string> {
 }
 
 /** A throw-away n8n user folder with the tarball installed into `.n8n/nodes`, as an admin would with npm. */
-export async function createUserFolder(packageTarball: string, prefix = 'n8n-user-'): Promise<string> {
+export async function createUserFolder(
+	packageTarball: string,
+	prefix = 'n8n-user-',
+): Promise<string> {
 	const userFolder = mkdtempSync(join(tmpdir(), prefix));
 	const nodes = join(userFolder, '.n8n', 'nodes');
 	mkdirSync(nodes, { recursive: true });
-	writeFileSync(join(nodes, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
+	writeFileSync(
+		join(nodes, 'package.json'),
+		JSON.stringify({ name: 'installed-nodes', private: true }),
+	);
 	await npm(['install', packageTarball, '--ignore-scripts'], nodes);
 	return userFolder;
 }
@@ -147,19 +187,37 @@ export interface CliResult {
  * `process.exit()`: with a pipe, whatever the reader had not taken yet is lost, so a run of thousands of items
  * comes out cut short, at a different length each time, with exit code 0. Writes to a file are synchronous.
  */
-export async function n8nCli(install: N8nInstall, userFolder: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function n8nCli(
+	install: N8nInstall,
+	userFolder: string,
+	args: string[],
+	extraEnv: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
 	const dir = mkdtempSync(join(tmpdir(), 'n8n-cli-out-'));
 	const outFile = join(dir, 'stdout');
 	const errFile = join(dir, 'stderr');
 	const out = openSync(outFile, 'w');
 	const err = openSync(errFile, 'w');
 	try {
-		const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise, reject) => {
-			const child = spawn(install.nodeBin, [install.n8nMain, ...args], { env: n8nEnv(userFolder, extraEnv), stdio: ['ignore', out, err] });
+		const { code, signal } = await new Promise<{
+			code: number | null;
+			signal: NodeJS.Signals | null;
+		}>((resolvePromise, reject) => {
+			const child = spawn(install.nodeBin, [install.n8nMain, ...args], {
+				env: n8nEnv(userFolder, extraEnv),
+				stdio: ['ignore', out, err],
+			});
 			child.on('error', reject);
-			child.on('exit', (exitCode, exitSignal) => resolvePromise({ code: exitCode, signal: exitSignal }));
+			child.on('exit', (exitCode, exitSignal) =>
+				resolvePromise({ code: exitCode, signal: exitSignal }),
+			);
 		});
-		return { code: code ?? -1, signal, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
+		return {
+			code: code ?? -1,
+			signal,
+			stdout: readFileSync(outFile, 'utf8'),
+			stderr: readFileSync(errFile, 'utf8'),
+		};
 	} finally {
 		closeSync(out);
 		closeSync(err);
@@ -168,14 +226,24 @@ export async function n8nCli(install: N8nInstall, userFolder: string, args: stri
 }
 
 /** Writes JSON to a file in the user folder and imports it with n8n's CLI. */
-export async function importJson(install: N8nInstall, userFolder: string, kind: 'credentials' | 'workflow', data: unknown): Promise<void> {
-	const file = join(userFolder, `import-${kind}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+export async function importJson(
+	install: N8nInstall,
+	userFolder: string,
+	kind: 'credentials' | 'workflow',
+	data: unknown,
+): Promise<void> {
+	const file = join(
+		userFolder,
+		`import-${kind}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`,
+	);
 	writeFileSync(file, JSON.stringify(data));
 	const result = await n8nCli(install, userFolder, [`import:${kind}`, `--input=${file}`]);
 	// A failed import may still exit 0, and n8n on Node 24 sometimes dies with SIGSEGV while exiting after a
 	// complete run (isolated-vm's teardown): what counts is n8n's own success line.
 	if (!/Successfully imported/i.test(result.stdout + result.stderr)) {
-		throw new Error(`n8n import:${kind} failed (exit ${result.code}, ${result.signal ?? 'no signal'}): ${(result.stderr || result.stdout).slice(-3000)}`);
+		throw new Error(
+			`n8n import:${kind} failed (exit ${result.code}, ${result.signal ?? 'no signal'}): ${(result.stderr || result.stdout).slice(-3000)}`,
+		);
 	}
 }
 
@@ -183,8 +251,18 @@ export async function importJson(install: N8nInstall, userFolder: string, kind: 
  * `n8n execute --id` prints the run as JSON through its logger; the JSON is the last `{...}` block of stdout.
  * On failure there is none and the error is in the log, which is returned whole.
  */
-export async function executeWorkflow(install: N8nInstall, userFolder: string, id: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ result: CliResult; run: unknown }> {
-	const result = await n8nCli(install, userFolder, ['execute', `--id=${id}`, '--rawOutput'], extraEnv);
+export async function executeWorkflow(
+	install: N8nInstall,
+	userFolder: string,
+	id: string,
+	extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ result: CliResult; run: unknown }> {
+	const result = await n8nCli(
+		install,
+		userFolder,
+		['execute', `--id=${id}`, '--rawOutput'],
+		extraEnv,
+	);
 	const start = result.stdout.indexOf('{');
 	let runData: unknown;
 	if (start >= 0) {
@@ -205,7 +283,11 @@ export interface RunningN8n {
 }
 
 /** What a spawned server printed (stdout and stderr together), and a stop: `signal`, then SIGKILL after `graceMs`. */
-export function watchProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 15_000): { output: () => string; stop: () => Promise<void> } {
+export function watchProcess(
+	child: ChildProcess,
+	signal: NodeJS.Signals = 'SIGTERM',
+	graceMs = 15_000,
+): { output: () => string; stop: () => Promise<void> } {
 	let text = '';
 	child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
 	child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -224,19 +306,32 @@ export function watchProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGT
 }
 
 /** `n8n start` on a port (never 5679, the task broker's), waiting until the REST API answers. */
-export async function startN8n(install: N8nInstall, userFolder: string, port: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningN8n> {
+export async function startN8n(
+	install: N8nInstall,
+	userFolder: string,
+	port: number,
+	extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunningN8n> {
 	const url = `http://127.0.0.1:${port}`;
 	const child = spawn(install.nodeBin, [install.n8nMain, 'start'], {
-		env: n8nEnv(userFolder, { N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_LISTEN_ADDRESS: '127.0.0.1', WEBHOOK_URL: `${url}/`, ...extraEnv }),
+		env: n8nEnv(userFolder, {
+			N8N_PORT: String(port),
+			N8N_HOST: '127.0.0.1',
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			WEBHOOK_URL: `${url}/`,
+			...extraEnv,
+		}),
 	});
 	const { output, stop } = watchProcess(child);
 	const deadline = Date.now() + 180_000;
 	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}):\n${output().slice(-4000)}`);
+		if (child.exitCode !== null)
+			throw new Error(`n8n exited (${child.exitCode}):\n${output().slice(-4000)}`);
 		try {
 			// 2.x answers 200 with an HTML "starting up" page before it is ready: wait for its JSON.
 			const response = await fetch(`${url}/rest/settings`, { signal: AbortSignal.timeout(5000) });
-			if (response.ok && (response.headers.get('content-type') ?? '').includes('json')) return { url, process: child, output, stop };
+			if (response.ok && (response.headers.get('content-type') ?? '').includes('json'))
+				return { url, process: child, output, stop };
 		} catch {
 			// not listening yet
 		}
@@ -247,12 +342,22 @@ export async function startN8n(install: N8nInstall, userFolder: string, port: nu
 }
 
 /** `n8n worker` (queue mode: the same database, Redis and encryption key as the main), once it says it is ready. */
-export async function startN8nWorker(install: N8nInstall, userFolder: string, concurrency: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningN8n> {
-	const child = spawn(install.nodeBin, [install.n8nMain, 'worker', `--concurrency=${concurrency}`], { env: n8nEnv(userFolder, extraEnv) });
+export async function startN8nWorker(
+	install: N8nInstall,
+	userFolder: string,
+	concurrency: number,
+	extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunningN8n> {
+	const child = spawn(
+		install.nodeBin,
+		[install.n8nMain, 'worker', `--concurrency=${concurrency}`],
+		{ env: n8nEnv(userFolder, extraEnv) },
+	);
 	const { output, stop } = watchProcess(child);
 	const deadline = Date.now() + 180_000;
 	while (!/n8n worker is now ready/.test(output())) {
-		if (child.exitCode !== null) throw new Error(`n8n worker exited (${child.exitCode}):\n${output().slice(-4000)}`);
+		if (child.exitCode !== null)
+			throw new Error(`n8n worker exited (${child.exitCode}):\n${output().slice(-4000)}`);
 		if (Date.now() > deadline) {
 			await stop();
 			throw new Error(`n8n worker not ready within 180 s:\n${output().slice(-4000)}`);
@@ -263,13 +368,22 @@ export async function startN8nWorker(install: N8nInstall, userFolder: string, co
 }
 
 /** Creates the owner account through n8n's REST API and returns the session cookie. */
-export async function setupOwner(url: string, owner: { email: string; password: string }): Promise<string> {
+export async function setupOwner(
+	url: string,
+	owner: { email: string; password: string },
+): Promise<string> {
 	const response = await fetch(`${url}/rest/owner/setup`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ email: owner.email, firstName: 'Demo', lastName: 'Owner', password: owner.password }),
+		body: JSON.stringify({
+			email: owner.email,
+			firstName: 'Demo',
+			lastName: 'Owner',
+			password: owner.password,
+		}),
 	});
-	if (!response.ok) throw new Error(`owner setup failed: ${response.status} ${await response.text()}`);
+	if (!response.ok)
+		throw new Error(`owner setup failed: ${response.status} ${await response.text()}`);
 	const cookie = response.headers.get('set-cookie');
 	if (!cookie) throw new Error('owner setup returned no session cookie');
 	return cookie.split(';')[0];

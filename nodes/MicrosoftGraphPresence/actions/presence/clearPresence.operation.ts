@@ -10,18 +10,24 @@ export const description: INodeProperties[] = [
 		name: 'sessionId',
 		type: 'string',
 		default: '',
-		placeholder: 'The credential\'s client ID',
-		description: 'The presence session to end; empty uses the app\'s client ID, as Set Presence does',
+		placeholder: "The credential's client ID",
+		description:
+			"The presence session to end; empty uses the app's client ID, as Set Presence does",
 		displayOptions: { show: { operation: ['clearPresence'] } },
 	},
 ];
 
 /** Ends an application presence session: `POST …/presence/clearPresence`. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'clearPresence',
 		build(itemIndex) {
-			const sessionId = String(this.getNodeParameter('sessionId', itemIndex, '') || client.clientId);
+			const sessionId = String(
+				this.getNodeParameter('sessionId', itemIndex, '') || client.clientId,
+			);
 			return {
 				action: '/clearPresence',
 				body: { sessionId },

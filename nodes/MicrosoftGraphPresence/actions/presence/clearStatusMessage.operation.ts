@@ -6,7 +6,10 @@ import { executeWrite, targetProperty } from './write';
 export const description: INodeProperties[] = [targetProperty('clearStatusMessage')];
 
 /** Graph clears a status message when it is set to an empty one. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'clearStatusMessage',
 		build: () => ({

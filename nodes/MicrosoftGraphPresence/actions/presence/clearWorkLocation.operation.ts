@@ -6,7 +6,10 @@ import { executeWrite } from './write';
 export const description: INodeProperties[] = [];
 
 /** Clears the signed-in user's work location, manual and automatic: `POST /me/presence/clearLocation`. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'clearWorkLocation',
 		meOnly: true,

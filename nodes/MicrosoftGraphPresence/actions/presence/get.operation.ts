@@ -1,4 +1,9 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
 
 import { parseSingleUserId, type UserRef } from '../../../shared/logic/ids';
 import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
@@ -19,7 +24,11 @@ export const description: INodeProperties[] = [
 				name: 'list',
 				type: 'list',
 				placeholder: 'Search by name or e-mail…',
-				typeOptions: { searchListMethod: 'searchUsers', searchable: true, searchFilterRequired: false },
+				typeOptions: {
+					searchListMethod: 'searchUsers',
+					searchable: true,
+					searchFilterRequired: false,
+				},
 			},
 			{
 				displayName: 'By ID',
@@ -30,7 +39,8 @@ export const description: INodeProperties[] = [
 					{
 						type: 'regex',
 						properties: {
-							regex: '^\\s*\\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}?\\s*$',
+							regex:
+								'^\\s*\\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}?\\s*$',
 							errorMessage: 'Not an Entra object ID (GUID)',
 						},
 					},
@@ -65,13 +75,16 @@ export async function execute(
 		}
 		const error = new NodeOperationError(this.getNode(), `Item ${itemIndex}: ${parsed.message}`, {
 			itemIndex,
-			description: 'Use the user\'s Entra object ID (a GUID), user principal name or e-mail address.',
+			description:
+				"Use the user's Entra object ID (a GUID), user principal name or e-mail address.",
 		});
 		if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 		refs.push(error);
 	}
 
-	const upns = refs.filter((ref): ref is UserRef => !(ref instanceof Error) && ref.kind === 'upn').map((ref) => ref.value);
+	const upns = refs
+		.filter((ref): ref is UserRef => !(ref instanceof Error) && ref.kind === 'upn')
+		.map((ref) => ref.value);
 	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
 
 	return await Promise.all(
@@ -82,10 +95,15 @@ export async function execute(
 				if (ref.kind === 'upn') {
 					const user = resolved.get(ref.key);
 					if (!user || 'notFound' in user) {
-						throw new NodeOperationError(this.getNode(), `Item ${itemIndex}: no user "${ref.value}" in this tenant`, {
-							itemIndex,
-							description: 'Graph found no user with this user principal name. Check the spelling, or use the object ID.',
-						});
+						throw new NodeOperationError(
+							this.getNode(),
+							`Item ${itemIndex}: no user "${ref.value}" in this tenant`,
+							{
+								itemIndex,
+								description:
+									'Graph found no user with this user principal name. Check the spelling, or use the object ID.',
+							},
+						);
 					}
 					if ('error' in user) throw user.error;
 					id = user.id;

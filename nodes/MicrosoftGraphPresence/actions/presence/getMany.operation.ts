@@ -6,11 +6,19 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { gatherUsers, MAX_IDS_PER_REQUEST, type RequestedUser } from '../../../shared/logic/batching';
+import {
+	gatherUsers,
+	MAX_IDS_PER_REQUEST,
+	type RequestedUser,
+} from '../../../shared/logic/batching';
 import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
 import { indexById } from '../../../shared/logic/presence';
 import { usersFromProperties } from '../../../shared/descriptions';
-import { asNodeError, type GraphClient, type PresenceBatch } from '../../../shared/transport/graphClient';
+import {
+	asNodeError,
+	type GraphClient,
+	type PresenceBatch,
+} from '../../../shared/transport/graphClient';
 import { errorItem, presenceJson } from '../output';
 
 export const description: INodeProperties[] = [
@@ -47,13 +55,17 @@ export async function execute(
 		if (this.getNodeParameter('usersFrom', itemIndex, 'userIds') === 'group') {
 			const group = this.getNodeParameter('group', itemIndex);
 			if (typeof group !== 'string' || group.trim() === '') {
-				const error = new NodeOperationError(this.getNode(), `Item ${itemIndex}: no group given`, { itemIndex });
+				const error = new NodeOperationError(this.getNode(), `Item ${itemIndex}: no group given`, {
+					itemIndex,
+				});
 				if (!this.continueOnFail()) throw error;
 				output.push(errorItem(error, itemIndex));
 				continue;
 			}
 			const key = group.trim().toLowerCase();
-			(groups.get(key) ?? groups.set(key, { group: group.trim(), itemIndexes: [] }).get(key)!).itemIndexes.push(itemIndex);
+			(
+				groups.get(key) ?? groups.set(key, { group: group.trim(), itemIndexes: [] }).get(key)!
+			).itemIndexes.push(itemIndex);
 			continue;
 		}
 		const value = this.getNodeParameter('userIds', itemIndex);
@@ -94,7 +106,8 @@ export async function execute(
 	// (the usual case) every requested user already is one object id, in order, and nothing is merged.
 	let ids: string[];
 	let users: RequestedUser[];
-	const unresolved: Array<{ user: RequestedUser; result: { notFound: true } | { error: Error } }> = [];
+	const unresolved: Array<{ user: RequestedUser; result: { notFound: true } | { error: Error } }> =
+		[];
 	if (upns.length === 0) {
 		users = requested;
 		ids = requested.map((user) => user.ref.value);
@@ -111,14 +124,18 @@ export async function execute(
 				id = found.id;
 			}
 			const known = byId.get(id);
-			if (known) known.itemIndexes = [...new Set([...known.itemIndexes, ...user.itemIndexes])].sort((a, b) => a - b);
+			if (known)
+				known.itemIndexes = [...new Set([...known.itemIndexes, ...user.itemIndexes])].sort(
+					(a, b) => a - b,
+				);
 			else byId.set(id, user);
 		}
 		ids = [...byId.keys()];
 		users = [...byId.values()];
 	}
 	const lookupFailure = unresolved.find(({ result }) => 'error' in result);
-	if (lookupFailure && 'error' in lookupFailure.result && !this.continueOnFail()) throw lookupFailure.result.error;
+	if (lookupFailure && 'error' in lookupFailure.result && !this.continueOnFail())
+		throw lookupFailure.result.error;
 
 	// Answers become items as they come in, while later requests are still on the way; the items go out in the
 	// order the users were asked for. Batches are consecutive slices of `ids`: the user of an id is at the same
@@ -140,7 +157,10 @@ export async function execute(
 			items.push(
 				presence
 					? { json: presenceJson(presence, simplify), pairedItem: pairedItems(itemIndexes) }
-					: { json: notFound(id, 'Graph returned no presence for this ID'), pairedItem: pairedItems(itemIndexes) },
+					: {
+							json: notFound(id, 'Graph returned no presence for this ID'),
+							pairedItem: pairedItems(itemIndexes),
+						},
 			);
 		}
 		itemsOfBatch[index] = items;
@@ -164,7 +184,8 @@ export async function execute(
 		if (itemsOfBatch[index] === undefined) toItems(batch, index);
 		for (const item of itemsOfBatch[index] ?? []) output.push(item);
 	}
-	if (outOfOrder) throw new NodeOperationError(this.getNode(), 'Internal error: presence batches out of order');
+	if (outOfOrder)
+		throw new NodeOperationError(this.getNode(), 'Internal error: presence batches out of order');
 	for (const { user, result } of unresolved) {
 		if ('error' in result) {
 			output.push(errorItem(result.error, user.itemIndexes, { id: user.ref.value }));

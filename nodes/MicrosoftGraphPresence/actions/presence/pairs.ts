@@ -15,7 +15,13 @@ export function pairOptions(pairs: readonly string[]): INodePropertyOptions[] {
 	const words = (text: string) => LABELS[text] ?? text.replace(/([a-z])([A-Z])/g, '$1 $2');
 	return pairs.map((pair) => {
 		const [availability, activity] = pair.split('/');
-		return { name: availability === activity ? words(availability) : `${words(availability)} — ${words(activity)}`, value: pair };
+		return {
+			name:
+				availability === activity
+					? words(availability)
+					: `${words(availability)} — ${words(activity)}`,
+			value: pair,
+		};
 	});
 }
 
@@ -30,4 +36,7 @@ const DURATION_NAMES: Record<string, string> = {
 	PT4H: '4 Hours',
 };
 
-export const durationOptions: INodePropertyOptions[] = DURATIONS.map((value) => ({ name: DURATION_NAMES[value], value }));
+export const durationOptions: INodePropertyOptions[] = DURATIONS.map((value) => ({
+	name: DURATION_NAMES[value],
+	value,
+}));

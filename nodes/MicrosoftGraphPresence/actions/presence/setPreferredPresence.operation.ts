@@ -1,6 +1,15 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 
-import { checkDuration, checkPair, PREFERRED_PRESENCE_PAIRS } from '../../../shared/logic/presenceWrites';
+import {
+	checkDuration,
+	checkPair,
+	PREFERRED_PRESENCE_PAIRS,
+} from '../../../shared/logic/presenceWrites';
 import type { GraphClient } from '../../../shared/transport/graphClient';
 import { durationOptions, pairOptions } from './pairs';
 import { badInput, executeWrite, targetProperty } from './write';
@@ -15,7 +24,8 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: pairOptions(PREFERRED_PRESENCE_PAIRS),
 		default: 'Available/Available',
-		description: 'What the user chose to show, as in Teams\' status picker (Graph accepts only these pairs here)',
+		description:
+			"What the user chose to show, as in Teams' status picker (Graph accepts only these pairs here)",
 		displayOptions: show,
 	},
 	{
@@ -29,11 +39,17 @@ export const description: INodeProperties[] = [
 ];
 
 /** Sets the user's preferred presence: `POST …/presence/setUserPreferredPresence`. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'setPreferredPresence',
 		build(itemIndex) {
-			const pair = checkPair(this.getNodeParameter('preferredPresence', itemIndex), PREFERRED_PRESENCE_PAIRS);
+			const pair = checkPair(
+				this.getNodeParameter('preferredPresence', itemIndex),
+				PREFERRED_PRESENCE_PAIRS,
+			);
 			if (!pair.ok) throw badInput(this, itemIndex, pair.message);
 			const set: IDataObject = { ...pair.value };
 			const expiration = this.getNodeParameter('preferredExpiration', itemIndex, 'untilCleared');

@@ -15,7 +15,8 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: pairOptions(SET_PRESENCE_PAIRS),
 		default: 'Available/Available',
-		description: 'Availability and activity of the app\'s presence session (Graph accepts only these pairs here)',
+		description:
+			"Availability and activity of the app's presence session (Graph accepts only these pairs here)",
 		displayOptions: show,
 	},
 	{
@@ -32,22 +33,29 @@ export const description: INodeProperties[] = [
 		name: 'sessionId',
 		type: 'string',
 		default: '',
-		placeholder: 'The credential\'s client ID',
-		description: 'The presence session to set; empty uses the app\'s client ID, as Graph expects',
+		placeholder: "The credential's client ID",
+		description: "The presence session to set; empty uses the app's client ID, as Graph expects",
 		displayOptions: show,
 	},
 ];
 
 /** Sets an application presence session: `POST …/presence/setPresence`. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'setPresence',
 		build(itemIndex) {
 			const pair = checkPair(this.getNodeParameter('presence', itemIndex), SET_PRESENCE_PAIRS);
 			if (!pair.ok) throw badInput(this, itemIndex, pair.message);
-			const duration = checkDuration(this.getNodeParameter('expirationDuration', itemIndex, 'PT5M'));
+			const duration = checkDuration(
+				this.getNodeParameter('expirationDuration', itemIndex, 'PT5M'),
+			);
 			if (!duration.ok) throw badInput(this, itemIndex, duration.message);
-			const sessionId = String(this.getNodeParameter('sessionId', itemIndex, '') || client.clientId);
+			const sessionId = String(
+				this.getNodeParameter('sessionId', itemIndex, '') || client.clientId,
+			);
 			const set = { sessionId, ...pair.value, expirationDuration: duration.value };
 			return { action: '/setPresence', body: set, result: set };
 		},

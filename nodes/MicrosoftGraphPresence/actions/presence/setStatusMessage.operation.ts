@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 
 import { toGraphDateTime } from '../../../shared/logic/presenceWrites';
 import type { GraphClient } from '../../../shared/transport/graphClient';
@@ -33,19 +38,26 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. Europe/Berlin',
 		description:
-			'The time zone of Expires At when it has no offset; empty uses the workflow\'s time zone. A time with an offset or Z is sent as UTC.',
+			"The time zone of Expires At when it has no offset; empty uses the workflow's time zone. A time with an offset or Z is sent as UTC.",
 		displayOptions: show,
 	},
 ];
 
 /** Sets the status message: `POST …/presence/setStatusMessage`. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'setStatusMessage',
 		build(itemIndex) {
 			const content = this.getNodeParameter('statusMessage', itemIndex);
 			if (typeof content !== 'string' || content.trim() === '') {
-				throw badInput(this, itemIndex, 'Message is empty; use Clear Status Message to remove a message');
+				throw badInput(
+					this,
+					itemIndex,
+					'Message is empty; use Clear Status Message to remove a message',
+				);
 			}
 			const statusMessage: IDataObject = { message: { content, contentType: 'text' } };
 			const expiresAt = this.getNodeParameter('expiresAt', itemIndex, '');

@@ -1,4 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 
 import { WORK_LOCATIONS } from '../../../shared/logic/presenceWrites';
 import type { GraphClient } from '../../../shared/transport/graphClient';
@@ -18,7 +23,8 @@ export const description: INodeProperties[] = [
 			{ name: 'Unspecified', value: 'unspecified' },
 		],
 		default: 'office',
-		description: 'Where the signed-in user works today (Graph sets this only for the signed-in user: OAuth2 credential)',
+		description:
+			'Where the signed-in user works today (Graph sets this only for the signed-in user: OAuth2 credential)',
 		displayOptions: show,
 	},
 	{
@@ -32,14 +38,21 @@ export const description: INodeProperties[] = [
 ];
 
 /** Sets the signed-in user's work location manually: `POST /me/presence/setManualLocation`. */
-export async function execute(this: IExecuteFunctions, client: GraphClient): Promise<INodeExecutionData[]> {
+export async function execute(
+	this: IExecuteFunctions,
+	client: GraphClient,
+): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'setWorkLocation',
 		meOnly: true,
 		build(itemIndex) {
 			const workLocationType = this.getNodeParameter('workLocationType', itemIndex);
 			if (typeof workLocationType !== 'string' || !WORK_LOCATIONS.includes(workLocationType)) {
-				throw badInput(this, itemIndex, `"${String(workLocationType)}" is not a work location; use one of ${WORK_LOCATIONS.join(', ')}`);
+				throw badInput(
+					this,
+					itemIndex,
+					`"${String(workLocationType)}" is not a work location; use one of ${WORK_LOCATIONS.join(', ')}`,
+				);
 			}
 			const body: IDataObject = { workLocationType };
 			const placeId = this.getNodeParameter('placeId', itemIndex, '');

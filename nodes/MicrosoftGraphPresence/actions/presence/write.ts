@@ -1,4 +1,10 @@
-import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
 
 import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
 import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
@@ -41,25 +47,39 @@ export interface WriteSpec {
 	meOnly?: boolean;
 }
 
-export async function executeWrite(this: IExecuteFunctions, client: GraphClient, spec: WriteSpec): Promise<INodeExecutionData[]> {
+export async function executeWrite(
+	this: IExecuteFunctions,
+	client: GraphClient,
+	spec: WriteSpec,
+): Promise<INodeExecutionData[]> {
 	const items = this.getInputData();
-	const planned: Array<{ itemIndex: number; refs: UserRef[]; request: WriteRequest } | { itemIndex: number; error: Error }> = [];
+	const planned: Array<
+		| { itemIndex: number; refs: UserRef[]; request: WriteRequest }
+		| { itemIndex: number; error: Error }
+	> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
 			const request = spec.build.call(this, itemIndex, client);
 			let refs: UserRef[] = [{ kind: 'me', value: 'me', key: 'me' }];
 			if (!spec.meOnly) {
 				const parsed = parseUserIds(this.getNodeParameter('userIds', itemIndex), { allowMe: true });
-				if (!parsed.ok) throw new NodeOperationError(this.getNode(), `Item ${itemIndex}: ${parsed.message}`, { itemIndex });
+				if (!parsed.ok)
+					throw new NodeOperationError(this.getNode(), `Item ${itemIndex}: ${parsed.message}`, {
+						itemIndex,
+					});
 				refs = parsed.refs;
 			}
 			if (client.authentication === 'application' && refs.some((ref) => ref.kind === 'me')) {
-				throw new NodeOperationError(this.getNode(), `Item ${itemIndex}: "me" needs the delegated (OAuth2) credential`, {
-					itemIndex,
-					description: spec.meOnly
-						? 'Graph sets work locations only for the signed-in user, so this operation needs OAuth2.'
-						: 'An application has no "me": give the users\' object IDs or names.',
-				});
+				throw new NodeOperationError(
+					this.getNode(),
+					`Item ${itemIndex}: "me" needs the delegated (OAuth2) credential`,
+					{
+						itemIndex,
+						description: spec.meOnly
+							? 'Graph sets work locations only for the signed-in user, so this operation needs OAuth2.'
+							: 'An application has no "me": give the users\' object IDs or names.',
+					},
+				);
 			}
 			planned.push({ itemIndex, refs, request });
 		} catch (error) {
@@ -68,7 +88,9 @@ export async function executeWrite(this: IExecuteFunctions, client: GraphClient,
 		}
 	}
 
-	const upns = planned.flatMap((plan) => ('refs' in plan ? plan.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.value) : []));
+	const upns = planned.flatMap((plan) =>
+		'refs' in plan ? plan.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.value) : [],
+	);
 	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
 
 	const results = await Promise.all(
@@ -85,14 +107,25 @@ export async function executeWrite(this: IExecuteFunctions, client: GraphClient,
 								const user = resolved.get(ref.key);
 								if (user && 'error' in user) throw user.error;
 								if (!user || !('id' in user)) {
-									throw new NodeOperationError(this.getNode(), `Item ${plan.itemIndex}: no user "${ref.value}" in this tenant`, { itemIndex: plan.itemIndex });
+									throw new NodeOperationError(
+										this.getNode(),
+										`Item ${plan.itemIndex}: no user "${ref.value}" in this tenant`,
+										{ itemIndex: plan.itemIndex },
+									);
 								}
 								id = user.id;
 							}
 							base = `/users/${encodeURIComponent(id)}/presence`;
 						}
-						await client.write(`${base}${plan.request.action}`, plan.request.body, plan.request.hint);
-						return { json: { id, operation: spec.operation, ...plan.request.result }, pairedItem: { item: plan.itemIndex } };
+						await client.write(
+							`${base}${plan.request.action}`,
+							plan.request.body,
+							plan.request.hint,
+						);
+						return {
+							json: { id, operation: spec.operation, ...plan.request.result },
+							pairedItem: { item: plan.itemIndex },
+						};
 					} catch (error) {
 						if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 						return errorItem(error, plan.itemIndex, { id: ref.value, operation: spec.operation });
@@ -105,6 +138,10 @@ export async function executeWrite(this: IExecuteFunctions, client: GraphClient,
 }
 
 /** A bad parameter value: the error names the item and the value. */
-export function badInput(ctx: IExecuteFunctions, itemIndex: number, message: string): NodeOperationError {
+export function badInput(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	message: string,
+): NodeOperationError {
 	return new NodeOperationError(ctx.getNode(), `Item ${itemIndex}: ${message}`, { itemIndex });
 }
