@@ -8,7 +8,7 @@ import {
 
 import { operationProperty, operations, router } from './actions/router';
 import { authenticationProperty, optionsProperty } from './descriptions/common';
-import { microsoftGraphPresenceAppApiTest } from './methods/credentialTest';
+import { microsoftGraphPresenceAppApiTest } from '../shared/methods/credentialTest';
 import { searchUsers } from './methods/listSearch';
 
 export class MicrosoftGraphPresence implements INodeType {

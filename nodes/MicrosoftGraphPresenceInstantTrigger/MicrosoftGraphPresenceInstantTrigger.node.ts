@@ -20,9 +20,9 @@ import {
 	newClientState,
 	readNotifications,
 	sameSecret,
-} from '../shared/logic/notifications';
-import { isPresence, type Presence } from '../shared/logic/presence';
-import { diffPresences, forgetUnwatched, inSequenceOrder } from '../shared/logic/presenceDiff';
+} from '../shared/notifications/notifications';
+import { isPresence, type Presence } from '../shared/presence/presence';
+import { diffPresences, forgetUnwatched, inSequenceOrder } from '../shared/presence/presenceDiff';
 import { DELEGATED_CREDENTIAL_TYPE, GraphClient } from '../shared/transport/graphClient';
 import {
 	changeItem,
@@ -30,8 +30,8 @@ import {
 	eventOptionFields,
 	triggerOnProperty,
 	type EventOptions,
-} from '../shared/triggerEvents';
-import { watchedUserIds } from '../shared/watched';
+} from '../shared/trigger/events';
+import { watchedUserIds } from '../shared/trigger/watchedUsers';
 import {
 	deleteSubscription,
 	ourSubscriptions,

@@ -11,11 +11,11 @@ import {
 	needsRenewal,
 	plannedResources,
 	sameResource,
-} from '../shared/logic/notifications';
-import { isRecord } from '../shared/logic/presence';
-import type { PresenceState } from '../shared/logic/presenceDiff';
+} from '../shared/notifications/notifications';
+import { isRecord } from '../shared/presence/presence';
+import type { PresenceState } from '../shared/presence/presenceDiff';
 import { asNodeError, type GraphClient } from '../shared/transport/graphClient';
-import type { WatchState } from '../shared/watched';
+import type { WatchState } from '../shared/trigger/watchedUsers';
 
 /**
  * Keeps Graph's subscriptions in line with the watched users. Nothing here depends on remembering subscription

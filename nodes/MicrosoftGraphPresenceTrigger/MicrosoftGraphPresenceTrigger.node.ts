@@ -6,7 +6,7 @@ import {
 	type IPollFunctions,
 } from 'n8n-workflow';
 
-import { microsoftGraphPresenceAppApiTest } from '../MicrosoftGraphPresence/methods/credentialTest';
+import { microsoftGraphPresenceAppApiTest } from '../shared/methods/credentialTest';
 import { properties } from './description';
 import { pollPresence } from './poll';
 

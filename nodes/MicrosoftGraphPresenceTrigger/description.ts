@@ -5,7 +5,7 @@ import {
 	clientOptionFields,
 	watchedUsersProperties,
 } from '../shared/descriptions';
-import { eventOptionFields, triggerOnProperty } from '../shared/triggerEvents';
+import { eventOptionFields, triggerOnProperty } from '../shared/trigger/events';
 
 export const properties: INodeProperties[] = [
 	authenticationProperty,

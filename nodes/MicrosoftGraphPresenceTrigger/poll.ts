@@ -1,11 +1,15 @@
 import type { INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
 import { clientOptions } from '../shared/descriptions';
-import type { Presence } from '../shared/logic/presence';
-import { diffPresences, forgetUnwatched, type PresenceState } from '../shared/logic/presenceDiff';
+import type { Presence } from '../shared/presence/presence';
+import {
+	diffPresences,
+	forgetUnwatched,
+	type PresenceState,
+} from '../shared/presence/presenceDiff';
 import { asNodeError, GraphClient, type Authentication } from '../shared/transport/graphClient';
-import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/triggerEvents';
-import { watchedUserIds, type WatchState } from '../shared/watched';
+import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/trigger/events';
+import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
 
 /** What the trigger keeps between polls, in the workflow's static data for this node. */
 interface TriggerState extends WatchState {

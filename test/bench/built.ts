@@ -12,7 +12,7 @@ export interface Built {
 	MicrosoftGraphPresenceAppApi: new () => ICredentialType;
 	MicrosoftGraphPresenceOAuth2Api: new () => ICredentialType;
 	GraphClient: (typeof import('../../nodes/shared/transport/graphClient'))['GraphClient'];
-	indexById: (typeof import('../../nodes/shared/logic/presence'))['indexById'];
+	indexById: (typeof import('../../nodes/shared/presence/presence'))['indexById'];
 }
 
 export const DIST = join(__dirname, '..', '..', 'dist');
@@ -33,7 +33,10 @@ export function loadBuilt(dir: string = process.env.BENCH_DIST ?? DIST): Built {
 		Built,
 		'GraphClient'
 	>;
-	const presence = require(join(dir, 'nodes/shared/logic/presence.js')) as Pick<Built, 'indexById'>;
+	const presence = require(join(dir, 'nodes/shared/presence/presence.js')) as Pick<
+		Built,
+		'indexById'
+	>;
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	return {
 		MicrosoftGraphPresence: node.MicrosoftGraphPresence,

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DEFAULT_TUNING, type LimiterTuning } from '../../nodes/shared/logic/rateLimiter';
+import { DEFAULT_TUNING, type LimiterTuning } from '../../nodes/shared/throttle/rateLimiter';
 import { simulateFleet } from './fleetSim';
 
 interface Option {

@@ -1,10 +1,10 @@
 /**
  * A fleet of processes sharing one app's Graph budget, in virtual time: each process has its own RateLimiter
- * (the real one from nodes/shared/logic) and `concurrency` request slots, and Graph is a sliding window of
+ * (the real one from nodes/shared/throttle) and `concurrency` request slots, and Graph is a sliding window of
  * `limit` requests per `windowMs` that answers 429 with the seconds until a slot frees (as test/emulator does).
  * Used to compare rate-control options before proving the chosen one in n8n's queue mode (test/e2e/queue).
  */
-import { RateLimiter, type LimiterTuning } from '../../nodes/shared/logic/rateLimiter';
+import { RateLimiter, type LimiterTuning } from '../../nodes/shared/throttle/rateLimiter';
 
 export interface FleetOptions {
 	processes: number;

@@ -1,5 +1,5 @@
-import { chunk, gatherUsers, MAX_IDS_PER_REQUEST } from '../../nodes/shared/logic/batching';
-import { classifyUserRef, type UserRef } from '../../nodes/shared/logic/ids';
+import { chunk, gatherUsers, MAX_IDS_PER_REQUEST } from '../../nodes/shared/presence/batching';
+import { classifyUserRef, type UserRef } from '../../nodes/shared/users/ids';
 
 const ref = (value: string): UserRef => {
 	const classified = classifyUserRef(value);

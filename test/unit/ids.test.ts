@@ -1,4 +1,4 @@
-import { classifyUserRef, parseSingleUserId, parseUserIds } from '../../nodes/shared/logic/ids';
+import { classifyUserRef, parseSingleUserId, parseUserIds } from '../../nodes/shared/users/ids';
 
 const A = '4562BCC8-C436-4F95-B7C0-4F8CE89DCA5E';
 const B = '56d0a2b4-8b3a-4b8e-9a4e-0f2a9c1d7e11';

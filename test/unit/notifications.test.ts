@@ -12,7 +12,7 @@ import {
 	readNotifications,
 	sameResource,
 	sameSecret,
-} from '../../nodes/shared/logic/notifications';
+} from '../../nodes/shared/notifications/notifications';
 
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 

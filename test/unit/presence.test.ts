@@ -3,7 +3,7 @@ import {
 	isPresenceList,
 	readGraphError,
 	simplifyPresence,
-} from '../../nodes/shared/logic/presence';
+} from '../../nodes/shared/presence/presence';
 import { resolveCloud } from '../../nodes/shared/transport/clouds';
 
 describe('presence helpers', () => {

@@ -1,11 +1,11 @@
-import type { Presence } from '../../nodes/shared/logic/presence';
+import type { Presence } from '../../nodes/shared/presence/presence';
 import {
 	compareSequenceNumbers,
 	diffPresences,
 	forgetUnwatched,
 	inSequenceOrder,
 	type PresenceState,
-} from '../../nodes/shared/logic/presenceDiff';
+} from '../../nodes/shared/presence/presenceDiff';
 
 const p = (
 	id: string,

@@ -5,7 +5,7 @@ import {
 	PREFERRED_PRESENCE_PAIRS,
 	SET_PRESENCE_PAIRS,
 	toGraphDateTime,
-} from '../../nodes/shared/logic/presenceWrites';
+} from '../../nodes/shared/presence/writeRules';
 
 describe('checkPair', () => {
 	it("accepts the pairs of each operation, in any case, returning Graph's spelling", () => {

@@ -1,4 +1,5 @@
-import { DEFAULT_TUNING, RateLimiter, Semaphore } from '../../nodes/shared/logic/rateLimiter';
+import { DEFAULT_TUNING, RateLimiter } from '../../nodes/shared/throttle/rateLimiter';
+import { Semaphore } from '../../nodes/shared/throttle/semaphore';
 import { simulateFleet, type FleetOptions } from '../bench/fleetSim';
 
 /** Reserves `count` starts, one every `everyMs` from `from`, and returns their delays. */

@@ -1,5 +1,5 @@
-import { parseRetryAfter } from '../../nodes/shared/logic/retryAfter';
-import { decideRetry, DEFAULT_RETRY_POLICY } from '../../nodes/shared/logic/retryPolicy';
+import { parseRetryAfter } from '../../nodes/shared/throttle/retryAfter';
+import { decideRetry, DEFAULT_RETRY_POLICY } from '../../nodes/shared/throttle/retryPolicy';
 
 const now = Date.parse('2026-11-24T10:00:00Z');
 

@@ -1,6 +1,6 @@
 import type { ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
 
-import { isRecord } from '../../shared/logic/presence';
+import { isRecord } from '../../shared/presence/presence';
 import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
 
 /**

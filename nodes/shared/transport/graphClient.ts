@@ -15,8 +15,8 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { chunk, MAX_IDS_PER_REQUEST } from '../logic/batching';
-import { isGuid } from '../logic/ids';
+import { chunk, MAX_IDS_PER_REQUEST } from '../presence/batching';
+import { isGuid } from '../users/ids';
 import {
 	isPresence,
 	isPresenceList,
@@ -24,10 +24,11 @@ import {
 	readGraphError,
 	type GraphError,
 	type Presence,
-} from '../logic/presence';
-import { RateLimiter, Semaphore, sharedLimiter } from '../logic/rateLimiter';
-import { decideRetry, type AttemptOutcome, type RetryPolicyOptions } from '../logic/retryPolicy';
-import { parseRetryAfter } from '../logic/retryAfter';
+} from '../presence/presence';
+import { RateLimiter, sharedLimiter } from '../throttle/rateLimiter';
+import { Semaphore } from '../throttle/semaphore';
+import { decideRetry, type AttemptOutcome, type RetryPolicyOptions } from '../throttle/retryPolicy';
+import { parseRetryAfter } from '../throttle/retryAfter';
 import {
 	acquireAppToken,
 	AppTokenError,

@@ -5,9 +5,9 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { parseSingleUserId, type UserRef } from '../../../shared/logic/ids';
+import { parseSingleUserId, type UserRef } from '../../../shared/users/ids';
 import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
-import { errorItem, presenceJson } from '../output';
+import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
 	{

@@ -10,16 +10,16 @@ import {
 	gatherUsers,
 	MAX_IDS_PER_REQUEST,
 	type RequestedUser,
-} from '../../../shared/logic/batching';
-import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
-import { indexById } from '../../../shared/logic/presence';
+} from '../../../shared/presence/batching';
+import { parseUserIds, type UserRef } from '../../../shared/users/ids';
+import { indexById } from '../../../shared/presence/presence';
 import { usersFromProperties } from '../../../shared/descriptions';
 import {
 	asNodeError,
 	type GraphClient,
 	type PresenceBatch,
 } from '../../../shared/transport/graphClient';
-import { errorItem, presenceJson } from '../output';
+import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
 	...usersFromProperties({ operation: ['getMany'] }),

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
-import { errorItem, presenceJson } from '../output';
+import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
 	{

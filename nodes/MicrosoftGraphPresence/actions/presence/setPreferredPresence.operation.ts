@@ -9,9 +9,9 @@ import {
 	checkDuration,
 	checkPair,
 	PREFERRED_PRESENCE_PAIRS,
-} from '../../../shared/logic/presenceWrites';
+} from '../../../shared/presence/writeRules';
 import type { GraphClient } from '../../../shared/transport/graphClient';
-import { durationOptions, pairOptions } from './pairs';
+import { durationOptions, pairOptions } from './dropdownOptions';
 import { badInput, executeWrite, targetProperty } from './write';
 
 const show = { show: { operation: ['setPreferredPresence'] } };

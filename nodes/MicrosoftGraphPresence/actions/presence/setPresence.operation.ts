@@ -1,8 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { checkDuration, checkPair, SET_PRESENCE_PAIRS } from '../../../shared/logic/presenceWrites';
+import { checkDuration, checkPair, SET_PRESENCE_PAIRS } from '../../../shared/presence/writeRules';
 import type { GraphClient } from '../../../shared/transport/graphClient';
-import { durationOptions, pairOptions } from './pairs';
+import { durationOptions, pairOptions } from './dropdownOptions';
 import { badInput, executeWrite, targetProperty } from './write';
 
 const show = { show: { operation: ['setPresence'] } };

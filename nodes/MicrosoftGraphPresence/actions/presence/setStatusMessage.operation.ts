@@ -5,7 +5,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { toGraphDateTime } from '../../../shared/logic/presenceWrites';
+import { toGraphDateTime } from '../../../shared/presence/writeRules';
 import type { GraphClient } from '../../../shared/transport/graphClient';
 import { badInput, executeWrite, targetProperty } from './write';
 

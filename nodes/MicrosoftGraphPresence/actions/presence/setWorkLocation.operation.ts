@@ -5,7 +5,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { WORK_LOCATIONS } from '../../../shared/logic/presenceWrites';
+import { WORK_LOCATIONS } from '../../../shared/presence/writeRules';
 import type { GraphClient } from '../../../shared/transport/graphClient';
 import { badInput, executeWrite } from './write';
 

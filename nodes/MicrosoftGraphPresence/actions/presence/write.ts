@@ -6,9 +6,9 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { parseUserIds, type UserRef } from '../../../shared/logic/ids';
+import { parseUserIds, type UserRef } from '../../../shared/users/ids';
 import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
-import { errorItem } from '../output';
+import { errorItem } from '../outputItems';
 
 /**
  * What every presence write shares: whose presence (one or many users per item, or "me"), names resolved in bulk,

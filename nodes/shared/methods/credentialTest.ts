@@ -4,12 +4,8 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import {
-	acquireAppToken,
-	checkAppCredential,
-	readAppCredential,
-} from '../../shared/transport/appTokens';
-import { resolveCloud } from '../../shared/transport/clouds';
+import { acquireAppToken, checkAppCredential, readAppCredential } from '../transport/appTokens';
+import { resolveCloud } from '../transport/clouds';
 
 /**
  * Tests the application credential the way the node uses it: MSAL must get a token from the tenant with the

@@ -4,7 +4,7 @@ import {
 	type IDataObject,
 	type INodeExecutionData,
 } from 'n8n-workflow';
-import { simplifyPresence, type Presence } from '../../shared/logic/presence';
+import { simplifyPresence, type Presence } from '../../shared/presence/presence';
 
 /** What Continue On Fail puts out for an input that failed: n8n's usual `{ error }` item, paired to it. */
 export function errorItem(

@@ -7,9 +7,9 @@ import {
 	constants,
 } from 'crypto';
 
-import { chunk } from './batching';
-import { isGuid } from './ids';
-import { isRecord } from './presence';
+import { chunk } from '../presence/batching';
+import { isGuid } from '../users/ids';
+import { isRecord } from '../presence/presence';
 
 /**
  * Graph change notifications for presence: what a subscription covers, when it must be renewed, what a

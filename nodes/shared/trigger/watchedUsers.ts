@@ -7,8 +7,8 @@ import {
 	type IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { parseUserIds } from './logic/ids';
-import type { GraphClient } from './transport/graphClient';
+import { parseUserIds } from '../users/ids';
+import type { GraphClient } from '../transport/graphClient';
 
 /** User principal names are looked up again after this long (people rename; object ids never change). */
 const NAME_LOOKUP_TTL_MS = 24 * 60 * 60 * 1000;

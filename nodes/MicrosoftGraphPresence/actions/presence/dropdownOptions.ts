@@ -1,6 +1,6 @@
 import type { INodePropertyOptions } from 'n8n-workflow';
 
-import { DURATIONS } from '../../../shared/logic/presenceWrites';
+import { DURATIONS } from '../../../shared/presence/writeRules';
 
 const LABELS: Record<string, string> = {
 	InACall: 'In a Call',

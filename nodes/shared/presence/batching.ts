@@ -1,4 +1,4 @@
-import type { UserRef } from './ids';
+import type { UserRef } from '../users/ids';
 
 /** Graph answers at most this many ids per getPresencesByUserId call. */
 export const MAX_IDS_PER_REQUEST = 650;

@@ -1,6 +1,6 @@
 import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { simplifyPresence, type Presence } from './logic/presence';
+import { simplifyPresence, type Presence } from '../presence/presence';
 import {
 	view,
 	type DiffOptions,
@@ -8,7 +8,7 @@ import {
 	type PresenceView,
 	type StoredPresence,
 	type WatchedField,
-} from './logic/presenceDiff';
+} from '../presence/presenceDiff';
 
 /** What both presence triggers emit and how they filter, so a workflow can switch between them unchanged. */
 
