@@ -2,7 +2,6 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError } from 'n8n-workflow';
 
 import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
-import { clientOptions } from '../../shared/descriptions';
 import { readOptions } from '../descriptions/common';
 import * as clearPreferredPresence from './presence/clearPreferredPresence.operation';
 import * as clearPresence from './presence/clearPresence.operation';
@@ -130,6 +129,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		);
 	const authentication = this.getNodeParameter('authentication', 0) as Authentication;
 	const options = readOptions(this);
-	const client = await GraphClient.create(this, authentication, clientOptions(options));
+	const client = await GraphClient.create(this, authentication, options);
 	return [await operation.execute.call(this, client, options.simplify === true)];
 }

@@ -9,7 +9,7 @@ import {
 
 import { chunk } from '../presence/batching';
 import { isGuid } from '../users/ids';
-import { isRecord } from '../presence/presence';
+import { isRecord } from '../guards';
 
 /**
  * Graph change notifications for presence: what a subscription covers, when it must be renewed, what a

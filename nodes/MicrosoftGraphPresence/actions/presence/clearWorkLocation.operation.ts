@@ -13,6 +13,6 @@ export async function execute(
 	return await executeWrite.call(this, client, {
 		operation: 'clearWorkLocation',
 		meOnly: true,
-		build: () => ({ action: '/clearLocation', result: { cleared: true } }),
+		build: () => ({ action: 'clearLocation', result: { cleared: true } }),
 	});
 }

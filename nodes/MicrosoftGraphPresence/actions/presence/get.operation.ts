@@ -6,7 +6,10 @@ import {
 } from 'n8n-workflow';
 
 import { parseSingleUserId, type UserRef } from '../../../shared/users/ids';
-import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
+import { getPresence } from '../../../shared/graph/presence';
+import { asNodeError } from '../../../shared/transport/errors';
+import type { GraphClient } from '../../../shared/transport/graphClient';
+import { requireUser, resolveUsers } from '../../../shared/users/resolveUsers';
 import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
@@ -82,33 +85,18 @@ export async function execute(
 		refs.push(error);
 	}
 
-	const upns = refs
-		.filter((ref): ref is UserRef => !(ref instanceof Error) && ref.kind === 'upn')
-		.map((ref) => ref.value);
-	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
-
+	const resolve = await resolveUsers(
+		client,
+		refs.filter((ref): ref is UserRef => !(ref instanceof Error)),
+	);
 	return await Promise.all(
 		refs.map(async (ref, itemIndex): Promise<INodeExecutionData> => {
 			try {
 				if (ref instanceof Error) throw ref;
-				let id = ref.value;
-				if (ref.kind === 'upn') {
-					const user = resolved.get(ref.key);
-					if (!user || 'notFound' in user) {
-						throw new NodeOperationError(
-							this.getNode(),
-							`Item ${itemIndex}: no user "${ref.value}" in this tenant`,
-							{
-								itemIndex,
-								description:
-									'Graph found no user with this user principal name. Check the spelling, or use the object ID.',
-							},
-						);
-					}
-					if ('error' in user) throw user.error;
-					id = user.id;
-				}
-				const presence = await client.getPresence(id);
+				const presence = await getPresence(
+					client,
+					requireUser(this.getNode(), itemIndex, ref, resolve(ref)),
+				);
 				return { json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } };
 			} catch (error) {
 				if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);

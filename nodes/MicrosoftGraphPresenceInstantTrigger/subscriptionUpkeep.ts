@@ -1,21 +1,23 @@
-import {
-	NodeApiError,
-	NodeOperationError,
-	type IHookFunctions,
-	type ITriggerFunctions,
-	type IWebhookFunctions,
-} from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
+import {
+	createSubscription,
+	deleteSubscription,
+	listSubscriptions,
+	renewSubscription,
+	type Subscription,
+} from '../shared/graph/subscriptions';
 import {
 	expiryFrom,
 	needsRenewal,
 	plannedResources,
 	sameResource,
 } from '../shared/notifications/notifications';
-import { isRecord } from '../shared/presence/presence';
 import type { PresenceState } from '../shared/presence/presenceDiff';
-import { asNodeError, type GraphClient } from '../shared/transport/graphClient';
+import type { Hint } from '../shared/transport/errors';
+import type { GraphClient } from '../shared/transport/graphClient';
 import type { WatchState } from '../shared/trigger/watchedUsers';
+import type { InstantContext } from './settings';
 
 /**
  * Keeps Graph's subscriptions in line with the watched users. Nothing here depends on remembering subscription
@@ -31,47 +33,6 @@ export interface InstantState extends WatchState {
 	users?: PresenceState;
 }
 
-export interface Subscription {
-	id: string;
-	resource: string;
-	expirationDateTime?: string;
-	notificationUrl?: string;
-}
-
-function isSubscription(value: unknown): value is Subscription {
-	return isRecord(value) && typeof value.id === 'string' && typeof value.resource === 'string';
-}
-
-type Context = IHookFunctions | IWebhookFunctions | ITriggerFunctions;
-
-export async function ourSubscriptions(
-	client: GraphClient,
-	notificationUrl: string,
-): Promise<Subscription[]> {
-	const ours: Subscription[] = [];
-	for await (const page of client.pages('/subscriptions')) {
-		for (const entry of page)
-			if (isSubscription(entry) && entry.notificationUrl === notificationUrl) ours.push(entry);
-	}
-	return ours;
-}
-
-function isGone(error: unknown): boolean {
-	return error instanceof NodeApiError && error.httpCode === '404';
-}
-
-export async function deleteSubscription(client: GraphClient, id: string): Promise<void> {
-	try {
-		await client.request(
-			{ method: 'DELETE', path: `/subscriptions/${encodeURIComponent(id)}` },
-			(body): body is unknown =>
-				body === undefined || body === '' || body === null || isRecord(body),
-		);
-	} catch (error) {
-		if (!isGone(error)) throw asNodeError(client.node, error);
-	}
-}
-
 export interface RichNotifications {
 	/** Base64 DER of the certificate Graph encrypts with. */
 	certificate: string;
@@ -85,12 +46,28 @@ export interface SyncResult {
 	kept: number;
 }
 
+export async function ourSubscriptions(
+	client: GraphClient,
+	notificationUrl: string,
+): Promise<Subscription[]> {
+	return (await listSubscriptions(client)).filter(
+		(entry) => entry.notificationUrl === notificationUrl,
+	);
+}
+
+const subscribeHint: Hint = (status) =>
+	status === 403
+		? 'Presence subscriptions need the delegated credential with Presence.Read.All; application permissions cannot subscribe to presence.'
+		: status === 400
+			? 'Graph could not validate the webhook URL: it must be reachable from Microsoft over HTTPS and answer its validation request.'
+			: undefined;
+
 /**
  * Makes Graph's subscriptions cover exactly the watched users: renews those that expire soon, re-creates those
  * Graph no longer knows, removes those for users no longer watched.
  */
 export async function syncSubscriptions(
-	ctx: Context,
+	ctx: InstantContext,
 	client: GraphClient,
 	state: InstantState,
 	ids: ReadonlySet<string>,
@@ -100,11 +77,12 @@ export async function syncSubscriptions(
 	forceRenew = false,
 ): Promise<SyncResult> {
 	const { notificationUrl, clientState } = state;
-	if (!notificationUrl || !clientState)
+	if (!notificationUrl || !clientState) {
 		throw new NodeOperationError(
 			ctx.getNode(),
 			'The trigger is not activated (no subscription state)',
 		);
+	}
 	const wanted = plannedResources([...ids]);
 	const covered = new Set<number>();
 	const result: SyncResult = { created: 0, renewed: 0, deleted: 0, kept: 0 };
@@ -122,51 +100,29 @@ export async function syncSubscriptions(
 			result.kept++;
 			continue;
 		}
-		try {
-			await client.request(
-				{
-					method: 'PATCH',
-					path: `/subscriptions/${encodeURIComponent(subscription.id)}`,
-					body: { expirationDateTime: expiryFrom(now) },
-				},
-				isRecord,
-			);
+		if (await renewSubscription(client, subscription.id, expiryFrom(now))) {
 			covered.add(index);
 			result.renewed++;
-		} catch (error) {
-			if (!isGone(error)) throw asNodeError(ctx.getNode(), error);
 		}
 	}
 	for (const [index, resource] of wanted.entries()) {
 		if (covered.has(index)) continue;
-		await client.request(
-			{
-				method: 'POST',
-				path: '/subscriptions',
-				body: {
-					changeType: 'updated',
-					notificationUrl,
-					lifecycleNotificationUrl: notificationUrl,
-					resource,
-					expirationDateTime: expiryFrom(now),
-					clientState,
-					...(rich
-						? {
-								includeResourceData: true,
-								encryptionCertificate: rich.certificate,
-								encryptionCertificateId: rich.certificateId,
-							}
-						: {}),
-				},
-				hint: (status) =>
-					status === 403
-						? 'Presence subscriptions need the delegated credential with Presence.Read.All; application permissions cannot subscribe to presence.'
-						: status === 400
-							? 'Graph could not validate the webhook URL: it must be reachable from Microsoft over HTTPS and answer its validation request.'
-							: undefined,
-			},
-			isSubscription,
-		);
+		const body = {
+			changeType: 'updated',
+			notificationUrl,
+			lifecycleNotificationUrl: notificationUrl,
+			resource,
+			expirationDateTime: expiryFrom(now),
+			clientState,
+			...(rich
+				? {
+						includeResourceData: true,
+						encryptionCertificate: rich.certificate,
+						encryptionCertificateId: rich.certificateId,
+					}
+				: {}),
+		};
+		await createSubscription(client, body, subscribeHint);
 		result.created++;
 	}
 	return result;
