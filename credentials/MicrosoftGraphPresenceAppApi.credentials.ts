@@ -3,9 +3,9 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 import { cloudFields } from '../nodes/shared/transport/clouds';
 
 /**
- * Application permissions: the app signs in as itself (client credentials) through @azure/msal-node, with a
- * client secret or a certificate. Tested by the Presence node (it needs MSAL, which a declarative test
- * request cannot run).
+ * Application permissions: the app signs in as itself (client credentials) through
+ * @azure/msal-node, with a client secret or a certificate. Tested by the Presence node (it needs
+ * MSAL, which a declarative test request cannot run).
  */
 export class MicrosoftGraphPresenceAppApi implements ICredentialType {
 	name = 'microsoftGraphPresenceAppApi';

@@ -12,7 +12,10 @@ const scopeExpression =
 	`.concat(String($self.additionalScopes || '').split(/[\\s,]+/).filter((s) => s !== ''))` +
 	`.map((s) => ['global', 'custom', '', undefined].includes($self.cloud) || s.includes('/') ? s : ${graph} + '/' + s)).join(' ') }}`;
 
-/** Delegated sign-in (authorization code flow) through n8n's own OAuth2 support, for any national cloud. */
+/**
+ * Delegated sign-in (authorization code flow) through n8n's own OAuth2 support, for any national
+ * cloud.
+ */
 export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 	name = 'microsoftGraphPresenceOAuth2Api';
 

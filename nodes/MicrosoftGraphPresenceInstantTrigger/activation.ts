@@ -16,7 +16,10 @@ import { deleteSubscription } from '../shared/graph/subscriptions';
 
 /** n8n's webhook lifecycle for the instant trigger: is it subscribed, subscribe, unsubscribe. */
 
-/** At activation (and after n8n restarts): true only when every watched user has a live subscription of ours. */
+/**
+ * At activation (and after n8n restarts): true only when every watched user has a live subscription
+ * of ours.
+ */
 export async function isSubscribed(this: IHookFunctions): Promise<boolean> {
 	const state = this.getWorkflowStaticData('node') as InstantState;
 	if (state.notificationUrl !== this.getNodeWebhookUrl('default')) return false;
@@ -25,7 +28,10 @@ export async function isSubscribed(this: IHookFunctions): Promise<boolean> {
 	return await subscriptionsHealthy(client, state, ids, Date.now());
 }
 
-/** Subscribes (Graph validates the URL through the webhook meanwhile) and records everyone's presence as the baseline. */
+/**
+ * Subscribes (Graph validates the URL through the webhook meanwhile) and records everyone's
+ * presence as the baseline.
+ */
 export async function subscribe(this: IHookFunctions): Promise<boolean> {
 	const url = this.getNodeWebhookUrl('default');
 	const check = checkNotificationUrl(url);

@@ -4,12 +4,16 @@ import { watchedUserIds } from '../shared/trigger/watchedUsers';
 import { clientFor, richSettings } from './settings';
 import { syncSubscriptions, type InstantState } from './subscriptionUpkeep';
 
-/** How often the renewal schedule checks the subscriptions (each lives 55 minutes, renewed with 20 left). */
+/**
+ * How often the renewal schedule checks the subscriptions (each lives 55 minutes, renewed with 20
+ * left).
+ */
 const RENEWAL_CRON = '0 */5 * * * *';
 
 /**
- * Renewal that does not wait for a notification: n8n runs trigger() for an active workflow alongside its
- * webhook, so a schedule here checks the subscriptions every five minutes and renews or re-creates them.
+ * Renewal that does not wait for a notification: n8n runs trigger() for an active workflow
+ * alongside its webhook, so a schedule here checks the subscriptions every five minutes and renews
+ * or re-creates them.
  */
 export async function startRenewal(this: ITriggerFunctions): Promise<ITriggerResponse> {
 	if (this.getMode() === 'manual') return {};

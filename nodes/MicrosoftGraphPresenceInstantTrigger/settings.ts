@@ -10,7 +10,10 @@ import { DELEGATED_CREDENTIAL_TYPE, GraphClient } from '../shared/transport/grap
 import type { InstantOptions } from './description';
 import type { RichNotifications } from './subscriptionUpkeep';
 
-/** What every entry point of the instant trigger (activation, renewal schedule, webhook) reads first. */
+/**
+ * What every entry point of the instant trigger (activation, renewal schedule, webhook) reads
+ * first.
+ */
 
 export type InstantContext = IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
@@ -23,7 +26,10 @@ export async function clientFor(ctx: InstantContext): Promise<GraphClient> {
 	return await GraphClient.create(ctx, 'oAuth2', instantOptions(ctx));
 }
 
-/** The certificate Graph encrypts rich notifications with, and its private key, when the option is on. */
+/**
+ * The certificate Graph encrypts rich notifications with, and its private key, when the option is
+ * on.
+ */
 export async function richSettings(
 	ctx: InstantContext,
 ): Promise<{ rich?: RichNotifications; privateKey?: string }> {

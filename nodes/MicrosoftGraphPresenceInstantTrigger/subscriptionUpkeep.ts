@@ -20,13 +20,17 @@ import type { WatchState } from '../shared/trigger/watchedUsers';
 import type { InstantContext } from './settings';
 
 /**
- * Keeps Graph's subscriptions in line with the watched users. Nothing here depends on remembering subscription
- * ids: ours are found by their notification URL, so renewal works from any context (the renewal schedule, a
- * lifecycle notification, n8n's activation check) and survives a lost or stale state.
+ * Keeps Graph's subscriptions in line with the watched users. Nothing here depends on remembering
+ * subscription ids: ours are found by their notification URL, so renewal works from any context
+ * (the renewal schedule, a lifecycle notification, n8n's activation check) and survives a lost or
+ * stale state.
  */
 
 export interface InstantState extends WatchState {
-	/** The secret every notification must carry; one per activation, reused by re-created subscriptions. */
+	/**
+	 * The secret every notification must carry; one per activation, reused by re-created
+	 * subscriptions.
+	 */
 	clientState?: string;
 	/** This node's webhook URL, where Graph delivers. */
 	notificationUrl?: string;
@@ -63,8 +67,8 @@ const subscribeHint: Hint = (status) =>
 			: undefined;
 
 /**
- * Makes Graph's subscriptions cover exactly the watched users: renews those that expire soon, re-creates those
- * Graph no longer knows, removes those for users no longer watched.
+ * Makes Graph's subscriptions cover exactly the watched users: renews those that expire soon,
+ * re-creates those Graph no longer knows, removes those for users no longer watched.
  */
 export async function syncSubscriptions(
 	ctx: InstantContext,
@@ -128,7 +132,9 @@ export async function syncSubscriptions(
 	return result;
 }
 
-/** True when every watched user is covered by a subscription of ours that is not about to expire. */
+/**
+ * True when every watched user is covered by a subscription of ours that is not about to expire.
+ */
 export async function subscriptionsHealthy(
 	client: GraphClient,
 	state: InstantState,

@@ -15,7 +15,10 @@ import { syncSubscriptions, type InstantState } from './subscriptionUpkeep';
 
 const MAX_VALIDATION_TOKEN = 1024;
 
-/** What Graph posts to the trigger's webhook: the validation handshake, change and lifecycle notifications. */
+/**
+ * What Graph posts to the trigger's webhook: the validation handshake, change and lifecycle
+ * notifications.
+ */
 export async function receive(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const request = this.getRequestObject();
 	const response = this.getResponseObject();
@@ -59,7 +62,8 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 		await syncSubscriptions(this, client, state, ids, now, rich, reauthorize);
 	}
 
-	// Users to compare: those named in change notifications, or everyone when Graph says it missed some.
+	// Users to compare: those named in change notifications, or everyone when Graph says it missed
+	// some.
 	const missed = lifecycle.some((notification) => notification.lifecycleEvent === 'missed');
 	const changed = new Set<string>(missed ? ids : []);
 	const decrypted: Presence[] = [];
@@ -87,7 +91,8 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 
 	const users = (state.users ??= {});
 	forgetUnwatched(users, ids);
-	// Several notifications for one user arrive in any order: oldest version first, so each change is seen once.
+	// Several notifications for one user arrive in any order: oldest version first, so each change is
+	// seen once.
 	const presences = inSequenceOrder([...decrypted, ...fetched]);
 	const diff = diffPresences(
 		users,

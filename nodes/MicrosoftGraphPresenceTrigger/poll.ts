@@ -21,9 +21,9 @@ interface TriggerOptions extends EventOptions {
 }
 
 /**
- * One poll: read everyone's presence (650 a request, under the shared throttle), compare with the last good state,
- * emit one item per change. A failed poll in an active workflow is logged and changes nothing, so the next good
- * poll reports exactly what changed since the last good one.
+ * One poll: read everyone's presence (650 a request, under the shared throttle), compare with the
+ * last good state, emit one item per change. A failed poll in an active workflow is logged and
+ * changes nothing, so the next good poll reports exactly what changed since the last good one.
  */
 export async function pollPresence(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';

@@ -2,7 +2,10 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { clientOptionFields } from './transport/options';
 
-/** Fields that the Presence node and its triggers share, so that saved workflows read the same everywhere. */
+/**
+ * Fields that the Presence node and its triggers share, so that saved workflows read the same
+ * everywhere.
+ */
 
 export const authenticationProperty: INodeProperties = {
 	displayName: 'Authentication',
@@ -24,8 +27,8 @@ export const authenticationProperty: INodeProperties = {
 };
 
 /**
- * A node's Options collection: the Graph client's settings plus the node's own options, sorted by name as n8n
- * lists them.
+ * A node's Options collection: the Graph client's settings plus the node's own options, sorted by
+ * name as n8n lists them.
  */
 export function optionsCollection(own: INodeProperties[]): INodeProperties {
 	return {
@@ -41,8 +44,8 @@ export function optionsCollection(own: INodeProperties[]): INodeProperties {
 }
 
 /**
- * Where Get Many and the triggers take their users from: a list of ids (User IDs, described by the node), or an
- * Entra group's members.
+ * Where Get Many and the triggers take their users from: a list of ids (User IDs, described by the
+ * node), or an Entra group's members.
  */
 export function usersFromProperties(
 	show: Record<string, string[]>,

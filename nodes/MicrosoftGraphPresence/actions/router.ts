@@ -24,7 +24,10 @@ type Operation = {
 	) => Promise<INodeExecutionData[]>;
 };
 
-/** Every operation of the node: adding one means its own file, a line here and one in `operationProperty`. */
+/**
+ * Every operation of the node: adding one means its own file, a line here and one in
+ * `operationProperty`.
+ */
 export const operations: Record<string, Operation> = {
 	getMe,
 	get,

@@ -4,8 +4,8 @@ import { searchUsers as searchDirectory } from '../../shared/graph/directory';
 import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
 
 /**
- * The user picker: people of the tenant by name or e-mail, 50 a page, through the same Graph client (and budget)
- * as everything else.
+ * The user picker: people of the tenant by name or e-mail, 50 a page, through the same Graph client
+ * (and budget) as everything else.
  */
 export async function searchUsers(
 	this: ILoadOptionsFunctions,

@@ -15,7 +15,10 @@ import { headerValue } from '../transport/response';
 import { isGuid } from '../users/ids';
 import { page, pages } from './paging';
 
-/** Entra's directory as the node needs it: names to object ids, a group's members, the user picker's pages. */
+/**
+ * Entra's directory as the node needs it: names to object ids, a group's members, the user picker's
+ * pages.
+ */
 
 /** What Graph said about one name: its object id, no such user, or an error to report for it. */
 export type LookupResult = { id: string } | { notFound: true } | { error: NodeApiError };
@@ -39,9 +42,9 @@ function isBatchAnswer(value: unknown): value is BatchAnswer {
 }
 
 /**
- * Looks user principal names up (`GET /users/{upn}`), 20 at a time through JSON batching. Sub-requests that Graph
- * throttles, or that the answer leaves out, are sent again in a later batch, by the client's own retry policy.
- * Keys of the answer are the names in lower case.
+ * Looks user principal names up (`GET /users/{upn}`), 20 at a time through JSON batching.
+ * Sub-requests that Graph throttles, or that the answer leaves out, are sent again in a later
+ * batch, by the client's own retry policy. Keys of the answer are the names in lower case.
  */
 export async function lookUpUsers(
 	client: GraphClient,
@@ -128,7 +131,10 @@ export async function lookUpUsers(
 	return resolved;
 }
 
-/** Object ids of a group's members, nested groups included, users only. `group` is an object id or a display name. */
+/**
+ * Object ids of a group's members, nested groups included, users only. `group` is an object id or a
+ * display name.
+ */
 export async function groupMemberIds(client: GraphClient, group: string): Promise<string[]> {
 	let groupId = group.trim();
 	if (!isGuid(groupId)) {

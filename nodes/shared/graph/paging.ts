@@ -30,7 +30,10 @@ export async function page(
 	return { value: answer.value, next: answer['@odata.nextLink'] };
 }
 
-/** Every page of a collection, following `@odata.nextLink` (only on the credential's own Graph host). */
+/**
+ * Every page of a collection, following `@odata.nextLink` (only on the credential's own Graph
+ * host).
+ */
 export async function* pages(
 	client: GraphClient,
 	path: string,

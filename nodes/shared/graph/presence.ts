@@ -7,7 +7,9 @@ import type { GraphClient } from '../transport/graphClient';
 
 /** Reading presence: the signed-in user's, one user's, and any number of users' 650 a request. */
 
-/** `GET /me/presence`: delegated only, refused before any request with the application credential. */
+/**
+ * `GET /me/presence`: delegated only, refused before any request with the application credential.
+ */
 export async function getMyPresence(client: GraphClient): Promise<Presence> {
 	if (client.authentication === 'application') {
 		throw new NodeOperationError(client.node, 'Get Me needs the delegated (OAuth2) credential', {
@@ -49,7 +51,10 @@ export async function getPresencesByUserId(
 	return answer.value;
 }
 
-/** One getPresencesByUserId request of getManyPresences: its users, and Graph's answer or why there is none. */
+/**
+ * One getPresencesByUserId request of getManyPresences: its users, and Graph's answer or why there
+ * is none.
+ */
 export interface PresenceBatch<T> {
 	/** Its place among the batches, which are consecutive slices of the users asked for. */
 	index: number;
@@ -59,9 +64,10 @@ export interface PresenceBatch<T> {
 }
 
 /**
- * Presence of any number of users (`idOf` gives each one's object id): 650 a request, all requests under the
- * shared throttle at once. Each batch settles on its own, so one failed batch does not lose the others, and
- * `onBatch` sees each one as it settles so that a caller can work on answers while later ones are on the way.
+ * Presence of any number of users (`idOf` gives each one's object id): 650 a request, all requests
+ * under the shared throttle at once. Each batch settles on its own, so one failed batch does not
+ * lose the others, and `onBatch` sees each one as it settles so that a caller can work on answers
+ * while later ones are on the way.
  */
 export async function getManyPresences<T>(
 	client: GraphClient,
@@ -86,8 +92,8 @@ export async function getManyPresences<T>(
 }
 
 /**
- * The presences of a set of object ids (lower case), only those asked for, and the errors of requests that
- * failed: how the triggers read.
+ * The presences of a set of object ids (lower case), only those asked for, and the errors of
+ * requests that failed: how the triggers read.
  */
 export async function readPresences(
 	client: GraphClient,

@@ -5,8 +5,8 @@ import type { GraphClient } from '../transport/graphClient';
 import { isEmptyOrObject } from '../transport/response';
 
 /**
- * Writing presence: `POST /users/{id}/presence/{action}`, or `/me/presence/{action}` for the signed-in user.
- * Graph answers 200 or 204 without a body.
+ * Writing presence: `POST /users/{id}/presence/{action}`, or `/me/presence/{action}` for the
+ * signed-in user. Graph answers 200 or 204 without a body.
  */
 export async function writePresence(
 	client: GraphClient,

@@ -19,7 +19,10 @@ function isSubscription(value: unknown): value is Subscription {
 	return isRecord(value) && typeof value.id === 'string' && typeof value.resource === 'string';
 }
 
-/** `GET /subscriptions`, every page: with a delegated token, this app's subscriptions for the signed-in user. */
+/**
+ * `GET /subscriptions`, every page: with a delegated token, this app's subscriptions for the
+ * signed-in user.
+ */
 export async function listSubscriptions(client: GraphClient): Promise<Subscription[]> {
 	const all: Subscription[] = [];
 	for await (const entries of pages(client, '/subscriptions'))

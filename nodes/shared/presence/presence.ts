@@ -2,7 +2,8 @@ import { isRecord } from '../guards';
 
 /**
  * Graph's presence resource and the guards that admit it. Values are open sets (Graph has added
- * availabilities and changed their case over time), so they are typed as strings and passed through.
+ * availabilities and changed their case over time), so they are typed as strings and passed
+ * through.
  */
 
 export interface PresenceStatusMessage {
@@ -42,7 +43,9 @@ export interface SimplePresence {
 	sequenceNumber: string | null;
 }
 
-/** The flat shape of the Simplify option: what a status light, an IF node or a Slack message needs. */
+/**
+ * The flat shape of the Simplify option: what a status light, an IF node or a Slack message needs.
+ */
 export function simplifyPresence(presence: Presence): SimplePresence {
 	return {
 		id: presence.id,
@@ -56,7 +59,10 @@ export function simplifyPresence(presence: Presence): SimplePresence {
 	};
 }
 
-/** Graph keeps neither order nor, for unknown ids, count: index the answer by id, case-insensitively. */
+/**
+ * Graph keeps neither order nor, for unknown ids, count: index the answer by id,
+ * case-insensitively.
+ */
 export function indexById(presences: readonly Presence[]): Map<string, Presence> {
 	const byId = new Map<string, Presence>();
 	for (const presence of presences) byId.set(presence.id.toLowerCase(), presence);

@@ -1,9 +1,10 @@
 import { parseRetryAfter } from './retryAfter';
 
 /**
- * When to try a Graph request again and how long to wait first: one small policy, apart from the request
- * code, modelled on Microsoft's own SDK (RetryHandler): 429, 503 and 504 plus dropped connections, Retry-After
- * obeyed in both of its forms, otherwise exponential backoff with jitter, every wait capped.
+ * When to try a Graph request again and how long to wait first: one small policy, apart from the
+ * request code, modelled on Microsoft's own SDK (RetryHandler): 429, 503 and 504 plus dropped
+ * connections, Retry-After obeyed in both of its forms, otherwise exponential backoff with jitter,
+ * every wait capped.
  */
 
 export interface RetryPolicyOptions {
@@ -17,7 +18,10 @@ export interface RetryPolicyOptions {
 	jitterMs: number;
 }
 
-/** Backoff when Graph gives no Retry-After, as Microsoft's SDK does: from 1 s, doubling, up to 1 s of jitter. */
+/**
+ * Backoff when Graph gives no Retry-After, as Microsoft's SDK does: from 1 s, doubling, up to 1 s
+ * of jitter.
+ */
 const BASE_DELAY_MS = 1000;
 const JITTER_MS = 1000;
 

@@ -1,9 +1,9 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 /**
- * Where Graph and Entra sign-in live for each national cloud. Tokens of one cloud do not work in another,
- * so both hosts always come from the same row. `custom` is for API gateways, proxies and the project's own
- * test emulator; only there is plain http accepted.
+ * Where Graph and Entra sign-in live for each national cloud. Tokens of one cloud do not work in
+ * another, so both hosts always come from the same row. `custom` is for API gateways, proxies and
+ * the project's own test emulator; only there is plain http accepted.
  */
 
 export type CloudName = 'global' | 'usGovL4' | 'usGovL5' | 'china' | 'custom';
@@ -91,7 +91,10 @@ export function cloudHostExpression(which: 'login' | 'graph'): string {
 	return `($self.cloud === 'custom' ? String(${custom} || '').replace(/\\/+$/, '') : ${table}[$self.cloud || 'global'])`;
 }
 
-/** The cloud fields both credentials start with; `loginDescription` says what the login URL is used for there. */
+/**
+ * The cloud fields both credentials start with; `loginDescription` says what the login URL is used
+ * for there.
+ */
 export function cloudFields(loginDescription: string): INodeProperties[] {
 	return [
 		{

@@ -3,9 +3,10 @@ import { NodeApiError, NodeOperationError, type INode, type JsonObject } from 'n
 import { isRecord } from '../guards';
 
 /**
- * What Graph's refusals mean to the person reading the error: Graph's own code, message and request-id (what
- * Microsoft support asks for), the HTTP status, and a hint for the usual causes. Endpoint modules pick the hint
- * that fits what they asked for; the request loop adds the generic ones.
+ * What Graph's refusals mean to the person reading the error: Graph's own code, message and
+ * request-id (what Microsoft support asks for), the HTTP status, and a hint for the usual causes.
+ * Endpoint modules pick the hint that fits what they asked for; the request loop adds the generic
+ * ones.
  */
 
 export interface GraphError {
@@ -32,7 +33,10 @@ export function readGraphError(body: unknown): GraphError | undefined {
 	};
 }
 
-/** A Graph answer that is not a success, after retries: what Graph said, before it becomes n8n's error. */
+/**
+ * A Graph answer that is not a success, after retries: what Graph said, before it becomes n8n's
+ * error.
+ */
 export class GraphRequestError extends Error {
 	constructor(
 		readonly status: number,
@@ -44,8 +48,9 @@ export class GraphRequestError extends Error {
 }
 
 /**
- * NodeApiError swaps a message for a stock text when it contains a Node.js error code anywhere, and Graph's
- * "ResourceNotFound" contains "ENOTFOUND": the message is set again afterwards so that what Graph said stays.
+ * NodeApiError swaps a message for a stock text when it contains a Node.js error code anywhere, and
+ * Graph's "ResourceNotFound" contains "ENOTFOUND": the message is set again afterwards so that what
+ * Graph said stays.
  */
 export function graphApiError(
 	node: INode,
@@ -81,7 +86,10 @@ export function toNodeApiError(node: INode, error: GraphRequestError): NodeApiEr
 	});
 }
 
-/** n8n shows its own error classes best; anything else is wrapped without its (possibly secret-laden) details. */
+/**
+ * n8n shows its own error classes best; anything else is wrapped without its (possibly
+ * secret-laden) details.
+ */
 export function asNodeError(node: INode, error: unknown): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	return new NodeOperationError(node, error instanceof Error ? error.message : String(error));

@@ -48,9 +48,10 @@ import {
 } from './response';
 
 /**
- * The one door to Graph for the node and the triggers: base URL per cloud, tokens, the shared throttle,
- * concurrency, retries, timeouts, cancellation and error mapping. The endpoint modules (../graph) hand it paths
- * and bodies; operations and triggers call those modules and never build paths themselves.
+ * The one door to Graph for the node and the triggers: base URL per cloud, tokens, the shared
+ * throttle, concurrency, retries, timeouts, cancellation and error mapping. The endpoint modules
+ * (../graph) hand it paths and bodies; operations and triggers call those modules and never build
+ * paths themselves.
  */
 
 export type Authentication = 'oAuth2' | 'application';
@@ -66,13 +67,15 @@ export type GraphContext =
 	| ITriggerFunctions;
 
 const GRAPH_THROTTLE_WINDOW_MS = 30_000;
-// Our clock starts a request a little before Graph counts it, and latencies vary: keeping a 2 % wider window
-// than Graph's keeps this process from ever tipping Graph's own window.
+// Our clock starts a request a little before Graph counts it, and latencies vary: keeping a 2 %
+// wider window than Graph's keeps this process from ever tipping Graph's own window.
 const LIMITER_WINDOW_MS = Math.round(GRAPH_THROTTLE_WINDOW_MS * 1.02);
 
 export interface GraphRequest {
 	method: IHttpRequestMethods;
-	/** Path below the version, e.g. `/me/presence`, or a full `@odata.nextLink` on the same Graph host. */
+	/**
+	 * Path below the version, e.g. `/me/presence`, or a full `@odata.nextLink` on the same Graph host.
+	 */
 	path: string;
 	headers?: Record<string, string>;
 	body?: IDataObject;
@@ -85,7 +88,10 @@ type Outcome = (RawResponse & { token?: string }) | TransportFailure;
 export class GraphClient {
 	private readonly limiter: RateLimiter;
 	private readonly semaphore: Semaphore;
-	/** When and how often to try again: the policy the endpoint modules follow for their own sub-requests too. */
+	/**
+	 * When and how often to try again: the policy the endpoint modules follow for their own
+	 * sub-requests too.
+	 */
 	readonly retry: RetryPolicyOptions;
 	private readonly signal: AbortSignal | undefined;
 	private appToken: Promise<string> | undefined;
@@ -112,7 +118,10 @@ export class GraphClient {
 		this.signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 	}
 
-	/** A client for the node's credential; `options` is the node's Options collection (other fields ignored). */
+	/**
+	 * A client for the node's credential; `options` is the node's Options collection (other fields
+	 * ignored).
+	 */
 	static async create(
 		ctx: GraphContext,
 		authentication: Authentication,
@@ -140,7 +149,8 @@ export class GraphClient {
 			tenant = String(data.tenant ?? 'organizations');
 			clientId = String(data.clientId ?? '');
 		}
-		// Graph's budget belongs to the app in a tenant of a cloud: every execution with that app shares it.
+		// Graph's budget belongs to the app in a tenant of a cloud: every execution with that app shares
+		// it.
 		const budgetKey = [
 			resolved.endpoints.graphBaseUrl,
 			tenant.toLowerCase(),
@@ -163,8 +173,8 @@ export class GraphClient {
 	}
 
 	/**
-	 * Sends one request: waits for the shared budget and a free slot, retries what Graph asks to retry, refreshes
-	 * an app token once on 401, and checks the answer's shape with `guard`.
+	 * Sends one request: waits for the shared budget and a free slot, retries what Graph asks to
+	 * retry, refreshes an app token once on 401, and checks the answer's shape with `guard`.
 	 */
 	async request<T>(request: GraphRequest, guard: (body: unknown) => body is T): Promise<T> {
 		let refreshedToken = false;
@@ -254,8 +264,9 @@ export class GraphClient {
 			body: request.body,
 			json: true,
 			returnFullResponse: true,
-			// n8n refreshes an OAuth2 token only when the request throws a 401, so for OAuth2 HTTP errors are
-			// thrown (and read back by readFailure); the application credential refreshes its token itself.
+			// n8n refreshes an OAuth2 token only when the request throws a 401, so for OAuth2 HTTP errors
+			// are thrown (and read back by readFailure); the application credential refreshes its token
+			// itself.
 			ignoreHttpStatusErrors: this.authentication === 'application',
 			timeout: this.options.timeoutSeconds * 1000,
 			abortSignal: this.signal,
@@ -290,7 +301,9 @@ export class GraphClient {
 		}
 	}
 
-	/** Graph paths below the version; next links are followed only on this credential's own Graph host. */
+	/**
+	 * Graph paths below the version; next links are followed only on this credential's own Graph host.
+	 */
 	private url(path: string): string {
 		if (!/^https?:\/\//i.test(path))
 			return `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${path}`;
@@ -326,8 +339,8 @@ export class GraphClient {
 	}
 
 	/**
-	 * Graph answered 401 to `token`. Requests in flight with the same token all land here: only the first starts a
-	 * new sign-in (skipping MSAL's cache), the others then use the token it brings.
+	 * Graph answered 401 to `token`. Requests in flight with the same token all land here: only the
+	 * first starts a new sign-in (skipping MSAL's cache), the others then use the token it brings.
 	 */
 	private tokenRejected(token: string | undefined): void {
 		if (token === undefined || token !== this.currentToken) return;
@@ -344,8 +357,9 @@ export class GraphClient {
 	}
 
 	/**
-	 * Waits for this request's turn in the shared budget and returns its start time. A 429 seen by another
-	 * request while this one waited may have paused everyone: then the turn is given back and taken anew.
+	 * Waits for this request's turn in the shared budget and returns its start time. A 429 seen by
+	 * another request while this one waited may have paused everyone: then the turn is given back and
+	 * taken anew.
 	 */
 	private async startSlot(): Promise<number> {
 		for (;;) {

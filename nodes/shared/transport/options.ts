@@ -1,8 +1,9 @@
 import { NodeOperationError, type INode, type INodeProperties } from 'n8n-workflow';
 
 /**
- * The Graph client's settings, written once: the fields every node lists in its Options, their defaults and their
- * bounds all come from the one spec below, so a bound cannot differ between the editor and the check.
+ * The Graph client's settings, written once: the fields every node lists in its Options, their
+ * defaults and their bounds all come from the one spec below, so a bound cannot differ between the
+ * editor and the check.
  */
 
 /** Graph's documented presence budget: requests per 30 s per app per tenant. */
@@ -135,8 +136,9 @@ function problemWith(name: keyof GraphClientOptions, value: unknown): string | u
 }
 
 /**
- * The client's settings from a node's Options (other options are ignored), defaults for what is not set; values
- * out of bounds (typed by hand or by an expression) are refused before any request, all named at once.
+ * The client's settings from a node's Options (other options are ignored), defaults for what is not
+ * set; values out of bounds (typed by hand or by an expression) are refused before any request, all
+ * named at once.
  */
 export function readClientOptions(
 	node: INode,

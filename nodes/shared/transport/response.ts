@@ -1,9 +1,10 @@
 import { isRecord } from '../guards';
 
 /**
- * What came back from one attempt, read the same way whichever way n8n's HTTP helper delivered it: a full
- * response (the application credential asks for one), a thrown HTTP error (n8n's OAuth2 path throws those), or a
- * network failure. Only status, headers and body are kept: the request, whose headers hold the token, is dropped.
+ * What came back from one attempt, read the same way whichever way n8n's HTTP helper delivered it:
+ * a full response (the application credential asks for one), a thrown HTTP error (n8n's OAuth2 path
+ * throws those), or a network failure. Only status, headers and body are kept: the request, whose
+ * headers hold the token, is dropped.
  */
 
 export interface RawResponse {
@@ -29,8 +30,8 @@ export function readResponse(response: unknown): RawResponse | TransportFailure 
 }
 
 /**
- * What a thrown request error says: an HTTP answer, a network failure, or undefined for anything else (a refresh
- * that failed, a bug: not retried).
+ * What a thrown request error says: an HTTP answer, a network failure, or undefined for anything
+ * else (a refresh that failed, a bug: not retried).
  */
 export function readFailure(error: unknown): RawResponse | TransportFailure | undefined {
 	for (
@@ -98,8 +99,8 @@ export function headerValue(headers: unknown, name: string): string | undefined 
 }
 
 /**
- * The answer to a write or a delete: Graph documents 200 or 204 with no body (some answer with an object). A cut
- * or garbled answer is not a success: it is retried like a dropped connection.
+ * The answer to a write or a delete: Graph documents 200 or 204 with no body (some answer with an
+ * object). A cut or garbled answer is not a success: it is retried like a dropped connection.
  */
 export function isEmptyOrObject(body: unknown): body is unknown {
 	return body === undefined || body === null || body === '' || isRecord(body);

@@ -12,7 +12,10 @@ import { parseUserIds, type UserRef } from '../users/ids';
 import { resolveUsers } from '../users/resolveUsers';
 import type { GraphClient } from '../transport/graphClient';
 
-/** User principal names are looked up again after this long (people rename; object ids never change). */
+/**
+ * User principal names are looked up again after this long (people rename; object ids never
+ * change).
+ */
 const NAME_LOOKUP_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** What a trigger keeps about whom it watches, in the workflow's static data for its node. */
@@ -26,8 +29,9 @@ export interface WatchState extends IDataObject {
 type TriggerContext = IPollFunctions | IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
 /**
- * The object ids a trigger watches, from its User IDs (names looked up once a day) or its group (members read on
- * the node's refresh schedule). With `persist` false (manual runs) nothing is written to the state.
+ * The object ids a trigger watches, from its User IDs (names looked up once a day) or its group
+ * (members read on the node's refresh schedule). With `persist` false (manual runs) nothing is
+ * written to the state.
  */
 export async function watchedUserIds(
 	ctx: TriggerContext,

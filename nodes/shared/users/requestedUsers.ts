@@ -1,8 +1,8 @@
 import type { UserRef } from './ids';
 
 /**
- * Who the input items asked for, once each: pure bookkeeping for Get Many, so that every user is read once and
- * every output item is paired with every input item that asked for it.
+ * Who the input items asked for, once each: pure bookkeeping for Get Many, so that every user is
+ * read once and every output item is paired with every input item that asked for it.
  */
 
 export interface RequestedUser {
@@ -13,8 +13,8 @@ export interface RequestedUser {
 }
 
 /**
- * Gathers the ids that all input items asked for, de-duplicated case-insensitively, in first-seen order,
- * each remembering which items asked for it (for pairedItem).
+ * Gathers the ids that all input items asked for, de-duplicated case-insensitively, in first-seen
+ * order, each remembering which items asked for it (for pairedItem).
  */
 export function gatherUsers(
 	perItem: Array<{ itemIndex: number; refs: UserRef[] }>,
@@ -55,14 +55,15 @@ export interface Merged<E> {
 }
 
 /**
- * Users named once by GUID and once by name (or by two names) are one user: merged under the object id, their
- * askers combined in input order. `resolve` says what each reference turned out to be.
+ * Users named once by GUID and once by name (or by two names) are one user: merged under the object
+ * id, their askers combined in input order. `resolve` says what each reference turned out to be.
  */
 export function mergeByObjectId<E>(
 	requested: readonly RequestedUser[],
 	resolve: (ref: UserRef) => Resolution<E>,
 ): Merged<E> {
-	// GUIDs only (the usual case, often 100,000 of them): each is already one object id, and nothing merges.
+	// GUIDs only (the usual case, often 100,000 of them): each is already one object id, and nothing
+	// merges.
 	if (requested.every((user) => user.ref.kind === 'guid')) {
 		return {
 			users: requested.map((user) => ({ id: user.ref.value, itemIndexes: user.itemIndexes })),

@@ -6,9 +6,9 @@ import type { UserRef } from './ids';
 import type { Resolution } from './requestedUsers';
 
 /**
- * The one place where the users people name become the object ids that Graph's presence endpoints take: object
- * ids stay as they are, `me` stays `me`, names are looked up together in bulk. Every operation and both triggers
- * resolve through here.
+ * The one place where the users people name become the object ids that Graph's presence endpoints
+ * take: object ids stay as they are, `me` stays `me`, names are looked up together in bulk. Every
+ * operation and both triggers resolve through here.
  */
 
 export type UserResolution = Resolution<NodeApiError>;

@@ -5,7 +5,10 @@ import { executeWrite } from './write';
 
 export const description: INodeProperties[] = [];
 
-/** Clears the signed-in user's work location, manual and automatic: `POST /me/presence/clearLocation`. */
+/**
+ * Clears the signed-in user's work location, manual and automatic: `POST
+ * /me/presence/clearLocation`.
+ */
 export async function execute(
 	this: IExecuteFunctions,
 	client: GraphClient,

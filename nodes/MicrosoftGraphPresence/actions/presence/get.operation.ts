@@ -69,7 +69,8 @@ export async function execute(
 	const items = this.getInputData();
 	const refs: Array<UserRef | Error> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		// Saved workflows may hold a plain string here (from before the picker): extractValue passes it through.
+		// Saved workflows may hold a plain string here (from before the picker): extractValue passes it
+		// through.
 		const value = this.getNodeParameter('userId', itemIndex, '', { extractValue: true });
 		const parsed = parseSingleUserId(value);
 		if (parsed.ok) {

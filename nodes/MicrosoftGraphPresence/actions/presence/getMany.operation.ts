@@ -27,9 +27,10 @@ export const description: INodeProperties[] = usersFromProperties(
 );
 
 /**
- * Gathers ids from every input item, de-duplicates them case-insensitively, resolves names in bulk, reads
- * presence 650 ids a request under the shared throttle, and puts out one item per user, paired to every
- * item that asked for it. Nobody is silently dropped: users Graph does not know come out marked `notFound`.
+ * Gathers ids from every input item, de-duplicates them case-insensitively, resolves names in bulk,
+ * reads presence 650 ids a request under the shared throttle, and puts out one item per user,
+ * paired to every item that asked for it. Nobody is silently dropped: users Graph does not know
+ * come out marked `notFound`.
  */
 export async function execute(
 	this: IExecuteFunctions,
@@ -97,8 +98,9 @@ export async function execute(
 		throw lookupFailure.result.error;
 	}
 
-	// Answers become items as they come in, while later requests are still on the way; the items go out in the
-	// order the users were asked for. Graph's answer (any order, unknown ids left out) is matched by id.
+	// Answers become items as they come in, while later requests are still on the way; the items go
+	// out in the order the users were asked for. Graph's answer (any order, unknown ids left out) is
+	// matched by id.
 	const itemsOfBatch: INodeExecutionData[][] = [];
 	const toItems = (batch: PresenceBatch<ObjectUser>): void => {
 		if (batch.result instanceof Error) return;

@@ -14,8 +14,9 @@ import { requireUser, resolveUsers } from '../../../shared/users/resolveUsers';
 import { errorItem } from '../outputItems';
 
 /**
- * What every presence write shares: whose presence (one or many users per item, or "me"), names resolved in bulk,
- * one Graph request per user under the shared throttle, one result item per user saying what was set.
+ * What every presence write shares: whose presence (one or many users per item, or "me"), names
+ * resolved in bulk, one Graph request per user under the shared throttle, one result item per user
+ * saying what was set.
  */
 
 /** The users a write goes to; one property per operation so each can say what it does. */
@@ -44,7 +45,10 @@ export interface WriteRequest {
 
 export interface WriteSpec {
 	operation: string;
-	/** Reads and checks the item's parameters; throws a NodeOperationError naming the item for bad input. */
+	/**
+	 * Reads and checks the item's parameters; throws a NodeOperationError naming the item for bad
+	 * input.
+	 */
 	build: (this: IExecuteFunctions, itemIndex: number, client: GraphClient) => WriteRequest;
 	/** Work location exists only for the signed-in user. */
 	meOnly?: boolean;
