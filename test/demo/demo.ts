@@ -102,22 +102,16 @@ async function startOwnN8n(
 		const [what, ...log] = (error instanceof Error ? error.message : String(error)).split('\n');
 		throw new DemoStop(n8nNotUpMessage(ports.n8n, what.replace(/:$/, ''), log.join('\n')));
 	}
-	const state = () => ({
-		output: n8n.output(),
-		exitCode: n8n.process.exitCode,
-		signal: n8n.process.signalCode,
-	});
+	const alive = () => n8n.process.exitCode === null && n8n.process.signalCode === null;
 	// The answer may have come from another server while this n8n is still booting: wait until it says it listens
 	// on the port, or exits (n8n exits when its port is taken), as long as startN8n would have waited.
 	const deadline = Date.now() + 180_000;
-	while (
-		state().exitCode === null &&
-		state().signal === null &&
-		!listensLine(ports.n8n).test(state().output) &&
-		Date.now() < deadline
-	)
+	while (alive() && !listensLine(ports.n8n).test(n8n.output()) && Date.now() < deadline)
 		await new Promise((resolveWait) => setTimeout(resolveWait, 250));
-	const problem = ownN8nProblem(state(), ports.n8n);
+	const problem = ownN8nProblem(
+		{ output: n8n.output(), exitCode: n8n.process.exitCode, signal: n8n.process.signalCode },
+		ports.n8n,
+	);
 	if (problem) {
 		await n8n.stop();
 		throw new DemoStop(n8nNotUpMessage(ports.n8n, problem, n8n.output()));
