@@ -11,7 +11,7 @@ import {
 
 import { isSubscribed, subscribe, unsubscribe } from './activation';
 import { properties } from './description';
-import { startRenewal } from './renewal';
+import { startSchedule } from './schedule';
 import { receive } from './webhook';
 
 export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
@@ -52,7 +52,7 @@ export class MicrosoftGraphPresenceInstantTrigger implements INodeType {
 	};
 
 	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
-		return await startRenewal.call(this);
+		return await startSchedule.call(this);
 	}
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {

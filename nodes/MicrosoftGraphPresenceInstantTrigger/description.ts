@@ -5,22 +5,39 @@ import { eventOptionFields, triggerOnProperty, type EventOptions } from '../shar
 
 export interface InstantOptions extends EventOptions {
 	richNotifications?: boolean;
+	pollMinutes?: number;
 }
 
 export const properties: INodeProperties[] = [
 	{
 		displayName:
-			'Graph sends presence changes only to subscriptions made with delegated sign-in (OAuth2, Presence.Read.All): application permissions cannot subscribe to presence. n8n must be reachable from Microsoft over HTTPS (WEBHOOK_URL).',
+			'Graph sends presence changes only to subscriptions made with delegated sign-in (OAuth2, Presence.Read.All): application permissions cannot subscribe to presence. n8n must be reachable from Microsoft over HTTPS (N8N_WEBHOOK_URL, or WEBHOOK_URL before n8n 2.35).',
 		name: 'delegatedNotice',
 		type: 'notice',
 		default: '',
 	},
+	{
+		displayName:
+			"Graph allows one presence subscription per signed-in user and app, covering up to 650 users: the first 650 watched users are instant, everyone after them is read every minute (see Options), 650 per request. A second Instant Trigger on the same credential polls all its users until the subscription is free; n8n's log says which.",
+		name: 'subscriptionNotice',
+		type: 'notice',
+		default: '',
+	},
 	...watchedUsersProperties(
-		'Whom to watch: Entra object IDs (GUIDs), user principal names or e-mail addresses, separated by commas, semicolons, spaces or new lines, or a list. One subscription per 650 users.',
+		'Whom to watch: Entra object IDs (GUIDs), user principal names or e-mail addresses, separated by commas, semicolons, spaces or new lines, or a list. The first 650 are instant; any number more are polled.',
 	),
 	triggerOnProperty,
 	optionsCollection([
 		...eventOptionFields,
+		{
+			displayName: 'Poll Users Beyond the Subscription Every (Minutes)',
+			name: 'pollMinutes',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 60 },
+			default: 1,
+			description:
+				"How often the watched users after the first 650 (or all of them, while another holds this account's subscription) are read through Graph, 650 per request",
+		},
 		{
 			displayName: 'Rich Notifications',
 			name: 'richNotifications',

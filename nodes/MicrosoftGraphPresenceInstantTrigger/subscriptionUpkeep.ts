@@ -1,4 +1,4 @@
-import { NodeOperationError } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import {
 	createSubscription,
@@ -8,34 +8,25 @@ import {
 	type Subscription,
 } from '../shared/graph/subscriptions';
 import {
+	coversExactly,
 	expiryFrom,
+	isPresenceResource,
 	needsRenewal,
-	plannedResources,
-	sameResource,
+	presenceResource,
 } from '../shared/notifications/notifications';
-import type { PresenceState } from '../shared/presence/presenceDiff';
-import type { Hint } from '../shared/transport/errors';
+import { asNodeError, type Hint } from '../shared/transport/errors';
 import type { GraphClient } from '../shared/transport/graphClient';
-import type { WatchState } from '../shared/trigger/watchedUsers';
+import type { InstantState } from './instantState';
 import type { InstantContext } from './settings';
 
 /**
- * Keeps Graph's subscriptions in line with the watched users. Nothing here depends on remembering
- * subscription ids: ours are found by their notification URL, so renewal works from any context
- * (the renewal schedule, a lifecycle notification, n8n's activation check) and survives a lost or
- * stale state.
+ * Keeps the one presence subscription Graph allows per signed-in user and app
+ * (changenotifications-for-presence) covering the trigger's instant users. Listing with a delegated
+ * token shows this app's subscriptions for the signed-in user only (subscription-list), and never
+ * their clientState: ours is the one whose notificationUrl is this node's webhook, which we chose;
+ * any other presence subscription there is someone else's (another workflow, another n8n, another
+ * tool on the same app and account), and while it exists Graph refuses ours with 409.
  */
-
-export interface InstantState extends WatchState {
-	/**
-	 * The secret every notification must carry; one per activation, reused by re-created
-	 * subscriptions.
-	 */
-	clientState?: string;
-	/** This node's webhook URL, where Graph delivers. */
-	notificationUrl?: string;
-	users?: PresenceState;
-}
 
 export interface RichNotifications {
 	/** Base64 DER of the certificate Graph encrypts with. */
@@ -43,21 +34,18 @@ export interface RichNotifications {
 	certificateId: string;
 }
 
-export interface SyncResult {
-	created: number;
-	renewed: number;
-	deleted: number;
-	kept: number;
-}
-
-export async function ourSubscriptions(
-	client: GraphClient,
-	notificationUrl: string,
-): Promise<Subscription[]> {
-	return (await listSubscriptions(client)).filter(
-		(entry) => entry.notificationUrl === notificationUrl,
-	);
-}
+export type Upkeep =
+	| {
+			mode: 'instant';
+			action: 'kept' | 'renewed' | 'created';
+			subscription: Subscription;
+			/** Subscriptions of ours that no longer fitted (other users, another certificate): deleted. */
+			replaced: number;
+	  }
+	/** Nobody to subscribe for. */
+	| { mode: 'none'; replaced: number }
+	/** The user's one presence subscription for this app is held elsewhere: everyone is polled. */
+	| { mode: 'conflict'; holder?: string };
 
 const subscribeHint: Hint = (status) =>
 	status === 403
@@ -66,20 +54,35 @@ const subscribeHint: Hint = (status) =>
 			? 'Graph could not validate the webhook URL: it must be reachable from Microsoft over HTTPS and answer its validation request.'
 			: undefined;
 
+/** Whether a subscription of ours still fits: the same users, the same rich-notification certificate. */
+function fits(
+	subscription: Subscription,
+	ids: readonly string[],
+	rich?: RichNotifications,
+): boolean {
+	if (!coversExactly(subscription.resource, ids)) return false;
+	const certificateId = subscription.encryptionCertificateId || undefined;
+	return rich ? certificateId === rich.certificateId : certificateId === undefined;
+}
+
+function isConflict(error: unknown): boolean {
+	return error instanceof NodeApiError && error.httpCode === '409';
+}
+
 /**
- * Makes Graph's subscriptions cover exactly the watched users: renews those that expire soon,
- * re-creates those Graph no longer knows, removes those for users no longer watched.
+ * Makes the subscription fit `instant`: keeps it, renews it when it has under 20 minutes left (or when
+ * Graph asked for reauthorization: `renewNow`), replaces it when the users or the certificate changed,
+ * creates it when there is none. A subscription of ours that we cannot vouch for (the state lost its
+ * clientState) is replaced, since deliveries for it would be refused.
  */
-export async function syncSubscriptions(
+export async function ensureSubscription(
 	ctx: InstantContext,
 	client: GraphClient,
 	state: InstantState,
-	ids: ReadonlySet<string>,
+	instant: readonly string[],
 	now: number,
-	rich?: RichNotifications,
-	/** Graph asked for reauthorization: renew every subscription now, whatever time it has left. */
-	forceRenew = false,
-): Promise<SyncResult> {
+	options: { rich?: RichNotifications; renewNow?: boolean } = {},
+): Promise<Upkeep> {
 	const { notificationUrl, clientState } = state;
 	if (!notificationUrl || !clientState) {
 		throw new NodeOperationError(
@@ -87,71 +90,87 @@ export async function syncSubscriptions(
 			'The trigger is not activated (no subscription state)',
 		);
 	}
-	const wanted = plannedResources([...ids]);
-	const covered = new Set<number>();
-	const result: SyncResult = { created: 0, renewed: 0, deleted: 0, kept: 0 };
-	for (const subscription of await ourSubscriptions(client, notificationUrl)) {
-		const index = wanted.findIndex(
-			(resource, i) => !covered.has(i) && sameResource(resource, subscription.resource),
+	const presence = (await listSubscriptions(client)).filter((entry) =>
+		isPresenceResource(entry.resource),
+	);
+	let replaced = 0;
+	let kept: Subscription | undefined;
+	for (const subscription of presence.filter(
+		(entry) => entry.notificationUrl === notificationUrl,
+	)) {
+		if (!kept && instant.length > 0 && fits(subscription, instant, options.rich)) {
+			kept = subscription;
+			continue;
+		}
+		await deleteSubscription(client, subscription.id);
+		replaced++;
+	}
+	if (instant.length === 0) return { mode: 'none', replaced };
+	if (kept) {
+		if (!options.renewNow && !needsRenewal(kept.expirationDateTime, now)) {
+			return { mode: 'instant', action: 'kept', subscription: kept, replaced };
+		}
+		if (await renewSubscription(client, kept.id, expiryFrom(now))) {
+			return { mode: 'instant', action: 'renewed', subscription: kept, replaced };
+		}
+	}
+	const holder = presence.find((entry) => entry.notificationUrl !== notificationUrl);
+	if (holder) return { mode: 'conflict', holder: holder.notificationUrl };
+	const { rich } = options;
+	try {
+		const subscription = await createSubscription(
+			client,
+			{
+				changeType: 'updated',
+				notificationUrl,
+				lifecycleNotificationUrl: notificationUrl,
+				resource: presenceResource(instant),
+				expirationDateTime: expiryFrom(now),
+				clientState,
+				...(rich
+					? {
+							includeResourceData: true,
+							encryptionCertificate: rich.certificate,
+							encryptionCertificateId: rich.certificateId,
+						}
+					: {}),
+			},
+			subscribeHint,
 		);
-		if (index < 0) {
-			await deleteSubscription(client, subscription.id);
-			result.deleted++;
-			continue;
-		}
-		if (!forceRenew && !needsRenewal(subscription.expirationDateTime, now)) {
-			covered.add(index);
-			result.kept++;
-			continue;
-		}
-		if (await renewSubscription(client, subscription.id, expiryFrom(now))) {
-			covered.add(index);
-			result.renewed++;
-		}
+		return { mode: 'instant', action: 'created', subscription, replaced };
+	} catch (error) {
+		// Another subscription for this user and app appeared meanwhile (or is not listed to us).
+		if (isConflict(error)) return { mode: 'conflict' };
+		throw asNodeError(client.node, error);
 	}
-	for (const [index, resource] of wanted.entries()) {
-		if (covered.has(index)) continue;
-		const body = {
-			changeType: 'updated',
-			notificationUrl,
-			lifecycleNotificationUrl: notificationUrl,
-			resource,
-			expirationDateTime: expiryFrom(now),
-			clientState,
-			...(rich
-				? {
-						includeResourceData: true,
-						encryptionCertificate: rich.certificate,
-						encryptionCertificateId: rich.certificateId,
-					}
-				: {}),
-		};
-		await createSubscription(client, body, subscribeHint);
-		result.created++;
-	}
-	return result;
 }
 
-/**
- * True when every watched user is covered by a subscription of ours that is not about to expire.
- */
-export async function subscriptionsHealthy(
+/** Our subscriptions (by notification URL) go; already gone is fine. */
+export async function removeSubscriptions(
+	client: GraphClient,
+	notificationUrl: string,
+): Promise<void> {
+	for (const subscription of await listSubscriptions(client)) {
+		if (subscription.notificationUrl === notificationUrl)
+			await deleteSubscription(client, subscription.id);
+	}
+}
+
+/** True when our subscription is live, fits the instant users and is not about to expire. */
+export async function subscriptionHealthy(
 	client: GraphClient,
 	state: InstantState,
-	ids: ReadonlySet<string>,
+	instant: readonly string[],
 	now: number,
+	rich?: RichNotifications,
 ): Promise<boolean> {
-	if (!state.notificationUrl || !state.clientState) return false;
-	const wanted = plannedResources([...ids]);
-	const ours = await ourSubscriptions(client, state.notificationUrl);
+	if (!state.notificationUrl || !state.clientState || instant.length === 0) return false;
+	const ours = (await listSubscriptions(client)).filter(
+		(entry) => entry.notificationUrl === state.notificationUrl,
+	);
 	return (
-		ours.length === wanted.length &&
-		wanted.every((resource) =>
-			ours.some(
-				(subscription) =>
-					sameResource(resource, subscription.resource) &&
-					!needsRenewal(subscription.expirationDateTime, now),
-			),
-		)
+		ours.length === 1 &&
+		fits(ours[0], instant, rich) &&
+		!needsRenewal(ours[0].expirationDateTime, now)
 	);
 }

@@ -33,6 +33,7 @@ import {
 	DEFAULT_NOTIFICATION_BATCH_MS,
 	SubscriptionService,
 	type EmulatedSubscription,
+	type ForgedToken,
 	type LifecycleEvent,
 } from './subscriptions';
 import {
@@ -333,6 +334,21 @@ export class GraphEmulator {
 	/** The next rich notification (one entry) carries a dataSignature that does not match its data. */
 	tamperNextSignature(): void {
 		this.subscriptionService.tamperNextSignature();
+	}
+
+	/** A genuine validation token of rich notifications for the app in the tenant (for crafted deliveries). */
+	validationToken(clientId: string, tenantId: string): string {
+		return this.subscriptionService.issueValidationToken(clientId, tenantId);
+	}
+
+	/** The next rich delivery's validation token is forged in the given way. */
+	forgeNextValidationToken(kind: ForgedToken): void {
+		this.subscriptionService.forgeNextValidationToken(kind);
+	}
+
+	/** Validation tokens are signed with a new key from now on (the old one stays published, as Entra's do). */
+	rotateNotificationSigningKey(): void {
+		this.subscriptionService.rotateSigningKey();
 	}
 
 	get notificationBatchMs(): number {
@@ -855,7 +871,7 @@ export class GraphEmulator {
 		});
 		const query = queryToRecord(url.searchParams);
 		const match =
-			/^\/login\/([^/]+)\/(oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|v2\.0\/\.well-known\/openid-configuration)\/?$/i.exec(
+			/^\/login\/([^/]+)\/(oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|discovery\/keys)\/?$/i.exec(
 				url.pathname,
 			);
 		const now = Date.now();
@@ -876,6 +892,14 @@ export class GraphEmulator {
 			response = this.tokens.authorize(match[1], url.searchParams, now);
 		} else if (endpoint === 'v2.0/.well-known/openid-configuration' && method === 'GET') {
 			response = this.tokens.openIdConfiguration(match[1]);
+		} else if (endpoint?.startsWith('discovery/') && method === 'GET') {
+			// The keys that sign the validation tokens of rich notifications, as the identity platform publishes them
+			// (https://learn.microsoft.com/graph/change-notifications-with-resource-data, "How to validate").
+			response = {
+				status: 200,
+				headers: { 'Content-Type': 'application/json' },
+				body: this.subscriptionService.signingKeys(),
+			};
 		} else {
 			response = {
 				status: 405,

@@ -37,12 +37,14 @@ export {
 	MAX_SUBSCRIPTION_MINUTES,
 	MAX_SUBSCRIPTION_USERS,
 	SUBSCRIPTION_EXPIRY_TOLERANCE_MS,
+	CHANGE_TRACKING_APP_ID,
 	encryptResource,
 	parsePresenceResource,
 } from './subscriptions';
 export type {
 	EmulatedSubscription,
 	EncryptedContent,
+	ForgedToken,
 	LifecycleEvent,
 	LifecycleNotification,
 	LifecyclePayload,

@@ -4,9 +4,11 @@ import {
 	createCipheriv,
 	createHash,
 	createHmac,
+	generateKeyPairSync,
 	publicEncrypt,
 	randomBytes,
 	randomUUID,
+	sign,
 	type KeyObject,
 } from 'node:crypto';
 import type { Presence } from './directory';
@@ -24,9 +26,18 @@ import type { WebhookSender } from './webhooks';
 
 /**
  * Change-notification subscriptions for presence (POST/GET/PATCH/DELETE /subscriptions) and the notifications
- * they produce, as /work/shared/graph-presence.md describes them: delegated tokens only, at most 650 users and
- * 60 minutes a subscription, a validation handshake before creation, basic or encrypted ("rich") notifications
- * coalesced per notification URL, lifecycle events on demand.
+ * they produce. Each rule names the Microsoft page it comes from:
+ * - PRESENCE = https://learn.microsoft.com/graph/changenotifications-for-presence (delegated Presence.Read.All
+ *   only; at most 650 users and an hour a subscription; one presence subscription per user per application; the
+ *   shapes of basic, rich and decrypted notifications);
+ * - CREATE = https://learn.microsoft.com/graph/api/subscription-post-subscriptions (the validation handshake,
+ *   clientState, encryptionCertificate for resource data);
+ * - LIST = https://learn.microsoft.com/graph/api/subscription-list (what a delegated token sees; clientState is
+ *   never returned);
+ * - RICH = https://learn.microsoft.com/graph/change-notifications-with-resource-data (encryption, and the
+ *   validation tokens: JWTs of the Microsoft identity platform, aud = the app, appid = Graph's change tracking);
+ * - LIFECYCLE = https://learn.microsoft.com/graph/change-notifications-lifecycle-events.
+ * Notifications are coalesced per notification URL; lifecycle events are sent on demand.
  */
 
 export const MAX_SUBSCRIPTION_USERS = 650;
@@ -44,9 +55,12 @@ export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = [
 	'missed',
 ];
 
-/** Microsoft Graph Change Tracking's app id: the `appid`/`azp` of the validation tokens in rich notifications. */
-const CHANGE_TRACKING_APP_ID = '0bf30f3b-4a52-48df-9a82-234910c4a086';
-const PRESENCE_ODATA_TYPE = '#Microsoft.Graph.presence';
+/** Microsoft Graph Change Tracking's app id: the `appid` of the validation tokens in rich notifications (RICH). */
+export const CHANGE_TRACKING_APP_ID = '0bf30f3b-4a52-48df-9a82-234910c4a086';
+/** As PRESENCE's examples write it. */
+const PRESENCE_ODATA_TYPE = '#microsoft.graph.presence';
+/** How long a validation token lives: RICH's example token spans about 8 hours (iat to exp). */
+const VALIDATION_TOKEN_LIFETIME_S = 8 * 3600;
 /** How often live subscriptions make the emulator expire presence sessions on its own (reads do it lazily). */
 const PRESENCE_SWEEP_MS = 1000;
 
@@ -91,6 +105,7 @@ export interface PresenceNotification {
 	encryptedContent?: EncryptedContent;
 	subscriptionExpirationDateTime: string;
 	tenantId: string;
+	organizationId: string;
 }
 
 export interface NotificationPayload {
@@ -153,6 +168,27 @@ interface PendingBatch {
 }
 
 type Checked<T> = { ok: true; value: T } | { ok: false; result: GraphResult };
+
+/** Ways a test can have the next validation token go wrong. */
+export type ForgedToken =
+	| 'signature'
+	| 'unknownKey'
+	| 'audience'
+	| 'issuer'
+	| 'expired'
+	| 'publisher';
+
+interface SigningKey {
+	kid: string;
+	privateKey: KeyObject;
+	jwk: Record<string, unknown>;
+}
+
+function newSigningKey(): SigningKey {
+	const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+	const jwk = publicKey.export({ format: 'jwk' }) as unknown as Record<string, unknown>;
+	return { kid: randomBytes(20).toString('base64url'), privateKey, jwk };
+}
 
 function invalid(req: GraphRequest, message: string): Checked<never> {
 	return { ok: false, result: graphError(req, 400, 'InvalidRequest', message) };
@@ -236,8 +272,22 @@ export function encryptResource(
 	};
 }
 
-function presenceResourcePath(userId: string): string {
-	return `communications/presences('${userId}')`;
+/** A notification's `resource` and its resourceData's `@odata.id`, as PRESENCE's examples show them. */
+function notificationResource(userId: string): string {
+	return `communications/presences/${userId}`;
+}
+function presenceODataId(userId: string): string {
+	return `users/${userId}/presence`;
+}
+
+/**
+ * How Graph echoes a presence subscription's resource in its answers. Microsoft documents nothing about it, so the
+ * emulator takes the harsher plausible behaviour: not byte for byte as sent (no leading slash, ids in lower case,
+ * one space after each comma), so that a client matching the string it sent finds nothing.
+ */
+function echoedResource(ids: readonly string[]): string {
+	if (ids.length === 1) return `communications/presences/${ids[0]}`;
+	return `communications/presences?$filter=id in (${ids.map((id) => `'${id}'`).join(', ')})`;
 }
 
 function parseExpiration(req: GraphRequest, value: unknown, now: number): Checked<number> {
@@ -309,8 +359,11 @@ export class SubscriptionService {
 	private tamperNext = false;
 	private sweepTimer: NodeJS.Timeout | undefined;
 	private stopped = false;
-	/** Names the "signing key" of the validation tokens, like a JWT from Entra would. */
-	private readonly tokenKeyId = randomBytes(20).toString('base64url');
+	/** The identity platform's signing key for validation tokens (RICH: rotated; published as JWKS). */
+	private signingKey = newSigningKey();
+	/** Keys still published after a rotation, as the platform keeps the previous ones for a while. */
+	private retiredKeys: SigningKey[] = [];
+	private forgeNext: ForgedToken | undefined;
 
 	constructor(private readonly deps: SubscriptionDeps) {}
 
@@ -332,6 +385,8 @@ export class SubscriptionService {
 			`${this.deps.baseUrl}/${req.version}/$metadata#${fragment}`;
 		if (segments.length === 1) {
 			if (req.method === 'GET') {
+				// LIST: a delegated token sees this app's subscriptions for the signed-in user only; clientState is
+				// never returned.
 				const value = this.live()
 					.filter((s) => this.owns(s, token))
 					.map((s) => view(s));
@@ -378,19 +433,25 @@ export class SubscriptionService {
 	): Promise<GraphResult> {
 		const draft = this.checkCreate(req, token);
 		if (!draft.ok) return draft.result;
+		const early = this.conflicting(draft.value, req);
+		if (early !== undefined) return early;
 		const id = randomUUID();
 		for (const url of [draft.value.notificationUrl, draft.value.lifecycleNotificationUrl]) {
 			if (url === null) continue;
 			const outcome = await this.deps.sender.validate(url, id);
 			if (!outcome.ok) return graphError(req, 400, 'ValidationError', outcome.message);
 		}
+		// The handshake takes a while: another creation for the same user and app may have won meanwhile.
+		const conflict = this.conflicting(draft.value, req);
+		if (conflict !== undefined) return conflict;
 		const sub: StoredSubscription = { id, ...draft.value };
 		this.store.set(id, sub);
 		this.ensureSweep();
+		// CREATE's example answers with the clientState it was given; later reads never show it (LIST).
 		return {
 			status: 201,
 			headers: { 'Content-Type': GRAPH_JSON },
-			body: { '@odata.context': contextUrl, ...view(sub) },
+			body: { '@odata.context': contextUrl, ...view(sub), clientState: sub.clientState },
 		};
 	}
 
@@ -500,10 +561,36 @@ export class SubscriptionService {
 		};
 	}
 
+	/**
+	 * PRESENCE: "A single user can create one presence subscription per unique application". The page names no
+	 * status for a second one; developers report 409 Conflict, which the emulator answers (with Graph's wrapping of
+	 * presence-provider errors), whatever users the second one covers.
+	 */
+	private conflicting(draft: Draft, req: GraphRequest): GraphResult | undefined {
+		const held = this.live().find(
+			(sub) =>
+				sub.applicationId.toLowerCase() === draft.applicationId.toLowerCase() &&
+				sub.creatorId.toLowerCase() === draft.creatorId.toLowerCase(),
+		);
+		if (held === undefined) return undefined;
+		return graphError(
+			req,
+			409,
+			'ExtensionError',
+			'Operation: Create; Exception: [Status Code: Conflict; Reason: A presence subscription already exists for this user and application.]',
+		);
+	}
+
 	// ---- what the emulator's API exposes ----
 
 	get subscriptions(): EmulatedSubscription[] {
-		return this.live().map((s) => ({ ...view(s), tenantId: s.tenantId, userIds: [...s.userIds] }));
+		return this.live().map((s) => ({
+			...view(s),
+			// For tests' assertions (Graph itself never shows it).
+			clientState: s.clientState,
+			tenantId: s.tenantId,
+			userIds: [...s.userIds],
+		}));
 	}
 
 	/** The subscription expires `msLeft` from now, as if it had lived that long without a renewal; true when live. */
@@ -604,15 +691,19 @@ export class SubscriptionService {
 		let presence: Presence | undefined;
 		for (const sub of this.store.values()) {
 			if (sub.expiresAt <= now || !sub.userIdSet.has(key)) continue;
-			const path = presenceResourcePath(userId);
 			const entry: PresenceNotification = {
 				subscriptionId: sub.id,
 				clientState: sub.clientState,
 				changeType: 'updated',
-				resource: path,
-				resourceData: { '@odata.type': PRESENCE_ODATA_TYPE, '@odata.id': path, id: userId },
+				resource: notificationResource(userId),
+				resourceData: {
+					'@odata.id': presenceODataId(userId),
+					'@odata.type': PRESENCE_ODATA_TYPE,
+					id: userId,
+				},
 				subscriptionExpirationDateTime: new Date(sub.expiresAt).toISOString(),
 				tenantId: sub.tenantId,
+				organizationId: sub.tenantId,
 			};
 			if (
 				sub.includeResourceData &&
@@ -621,7 +712,15 @@ export class SubscriptionService {
 			) {
 				presence ??= this.deps.presence(userId);
 				if (presence !== undefined) {
-					const resource = { '@odata.type': PRESENCE_ODATA_TYPE, '@odata.id': path, ...presence };
+					// PRESENCE, "Decrypted notifications with resource data": these five properties and nothing else
+					// (no sequenceNumber, status message, out of office or work location).
+					const resource = {
+						'@odata.id': presenceODataId(userId),
+						'@odata.type': PRESENCE_ODATA_TYPE,
+						id: userId,
+						availability: presence.availability,
+						activity: presence.activity,
+					};
 					entry.encryptedContent = encryptResource(
 						resource,
 						sub.certificate,
@@ -662,25 +761,72 @@ export class SubscriptionService {
 		void this.deps.sender.deliver('notification', url, batch.entries[0].subscriptionId, payload);
 	}
 
-	/** Shaped like the Entra token Graph puts in rich notifications; the signature is random bytes, not a signature. */
+	/**
+	 * A validation token as RICH describes it: a JWT of the Microsoft identity platform (v1 claims as in its example:
+	 * aud = the subscribing app, iss = https://sts.windows.net/{tenant}/, appid = Graph's change tracking), signed
+	 * RS256 with a key published at the login host's discovery/v2.0/keys. `forgeNextValidationToken` breaks one.
+	 */
 	private validationToken(applicationId: string, tenantId: string): string {
+		const forged = this.forgeNext;
+		this.forgeNext = undefined;
 		const iat = Math.floor(this.deps.now() / 1000);
-		const part = (value: unknown): string =>
-			Buffer.from(JSON.stringify(value)).toString('base64url');
-		const header = { typ: 'JWT', alg: 'RS256', x5t: this.tokenKeyId, kid: this.tokenKeyId };
+		const issuer = `https://sts.windows.net/${tenantId}/`;
+		const signer = forged === 'unknownKey' ? newSigningKey() : this.signingKey;
+		const header = { typ: 'JWT', alg: 'RS256', x5t: signer.kid, kid: signer.kid };
 		const payload = {
-			aud: applicationId,
-			iss: `${this.deps.loginBaseUrl}/${tenantId}/v2.0`,
-			iat,
-			nbf: iat,
-			exp: iat + 3600,
-			azp: CHANGE_TRACKING_APP_ID,
-			azpacr: '2',
+			aud: forged === 'audience' ? randomUUID() : applicationId,
+			iss:
+				forged === 'issuer'
+					? 'https://sts.windows.net/00000000-0000-0000-0000-000000000000/'
+					: issuer,
+			iat: forged === 'expired' ? iat - 2 * VALIDATION_TOKEN_LIFETIME_S : iat,
+			nbf: forged === 'expired' ? iat - 2 * VALIDATION_TOKEN_LIFETIME_S : iat,
+			exp:
+				forged === 'expired'
+					? iat - VALIDATION_TOKEN_LIFETIME_S
+					: iat + VALIDATION_TOKEN_LIFETIME_S,
+			appid: forged === 'publisher' ? randomUUID() : CHANGE_TRACKING_APP_ID,
+			appidacr: '2',
+			idp: issuer,
 			tid: tenantId,
 			uti: randomBytes(16).toString('base64url'),
-			ver: '2.0',
+			ver: '1.0',
 		};
-		return `${part(header)}.${part(payload)}.${randomBytes(256).toString('base64url')}`;
+		const part = (value: unknown): string =>
+			Buffer.from(JSON.stringify(value)).toString('base64url');
+		const signed = `${part(header)}.${part(payload)}`;
+		const signature = sign('RSA-SHA256', Buffer.from(signed), signer.privateKey);
+		if (forged === 'signature') signature[0] ^= 0xff;
+		return `${signed}.${signature.toString('base64url')}`;
+	}
+
+	/** The published signing keys (JWKS), current first, for `{login}/{tenant|common}/discovery/v2.0/keys`. */
+	signingKeys(): { keys: Array<Record<string, unknown>> } {
+		return {
+			keys: [this.signingKey, ...this.retiredKeys].map((key) => ({
+				...key.jwk,
+				kid: key.kid,
+				x5t: key.kid,
+				use: 'sig',
+				kty: 'RSA',
+			})),
+		};
+	}
+
+	/** A new signing key signs from now on; the old one stays published (RICH: keys rotate daily). */
+	rotateSigningKey(): void {
+		this.retiredKeys = [this.signingKey, ...this.retiredKeys].slice(0, 2);
+		this.signingKey = newSigningKey();
+	}
+
+	/** A genuine validation token for the app and tenant, for tests that deliver notifications themselves. */
+	issueValidationToken(applicationId: string, tenantId: string): string {
+		return this.validationToken(applicationId, tenantId);
+	}
+
+	/** The next validation token is forged in the given way (for tests of the receiver's checks). */
+	forgeNextValidationToken(kind: ForgedToken): void {
+		this.forgeNext = kind;
 	}
 
 	// ---- store ----
@@ -705,11 +851,14 @@ export class SubscriptionService {
 		for (const [id, sub] of this.store) if (sub.expiresAt <= now) this.store.delete(id);
 	}
 
+	/** LIST: delegated, this app's subscriptions for the signed-in user; application, this app's for anyone. */
 	private owns(sub: StoredSubscription, token: TokenRecord): boolean {
-		return (
+		const sameApp =
 			sub.applicationId.toLowerCase() === token.clientId.toLowerCase() &&
-			sub.tenantId.toLowerCase() === token.tenantId.toLowerCase()
-		);
+			sub.tenantId.toLowerCase() === token.tenantId.toLowerCase();
+		if (!sameApp) return false;
+		if (token.kind !== 'delegated') return true;
+		return token.userId !== undefined && sub.creatorId.toLowerCase() === token.userId.toLowerCase();
 	}
 
 	private ensureSweep(): void {
@@ -721,13 +870,14 @@ export class SubscriptionService {
 	}
 }
 
+/** The subscription as Graph answers with it: clientState never shown (LIST), the resource as Graph echoes it. */
 function view(sub: StoredSubscription): SubscriptionResource {
 	return {
 		id: sub.id,
-		resource: sub.resource,
+		resource: echoedResource(sub.userIds),
 		applicationId: sub.applicationId,
 		changeType: sub.changeType,
-		clientState: sub.clientState,
+		clientState: null,
 		notificationUrl: sub.notificationUrl,
 		lifecycleNotificationUrl: sub.lifecycleNotificationUrl,
 		expirationDateTime: new Date(sub.expiresAt).toISOString(),

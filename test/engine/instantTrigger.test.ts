@@ -1,10 +1,12 @@
 import { X509Certificate } from 'crypto';
 import type { INode, INodeParameters } from 'n8n-workflow';
+import { generate } from 'selfsigned';
 
 import {
 	encryptResource,
 	GraphEmulator,
 	type EmulatedSubscription,
+	type ForgedToken,
 	type NotificationPayload,
 	type Presence,
 	type PresenceNotification,
@@ -16,8 +18,17 @@ import {
 	INSTANT_TYPE,
 	instantNodeTypes,
 	registerApp,
+	TENANT,
 	type TestApp,
 } from './support';
+
+/**
+ * The Instant Presence Trigger through n8n-core's hook, trigger and webhook contexts, against the emulator, which
+ * enforces what Microsoft documents for presence subscriptions: one per signed-in user and app (409 for a second),
+ * listings without clientState and with the resource not echoed as sent, rich content of five properties only,
+ * validation tokens signed with published keys. The harness keeps static data as n8n does: one copy per webhook
+ * request, last write wins.
+ */
 
 let emu: GraphEmulator;
 let app: TestApp;
@@ -31,15 +42,26 @@ beforeAll(async () => {
 	delegated = await delegatedCredential(emu, app);
 });
 afterAll(async () => {
-	for (const host of hosts) await host.close();
 	await emu.stop();
 });
 beforeEach(() => emu.clearLog());
+afterEach(async () => {
+	emu.unconsentedClients.clear();
+	emu.notificationBatchMs = 50;
+	// Each test's subscriptions go, as deactivation removes them: the signed-in user has one per app.
+	for (const h of hosts.splice(0)) {
+		await h.idle();
+		expect(await h.hook('delete')).toBe(true);
+		await h.close();
+	}
+	expect(emu.subscriptions).toEqual([]);
+});
 
 async function host(
 	userIds: string[],
 	parameters: INodeParameters = {},
 	credential: HarnessCredential = delegated,
+	workflowId = `wf-${Math.random().toString(36).slice(2)}`,
 ): Promise<WebhookHost> {
 	const node: INode = {
 		id: 'instant',
@@ -47,12 +69,12 @@ async function host(
 		type: INSTANT_TYPE,
 		typeVersion: 1,
 		position: [0, 0],
-		webhookId: `hook-${hosts.length}`,
+		webhookId: `hook-${workflowId}`,
 		parameters: { userIds: userIds.join(','), triggerOn: 'anyChange', options: {}, ...parameters },
 		credentials: { microsoftGraphPresenceOAuth2Api: { id: 'delegated', name: 'Graph' } },
 	};
 	const started = await startWebhookHost({
-		workflow: { id: `wf-${hosts.length}`, nodes: [node], connections: {}, staticData: {} },
+		workflow: { id: workflowId, nodes: [node], connections: {}, staticData: {} },
 		nodeTypes: instantNodeTypes,
 		credentialTypes,
 		credentials: { delegated: credential },
@@ -71,6 +93,7 @@ async function until<T>(what: string, get: () => T | undefined | false, ms = 500
 		await new Promise((resolve) => setTimeout(resolve, 25));
 	}
 }
+const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const withCertificate = (): HarnessCredential => ({
 	...delegated,
@@ -89,73 +112,213 @@ const flip = (id: string) =>
 			? { availability: 'Busy', activity: 'InACall' }
 			: { availability: 'Available', activity: 'Available' },
 	);
+const presenceRequests = () => emu.requests('/communications/getPresencesByUserId');
+const subscriptionPosts = () =>
+	emu.requests('/subscriptions').filter((entry) => entry.method === 'POST');
+/** Items of every run so far, as [user, availability] pairs. */
+const emitted = (h: WebhookHost) =>
+	h.runs.flat().map((item) => [item.json.id, item.json.availability] as const);
 
-describe('Instant Presence Trigger (Graph change notifications)', () => {
-	it("subscribes on activation, answering Graph's validation with the token as plain text", async () => {
+/** Activates the node and its schedule; returns the schedule's tick. */
+async function activate(h: WebhookHost): Promise<() => Promise<void>> {
+	expect(await h.hook('checkExists')).toBe(false);
+	expect(await h.hook('create')).toBe(true);
+	const ticks = await h.activateTrigger();
+	expect(ticks.map((tick) => tick.expression)).toEqual(['0 * * * * *']);
+	return ticks[0].tick;
+}
+
+describe('Instant Presence Trigger under Graph’s rules', () => {
+	it("subscribes on activation (validation answered with the token as plain text), and n8n's check then finds it", async () => {
 		const ids = emu.users.slice(0, 3).map((user) => user.id);
 		const h = await host(ids);
-		expect(await h.hook('checkExists')).toBe(false);
-		expect(await h.hook('create')).toBe(true);
+		await activate(h);
 		const [subscription] = ours(h);
 		expect(ours(h)).toHaveLength(1);
-		expect(subscription.userIds).toEqual([...ids].sort());
-		expect(subscription.changeType).toBe('updated');
+		expect(subscription.userIds).toEqual(ids.map((id) => id.toLowerCase()));
 		expect(subscription.lifecycleNotificationUrl).toBe(h.webhookUrl);
-		expect(Date.parse(String(subscription.expirationDateTime)) - Date.now()).toBeLessThanOrEqual(
-			60 * 60_000,
-		);
 		const validations = h.requests.filter((request) => request.query.validationToken);
 		expect(validations.length).toBeGreaterThanOrEqual(2);
 		for (const validation of validations)
 			expect([validation.status, validation.text]).toEqual([200, validation.query.validationToken]);
+		// Graph echoes the resource in its own form and never shows the clientState: the node still knows it.
+		const listed = (await graphGet('/subscriptions')) as { value: Array<Record<string, unknown>> };
+		expect(listed.value.map((entry) => entry.clientState)).toEqual([null]);
 		expect(await h.hook('checkExists')).toBe(true);
 	});
 
-	it('emits one item per changed user, with previous values, after answering Graph at once', async () => {
-		const ids = emu.users.slice(10, 13).map((user) => user.id);
+	it('1,300 users on one credential: one subscription for the first 650, the rest read on the schedule; a change in each part emits once', async () => {
+		const ids = emu.users.slice(0, 1300).map((user) => user.id);
 		const h = await host(ids);
-		await h.hook('create');
-		const before = emu.effectivePresence(ids[1]);
-		const after = flip(ids[1]);
-		const [run] = await until('a workflow run', () => (h.runs.length > 0 ? h.runs : undefined));
-		expect(run).toHaveLength(1);
-		expect(run[0].json).toMatchObject({
-			id: ids[1],
-			event: 'changed',
-			availability: after.availability,
-			previous: { availability: before.availability, sequenceNumber: before.sequenceNumber },
-		});
-		const delivery = emu.deliveries.find(
-			(entry) => entry.kind === 'notification' && entry.url === h.webhookUrl,
+		const tick = await activate(h);
+		expect(ours(h).map((subscription) => subscription.userIds.length)).toEqual([650]);
+		expect(ours(h)[0].userIds).toEqual(ids.slice(0, 650).map((id) => id.toLowerCase()));
+		expect(subscriptionPosts()).toHaveLength(1);
+		expect(h.logs.join('\n')).toContain(
+			'1300 watched users: 650 instant (one subscription), 650 polled every minute (1 request(s) each time)',
 		);
-		expect(delivery?.status).toBe(202);
-		expect(emu.requests('/communications/getPresencesByUserId').at(-1)?.body).toEqual({
-			ids: [ids[1]],
-		});
+		await tick(); // the first tick reads everyone once: nothing changed since activation
+		expect(h.runs).toHaveLength(0);
+
+		const instantUser = ids[10];
+		const polledUser = ids[1000];
+		flip(instantUser);
+		flip(polledUser);
+		await until('the notification run', () => h.runs.length === 1);
+		expect(h.runSources).toEqual(['webhook']);
+		emu.clearLog();
+		await tick();
+		expect(h.runSources).toEqual(['webhook', 'schedule']);
+		// The polled part only, 650 per request: the instant users are read every fifth tick.
+		expect(presenceRequests().map((entry) => (entry.body as { ids: string[] }).ids.length)).toEqual(
+			[650],
+		);
+		await h.idle();
+		expect(emitted(h).map(([id]) => id)).toEqual([instantUser, polledUser]);
+		// Nothing twice: the next ticks, up to the fifth (which reads everyone), emit nothing more.
+		for (let i = 0; i < 4; i++) await tick();
+		expect(emitted(h)).toHaveLength(2);
+	});
+
+	it('a second workflow on the same credential: Graph refuses a second subscription, so it polls its users, and takes over the subscription when the first lets go', async () => {
+		const ids = emu.users.slice(100, 110).map((user) => user.id);
+		const first = await host(ids.slice(0, 5));
+		await activate(first);
+		const second = await host(ids.slice(5));
+		const tick = await activate(second);
+		expect(ours(second)).toHaveLength(0);
+		expect(ours(first)).toHaveLength(1);
+		expect(second.logs.join('\n')).toMatch(
+			/one presence subscription per signed-in user and app, and this account's is held by http:\/\/127\.0\.0\.1:\d+\/webhook\/hook-wf-[a-z0-9]+\/presence; all 5 watched users polled every minute/,
+		);
+		await tick();
+		// No retry storm: the schedule lists, sees the holder, and does not try to create.
+		emu.clearLog();
+		await tick();
+		expect(subscriptionPosts()).toHaveLength(0);
+
+		flip(ids[7]);
+		await tick();
+		expect(emitted(second).map(([id]) => id)).toEqual([ids[7]]);
+		expect(first.runs).toHaveLength(0);
+
+		// The first is deactivated: the second's next tick subscribes, and its users are instant from then on.
+		expect(await first.hook('delete')).toBe(true);
+		await tick();
+		expect(ours(second)).toHaveLength(1);
+		expect(second.logs.join('\n')).toContain('subscribed again');
+		flip(ids[8]);
+		await until('an instant run', () => second.runSources.includes('webhook'));
+		expect(emitted(second).map(([id]) => id)).toEqual([ids[7], ids[8]]);
+	});
+
+	it('two workflows activated at once: Graph answers the slower one 409, which is the same fallback, not an error', async () => {
+		const ids = emu.users.slice(120, 124).map((user) => user.id);
+		const [x, y] = [await host(ids.slice(0, 2)), await host(ids.slice(2))];
+		// Both list (nothing there yet), both create; Graph validates both URLs, then refuses the second.
+		const [xs, ys] = await Promise.all([x.hook('create'), y.hook('create')]);
+		expect([xs, ys]).toEqual([true, true]);
+		expect(
+			subscriptionPosts()
+				.map((entry) => entry.status)
+				.sort(),
+		).toEqual([201, 409]);
+		const holders = [x, y].filter((h) => ours(h).length === 1);
+		expect(holders).toHaveLength(1);
+		const polling = holders[0] === x ? y : x;
+		expect(polling.logs.join('\n')).toContain('polled every minute');
+	});
+
+	it('restart with a live subscription that has 15 minutes left: the same clientState, renewed, and deliveries keep validating', async () => {
+		const ids = emu.users.slice(130, 133).map((user) => user.id);
+		const h = await host(ids);
+		await activate(h);
+		const [subscription] = ours(h);
+		const secret = subscription.clientState;
+		expect(emu.expireSubscriptionIn(subscription.id, 15 * 60_000)).toBe(true);
+		// n8n restarts: the activation copy of the static data comes from the database; its check says renew.
+		await h.restart();
+		expect(await h.hook('checkExists')).toBe(false);
+		emu.clearLog();
+		expect(await h.hook('create')).toBe(true);
+		expect(
+			emu
+				.requests(`/subscriptions/${subscription.id}`)
+				.map((entry) => [entry.method, entry.status]),
+		).toEqual([['PATCH', 200]]);
+		expect(ours(h).map((entry) => [entry.id, entry.clientState])).toEqual([
+			[subscription.id, secret],
+		]);
+		expect(Date.parse(ours(h)[0].expirationDateTime) - Date.now()).toBeGreaterThan(50 * 60_000);
+		flip(ids[1]);
+		await until('a run after the restart', () => h.runs.length === 1);
+		expect(h.requests.filter((request) => request.status === 401)).toHaveLength(0);
+	});
+
+	it('changes while n8n was down are reported by the first tick after the restart, once', async () => {
+		const ids = emu.users.slice(140, 143).map((user) => user.id);
+		const h = await host(ids);
+		await activate(h);
+		const [subscription] = ours(h);
+		emu.dropSubscription(subscription.id); // n8n is down: Graph's deliveries go nowhere
+		flip(ids[2]);
+		await h.restart();
+		expect(await h.hook('checkExists')).toBe(false);
+		await h.hook('create');
+		const [tick] = (await h.activateTrigger()).map((entry) => entry.tick);
+		await tick();
+		expect(emitted(h).map(([id]) => id)).toEqual([ids[2]]);
+		await tick();
+		expect(emitted(h)).toHaveLength(1);
+	});
+
+	it('renews on its schedule with no notification arriving, re-creates what Graph lost with the same secret, and answers lifecycle events', async () => {
+		const ids = emu.users.slice(150, 153).map((user) => user.id);
+		const h = await host(ids);
+		const tick = await activate(h);
+		const [subscription] = ours(h);
+		emu.expireSubscriptionIn(subscription.id, 10 * 60_000);
+		emu.clearLog();
+		await tick();
+		expect(
+			emu
+				.requests(`/subscriptions/${subscription.id}`)
+				.map((entry) => [entry.method, entry.status]),
+		).toEqual([['PATCH', 200]]);
+		emu.dropSubscription(subscription.id);
+		await tick();
+		const recreated = ours(h)[0];
+		expect(recreated.id).not.toBe(subscription.id);
+		expect(recreated.clientState).toBe(subscription.clientState);
+
+		emu.clearLog();
+		await emu.sendLifecycleEvent(recreated.id, 'reauthorizationRequired');
+		await h.idle();
+		expect(
+			emu.requests(`/subscriptions/${recreated.id}`).map((entry) => [entry.method, entry.status]),
+		).toEqual([['PATCH', 200]]);
+		await emu.sendLifecycleEvent(recreated.id, 'subscriptionRemoved');
+		await h.idle();
+		expect(ours(h).map((entry) => entry.id)).not.toContain(recreated.id);
+		expect(ours(h)).toHaveLength(1);
+		expect(h.runs).toHaveLength(0);
 	});
 
 	it('rejects a notification with a wrong or missing clientState, and bounds the validation token', async () => {
-		const ids = emu.users.slice(20, 22).map((user) => user.id);
+		const ids = emu.users.slice(160, 162).map((user) => user.id);
 		const h = await host(ids);
-		await h.hook('create');
+		await activate(h);
 		const [subscription] = ours(h);
-		const forged = (clientState: unknown) =>
+		const post = (clientState: unknown) =>
 			fetch(h.webhookUrl, {
 				method: 'POST',
 				headers: { 'content-type': 'application/json' },
 				body: JSON.stringify({
-					value: [
-						{
-							subscriptionId: subscription.id,
-							clientState,
-							changeType: 'updated',
-							resourceData: { id: ids[0] },
-						},
-					],
+					value: [{ ...notification(subscription, ids[0]), clientState }],
 				}),
 			});
-		expect((await forged('guessed')).status).toBe(401);
-		expect((await forged(undefined)).status).toBe(401);
+		expect((await post('guessed')).status).toBe(401);
+		expect((await post(undefined)).status).toBe(401);
 		const long = await fetch(`${h.webhookUrl}?validationToken=${'x'.repeat(2000)}`, {
 			method: 'POST',
 		});
@@ -166,264 +329,314 @@ describe('Instant Presence Trigger (Graph change notifications)', () => {
 		);
 		expect(html.headers.get('content-type')).toContain('text/plain');
 		expect(await html.text()).toBe('<script>x</script>');
-		await new Promise((resolve) => setTimeout(resolve, 200));
+		await settle();
 		expect(h.runs).toHaveLength(0);
 	});
 
-	it('renews on its own schedule, with no notification arriving, and re-creates what Graph lost', async () => {
-		const ids = emu.users.slice(30, 33).map((user) => user.id);
+	it('persistent failure (consent revoked) is reported through n8n’s error path after three ticks, not only logged', async () => {
+		const ids = emu.users.slice(170, 172).map((user) => user.id);
 		const h = await host(ids);
-		await h.hook('create');
-		const ticks = await h.activateTrigger();
-		expect(ticks.map((tick) => tick.expression)).toEqual(['0 */5 * * * *']);
-		const [subscription] = ours(h);
-		const clientState = subscription.clientState;
-
-		// Ten minutes left: the next tick renews it.
-		const token = String((delegated.data.oauthTokenData as { access_token: string }).access_token);
-		await fetch(`${emu.url}/v1.0/subscriptions/${subscription.id}`, {
-			method: 'PATCH',
-			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-			body: JSON.stringify({
-				expirationDateTime: new Date(Date.now() + 10 * 60_000).toISOString(),
-			}),
-		});
-		emu.clearLog();
-		await ticks[0].tick();
-		await until('a renewal', () =>
-			emu
-				.requests(`/subscriptions/${subscription.id}`)
-				.find((entry) => entry.method === 'PATCH' && entry.status === 200),
-		);
-		expect(Date.parse(String(ours(h)[0].expirationDateTime)) - Date.now()).toBeGreaterThan(
-			50 * 60_000,
-		);
-
-		// Graph forgot it: the next tick creates a new one with the same secret, so notifications keep validating.
-		emu.dropSubscription(subscription.id);
-		await ticks[0].tick();
-		const recreated = await until('a new subscription', () =>
-			ours(h).find((entry) => entry.id !== subscription.id),
-		);
-		expect(recreated.clientState).toBe(clientState);
-		flip(ids[0]);
-		await until('a run after re-creation', () => h.runs.length > 0);
-	});
-
-	it('answers lifecycle notifications: reauthorizationRequired renews, subscriptionRemoved re-creates', async () => {
-		const ids = emu.users.slice(40, 42).map((user) => user.id);
-		const h = await host(ids);
-		await h.hook('create');
-		const [subscription] = ours(h);
-		emu.clearLog();
-		await emu.sendLifecycleEvent(subscription.id, 'reauthorizationRequired');
-		// Renewed at once although it had 55 minutes left: Graph asked.
-		await until('a renewal', () =>
-			emu
-				.requests(`/subscriptions/${subscription.id}`)
-				.find((entry) => entry.method === 'PATCH' && entry.status === 200),
-		);
-		await emu.sendLifecycleEvent(subscription.id, 'subscriptionRemoved');
-		await until('a re-created subscription', () =>
-			ours(h).find((entry) => entry.id !== subscription.id),
-		);
-		expect(h.runs).toHaveLength(0);
-	});
-
-	it('watches 1,300 users with two subscriptions of at most 650, and removes them on deactivation', async () => {
-		const ids = emu.users.slice(0, 1300).map((user) => user.id);
-		const h = await host(ids);
-		await h.hook('create');
-		expect(ours(h).map((subscription) => subscription.userIds.length)).toEqual([650, 650]);
-		expect(await h.hook('delete')).toBe(true);
-		expect(ours(h)).toHaveLength(0);
-		expect(await h.hook('delete')).toBe(true);
-	});
-
-	it('rich notifications carry the presence encrypted: no extra request, and a bad signature is refused', async () => {
-		const ids = emu.users.slice(50, 52).map((user) => user.id);
-		const h = await host(ids, { options: { richNotifications: true } }, withCertificate());
-		await h.hook('create');
-		expect(ours(h)[0].includeResourceData).toBe(true);
-		emu.clearLog();
-		const after = flip(ids[0]);
-		const [run] = await until('a run', () => (h.runs.length > 0 ? h.runs : undefined));
-		expect(run[0].json).toMatchObject({ id: ids[0], availability: after.availability });
-		expect(emu.requests('/communications/getPresencesByUserId')).toHaveLength(0);
-
-		emu.tamperNextSignature();
-		flip(ids[1]);
-		await until('the tampered delivery', () =>
-			emu.deliveries.find(
-				(entry) =>
-					entry.kind === 'notification' &&
-					entry.url === h.webhookUrl &&
-					JSON.stringify(entry.body).includes(ids[1]),
-			),
-		);
-		await new Promise((resolve) => setTimeout(resolve, 300));
-		expect(h.runs).toHaveLength(1);
-		expect(h.logs.join('\n')).toContain('signature does not match');
+		const tick = await activate(h);
+		emu.unconsentedClients.add(app.clientId.toLowerCase());
+		await tick();
+		await tick();
+		expect(h.errors).toHaveLength(0);
+		await tick();
+		expect(h.errors.map((error) => error.kind)).toEqual(['emitError']);
+		expect(h.errors[0].message).toContain('Presence changes are not being received');
+		expect(h.logs.join('\n')).toContain('the schedule failed (3 time(s) in a row)');
 	});
 });
 
+describe('Instant Presence Trigger: concurrent deliveries and the schedule', () => {
+	it('twenty deliveries at once and a tick meanwhile: every transition exactly once, and the saved state holds all of them', async () => {
+		const ids = emu.users.slice(200, 220).map((user) => user.id);
+		const h = await host(ids);
+		const tick = await activate(h);
+		await tick();
+		// Each change its own POST: twenty webhook requests in flight together, each with its own copy of the
+		// static data, loaded before the others saved theirs.
+		emu.notificationBatchMs = 0;
+		const after: Presence[] = [];
+		for (const id of ids) {
+			after.push(flip(id));
+			// Changes in one event-loop turn share a POST: one turn each, so each is its own delivery.
+			await settle(1);
+		}
+		const ticking = tick();
+		await until('twenty deliveries', () =>
+			emu.deliveries.filter((entry) => entry.kind === 'notification' && entry.url === h.webhookUrl)
+				.length >= 20
+				? true
+				: undefined,
+		);
+		await ticking;
+		await h.idle();
+		expect([...emitted(h)].sort()).toEqual(ids.map((id, i) => [id, after[i].availability]).sort());
+		const saved = h.staticData()['node:Presence changed'] as {
+			users: Record<string, { a: string }>;
+		};
+		expect(ids.map((id) => saved.users[id.toLowerCase()].a)).toEqual(
+			after.map((presence) => presence.availability),
+		);
+		// The safety read (every fifth tick) and a restart find nothing new to report.
+		for (let i = 0; i < 5; i++) await tick();
+		await h.restart();
+		await h.hook('create');
+		const [again] = (await h.activateTrigger()).map((entry) => entry.tick);
+		await again();
+		expect(emitted(h)).toHaveLength(20);
+	});
+
+	it('lifecycle storms are bounded: fifty `missed` at once read everyone once, fifty `reauthorizationRequired` renew once', async () => {
+		const ids = emu.users.slice(300, 1000).map((user) => user.id);
+		const h = await host(ids);
+		await activate(h);
+		const [subscription] = ours(h);
+		const lifecycle = (event: string) =>
+			fetch(h.webhookUrl, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({
+					value: [
+						{
+							subscriptionId: subscription.id,
+							clientState: subscription.clientState,
+							lifecycleEvent: event,
+							subscriptionExpirationDateTime: subscription.expirationDateTime,
+							tenantId: TENANT,
+						},
+					],
+				}),
+			});
+		emu.clearLog();
+		await Promise.all(Array.from({ length: 50 }, () => lifecycle('missed')));
+		await h.idle();
+		// 700 users: two requests for one full read.
+		expect(presenceRequests()).toHaveLength(2);
+		emu.clearLog();
+		await Promise.all(Array.from({ length: 50 }, () => lifecycle('reauthorizationRequired')));
+		await h.idle();
+		const patches = emu
+			.requests(`/subscriptions/${subscription.id}`)
+			.filter((e) => e.method === 'PATCH');
+		expect(patches.length).toBeGreaterThanOrEqual(1);
+		expect(patches.length).toBeLessThanOrEqual(2);
+	});
+});
+
+describe('Instant Presence Trigger: rich notifications as Graph sends them', () => {
+	it('availability and activity from the encrypted content, no request to Graph; validation tokens checked against the published keys', async () => {
+		const ids = emu.users.slice(400, 402).map((user) => user.id);
+		const h = await host(ids, { options: { richNotifications: true } }, withCertificate());
+		await activate(h);
+		expect(ours(h)[0].includeResourceData).toBe(true);
+		emu.clearLog();
+		const after = flip(ids[0]);
+		await until('a run', () => h.runs.length === 1);
+		expect(h.runs[0][0].json).toMatchObject({
+			id: ids[0],
+			availability: after.availability,
+			activity: after.activity,
+		});
+		expect(presenceRequests()).toHaveLength(0);
+		// The keys were fetched from the login host once and are cached.
+		expect(emu.requests('/login/common/discovery/v2.0/keys')).toHaveLength(1);
+		flip(ids[1]);
+		await until('a second run', () => h.runs.length === 2);
+		expect(emu.requests('/login/common/discovery/v2.0/keys')).toHaveLength(1);
+
+		// Microsoft rotates its keys: a token signed with the new key makes the node fetch them again, once. (Not
+		// within ten seconds of the last fetch, so that forged key ids cannot make it fetch at will: wait that out.)
+		await settle(10_500);
+		emu.rotateNotificationSigningKey();
+		flip(ids[0]);
+		await until('a run after the rotation', () => h.runs.length === 3);
+		expect(emu.requests('/login/common/discovery/v2.0/keys')).toHaveLength(2);
+	});
+
+	it('a validation token signed with a key Microsoft does not publish: the content is not believed, the user is read from Graph', async () => {
+		const ids = emu.users.slice(405, 407).map((user) => user.id);
+		const h = await host(ids, { options: { richNotifications: true } }, withCertificate());
+		await activate(h);
+		emu.forgeNextValidationToken('unknownKey');
+		emu.clearLog();
+		const after = flip(ids[0]);
+		await until('a run from what Graph says', () => h.runs.length === 1);
+		expect((presenceRequests()[0].body as { ids: string[] }).ids).toEqual([ids[0]]);
+		expect(h.runs[0][0].json).toMatchObject({ id: ids[0], sequenceNumber: after.sequenceNumber });
+		expect(h.logs.join('\n')).toContain('names a signing key Microsoft does not publish');
+	});
+
+	it.each<ForgedToken>(['signature', 'audience', 'issuer', 'expired', 'publisher'])(
+		'a delivery whose validation token is forged (%s) is answered 202 and does nothing',
+		async (kind) => {
+			const ids = emu.users.slice(410, 412).map((user) => user.id);
+			const h = await host(ids, { options: { richNotifications: true } }, withCertificate());
+			await activate(h);
+			emu.forgeNextValidationToken(kind);
+			emu.clearLog();
+			flip(ids[0]);
+			await until('the delivery', () =>
+				emu.deliveries.find((entry) => entry.kind === 'notification' && entry.url === h.webhookUrl),
+			);
+			await h.idle();
+			const delivery = emu.deliveries.find(
+				(entry) => entry.kind === 'notification' && entry.url === h.webhookUrl,
+			);
+			expect(delivery?.status).toBe(202);
+			expect(h.runs).toHaveLength(0);
+			expect(presenceRequests()).toHaveLength(0);
+			expect(h.logs.join('\n')).toContain('refused rich notifications: a validation token is');
+		},
+	);
+
+	it('content about another user than the notification names is refused; a bad signature too', async () => {
+		const [a, b] = emu.users.slice(420, 422).map((user) => user.id);
+		const { h, subscription } = await silencedHost([a, b], true);
+		const presenceOfB = emu.effectivePresence(b);
+		// The content says b, the notification says a.
+		await deliverRich(h, [
+			notification(subscription, a, sealed({ ...presenceOfB, availability: 'Away' })),
+		]);
+		expect(h.runs).toHaveLength(0);
+		expect(h.logs.join('\n')).toContain('content is about another user');
+		// Content whose HMAC does not match its data.
+		const tampered = sealed({ ...emu.effectivePresence(a), availability: 'Away' });
+		const signature = Buffer.from(tampered.dataSignature, 'base64');
+		signature[0] ^= 0xff;
+		tampered.dataSignature = signature.toString('base64');
+		await deliverRich(h, [notification(subscription, a, tampered)]);
+		expect(h.runs).toHaveLength(0);
+		expect(h.logs.join('\n')).toContain('signature does not match');
+	});
+
+	it('without a sequence number: a redelivery emits nothing, and one user twice in a delivery is read from Graph (order unknown)', async () => {
+		const [a, b] = emu.users.slice(430, 432).map((user) => user.id);
+		const { h, subscription } = await silencedHost([a, b], true);
+		const a1 = flip(a);
+		const post = [notification(subscription, a, sealed(a1))];
+		await deliverRich(h, post);
+		expect(emitted(h)).toEqual([[a, a1.availability]]);
+		// Graph delivers the same again (a retry): same availability and activity as held, nothing emitted.
+		await deliverRich(h, post);
+		expect(emitted(h)).toHaveLength(1);
+
+		// Two versions of b in one POST, in an order the content cannot tell: b is read, one change emitted.
+		const b1 = flip(b);
+		const b2 = flip(b);
+		emu.clearLog();
+		await deliverRich(h, [
+			notification(subscription, b, sealed(b2)),
+			notification(subscription, b, sealed(b1)),
+		]);
+		expect((presenceRequests()[0]?.body as { ids: string[] }).ids).toEqual([b]);
+		expect(emitted(h)).toEqual([
+			[a, a1.availability],
+			[b, b2.availability],
+		]);
+	});
+
+	it('a certificate rotated in the credential re-subscribes with the new one, and its content decrypts', async () => {
+		const ids = emu.users.slice(440, 442).map((user) => user.id);
+		const h = await host(ids, { options: { richNotifications: true } }, withCertificate());
+		const tick = await activate(h);
+		const before = ours(h)[0];
+		const fresh = await generate([{ name: 'commonName', value: 'rotated' }], { keySize: 2048 });
+		await h.setCredential('delegated', {
+			...delegated,
+			data: {
+				...delegated.data,
+				notificationCertificate: fresh.cert,
+				notificationPrivateKey: fresh.private,
+			},
+		});
+		await tick();
+		const after = ours(h)[0];
+		expect(after.id).not.toBe(before.id);
+		expect(after.encryptionCertificateId).not.toBe(before.encryptionCertificateId);
+		emu.clearLog();
+		const changed = flip(ids[1]);
+		await until('a run with the new certificate', () => h.runs.length === 1);
+		expect(h.runs[0][0].json).toMatchObject({ id: ids[1], availability: changed.availability });
+		expect(presenceRequests()).toHaveLength(0);
+	});
+});
+
+async function graphGet(path: string): Promise<unknown> {
+	const token = String((delegated.data.oauthTokenData as { access_token: string }).access_token);
+	const response = await fetch(`${emu.url}/v1.0${path}`, {
+		headers: { authorization: `Bearer ${token}` },
+	});
+	return (await response.json()) as unknown;
+}
+
 /** Activates, then makes Graph forget the subscription, so only the test notifies, with the node's clientState. */
-async function silencedHost(
-	ids: string[],
-	parameters?: INodeParameters,
-	credential?: HarnessCredential,
-) {
-	const h = await host(ids, parameters, credential);
+async function silencedHost(ids: string[], rich = false) {
+	const h = await host(
+		ids,
+		rich ? { options: { richNotifications: true } } : {},
+		rich ? withCertificate() : delegated,
+	);
 	await h.hook('create');
 	const [subscription] = ours(h);
 	emu.dropSubscription(subscription.id);
 	return { h, subscription };
 }
 
-/** One change notification as Graph words it; with encrypted content it is a rich one. */
+/** Encrypted content as Graph words it for presence: five properties (changenotifications-for-presence). */
+function sealed(presence: Presence): NonNullable<PresenceNotification['encryptedContent']> {
+	const { publicKey } = new X509Certificate(app.certificatePem);
+	const certificateId = new X509Certificate(app.certificatePem).fingerprint256
+		.replace(/:/g, '')
+		.slice(0, 32);
+	return encryptResource(
+		{
+			'@odata.id': `users/${presence.id}/presence`,
+			'@odata.type': '#microsoft.graph.presence',
+			id: presence.id,
+			availability: presence.availability,
+			activity: presence.activity,
+		},
+		{ publicKey, thumbprint: 'test' },
+		certificateId,
+	);
+}
+
+/** One change notification as Graph words it (changenotifications-for-presence); with content, a rich one. */
 function notification(
 	subscription: EmulatedSubscription,
 	userId: string,
 	encryptedContent?: PresenceNotification['encryptedContent'],
 ): PresenceNotification {
-	const path = `communications/presences('${userId}')`;
 	return {
 		subscriptionId: subscription.id,
 		clientState: subscription.clientState,
 		changeType: 'updated',
-		resource: path,
-		resourceData: { '@odata.type': '#Microsoft.Graph.presence', '@odata.id': path, id: userId },
+		resource: `communications/presences/${userId}`,
+		resourceData: {
+			'@odata.id': `users/${userId}/presence`,
+			'@odata.type': '#microsoft.graph.presence',
+			id: userId,
+		},
 		subscriptionExpirationDateTime: subscription.expirationDateTime,
 		tenantId: subscription.tenantId,
+		organizationId: subscription.tenantId,
 		...(encryptedContent && { encryptedContent }),
 	};
 }
 
-/** POSTs the notifications as one delivery and waits until the node has finished with it. */
-async function deliver(h: WebhookHost, value: PresenceNotification[]): Promise<void> {
+/** POSTs rich notifications as one delivery, with a genuine validation token, and waits for the node. */
+async function deliverRich(h: WebhookHost, value: PresenceNotification[]): Promise<void> {
+	const payload: NotificationPayload = {
+		value,
+		validationTokens: [emu.validationToken(app.clientId, TENANT)],
+	};
 	const response = await fetch(h.webhookUrl, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ value }),
+		body: JSON.stringify(payload),
 	});
 	expect(response.status).toBe(202);
 	await h.idle();
 }
-
-const presenceRequests = () => emu.requests('/communications/getPresencesByUserId');
-
-describe('Instant Presence Trigger: batched, out-of-order and repeated notifications', () => {
-	it('reads all users of one POST (two subscriptions) in one request and emits one item per user, in sequence order', async () => {
-		const h = await host(emu.users.slice(100, 800).map((user) => user.id));
-		await h.hook('create');
-		const [first, second] = ours(h);
-		// Eight, so the emulator's shuffled answer is all but never already in sequence order.
-		const changed = [0, 1, 2, 3].flatMap((i) => [first.userIds[i], second.userIds[i]]);
-		const before = changed.map((id) => emu.effectivePresence(id));
-		emu.clearLog();
-		// In one tick: Graph puts them all into one POST.
-		const after = changed.map((id) => flip(id));
-		const [run] = await until('a workflow run', () => (h.runs.length > 0 ? h.runs : undefined));
-
-		const deliveries = emu.deliveries.filter(
-			(entry) => entry.kind === 'notification' && entry.url === h.webhookUrl,
-		);
-		expect(deliveries).toHaveLength(1);
-		const { value } = deliveries[0].body as NotificationPayload;
-		expect(value).toHaveLength(8);
-		expect(new Set(value.map((entry) => entry.subscriptionId))).toEqual(
-			new Set([first.id, second.id]),
-		);
-		expect(presenceRequests()).toHaveLength(1);
-		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual(
-			[...changed].sort(),
-		);
-		expect(run.map((item) => item.json)).toMatchObject(
-			changed.map((id, i) => ({
-				id,
-				event: 'changed',
-				availability: after[i].availability,
-				sequenceNumber: after[i].sequenceNumber,
-				previous: {
-					availability: before[i].availability,
-					sequenceNumber: before[i].sequenceNumber,
-				},
-			})),
-		);
-	});
-
-	it('basic: repeated and out-of-order users are read once, changes come in sequence order, unchanged users and redeliveries emit nothing', async () => {
-		const [a, b, unchanged] = emu.users.slice(60, 63).map((user) => user.id);
-		const { h, subscription } = await silencedHost([a, b, unchanged]);
-		const newB = flip(b);
-		const newA = flip(a);
-		// Graph notifies about this one too (its sequence number moves on), but nothing it shows changed.
-		const { availability, activity } = emu.effectivePresence(unchanged);
-		emu.setPresence(unchanged, { availability, activity });
-		emu.clearLog();
-		const post = [a, unchanged, b, a, b].map((id) => notification(subscription, id));
-		await deliver(h, post);
-		expect(presenceRequests()).toHaveLength(1);
-		expect([...(presenceRequests()[0].body as { ids: string[] }).ids].sort()).toEqual(
-			[a, b, unchanged].sort(),
-		);
-		expect(h.runs).toHaveLength(1);
-		expect(h.runs[0].map((item) => [item.json.id, item.json.sequenceNumber])).toEqual([
-			[b, newB.sequenceNumber],
-			[a, newA.sequenceNumber],
-		]);
-
-		// Graph delivers the same POST again: the presences read have the sequence numbers already seen.
-		await deliver(h, post);
-		expect(presenceRequests()).toHaveLength(2);
-		expect(h.runs).toHaveLength(1);
-	});
-
-	it('rich: every version once, in sequence order, whatever order and repeats the POST has, and no request to Graph', async () => {
-		const [a, b, unchanged] = emu.users.slice(70, 73).map((user) => user.id);
-		const { h, subscription } = await silencedHost(
-			[a, b, unchanged],
-			{ options: { richNotifications: true } },
-			withCertificate(),
-		);
-		const { publicKey } = new X509Certificate(app.certificatePem);
-		const sealed = (presence: Presence) =>
-			notification(
-				subscription,
-				presence.id,
-				encryptResource(
-					{ '@odata.type': '#Microsoft.Graph.presence', ...presence },
-					{ publicKey, thumbprint: 'test' },
-					'test',
-				),
-			);
-		const a0 = emu.effectivePresence(a);
-		const a1 = flip(a);
-		const b1 = flip(b);
-		const a2 = flip(a);
-		const u0 = emu.effectivePresence(unchanged);
-		emu.clearLog();
-		await deliver(h, [a2, b1, a1, u0, a2, b1, a1].map(sealed));
-		expect(h.runs).toHaveLength(1);
-		expect(h.runs[0].map((item) => item.json)).toMatchObject([
-			{
-				id: a,
-				availability: a1.availability,
-				sequenceNumber: a1.sequenceNumber,
-				previous: { sequenceNumber: a0.sequenceNumber },
-			},
-			{ id: b, availability: b1.availability, sequenceNumber: b1.sequenceNumber },
-			{
-				id: a,
-				availability: a2.availability,
-				sequenceNumber: a2.sequenceNumber,
-				previous: { availability: a1.availability, sequenceNumber: a1.sequenceNumber },
-			},
-		]);
-		expect(presenceRequests()).toHaveLength(0);
-
-		// Graph delivers them again: versions already seen.
-		await deliver(h, [a1, a2, b1].map(sealed));
-		expect(h.runs).toHaveLength(1);
-	});
-});

@@ -13,14 +13,19 @@ import type {
 } from 'n8n-workflow';
 import { UnexpectedError } from 'n8n-workflow';
 
+import type { HarnessCredential } from './credentials-helper';
 import { captureLogs } from './environment';
 import { buildEnvironment, type RunWorkflowOptions } from './run-workflow';
 
 /**
  * One n8n process, reduced to what a webhook trigger meets: its webhook served on a real 127.0.0.1 port (so Graph,
  * here the emulator, can call it), n8n-core's HookContext for checkExists/create/delete, TriggerContext for
- * trigger() with the renewal schedule captured, and WebhookContext for every request, all sharing one workflow
- * and its static data as an active workflow in n8n does.
+ * trigger() with its schedule captured, and WebhookContext for every request.
+ *
+ * Static data is handled as n8n (2.41.1 and 1.123.x, read from their sources) handles it for an active workflow:
+ * the database holds the saved copy; activation and trigger() share one workflow object, whose static data is saved
+ * after activation and whenever trigger() emits; every webhook request gets its own workflow object loaded from the
+ * database when the request arrives, saved when the node's webhook() has returned. Last write wins, as in n8n.
  */
 
 export interface WebhookHost {
@@ -33,13 +38,22 @@ export interface WebhookHost {
 	): Promise<boolean>;
 	/** Calls trigger() as n8n does on activation; returns the scheduled ticks it registered. */
 	activateTrigger(): Promise<Array<{ expression: string; tick: () => Promise<void> }>>;
-	/** Items the webhook handed to n8n (each a workflow run). */
+	/** Items the webhook or the schedule handed to n8n (each a workflow run). */
 	runs: INodeExecutionData[][];
+	/** Where each run came from. */
+	runSources: Array<'webhook' | 'schedule'>;
+	/** What trigger() reported through n8n's error path (emitError, saveFailedExecution). */
+	errors: Array<{ kind: 'emitError' | 'saveFailedExecution'; message: string }>;
 	/** Every request the host received and what it answered. */
 	requests: Array<{ query: Record<string, string>; body: unknown; status: number; text: string }>;
 	/** Resolves once the node has finished with every request received so far (it may answer before it is done). */
 	idle(): Promise<void>;
+	/** The static data as saved in the database. */
 	staticData(): IDataObject;
+	/** As if n8n restarted: the activation workflow object is loaded again from the database. */
+	restart(): Promise<void>;
+	/** As if the credential was edited in n8n: every context reads the new data from now on. */
+	setCredential(id: string, credential: HarnessCredential): Promise<void>;
 	logs: string[];
 	close(): Promise<void>;
 }
@@ -104,6 +118,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 	return Buffer.concat(chunks).toString('utf8');
 }
 
+function clone(data: IDataObject): IDataObject {
+	return JSON.parse(JSON.stringify(data)) as IDataObject;
+}
+
 export async function startWebhookHost(
 	options: RunWorkflowOptions & { node: string },
 ): Promise<WebhookHost> {
@@ -111,11 +129,21 @@ export async function startWebhookHost(
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	const port = (server.address() as AddressInfo).port;
 	const webhookBaseUrl = `http://127.0.0.1:${port}/webhook`;
-	const { workflow, additionalData } = await buildEnvironment({
-		...options,
-		webhookBaseUrl,
-		mode: 'webhook',
-	});
+	const environment = async (staticData: IDataObject) =>
+		await buildEnvironment({
+			...options,
+			workflow: { ...options.workflow, staticData },
+			webhookBaseUrl,
+			mode: 'webhook',
+		});
+	/** The database's copy of the workflow's static data. */
+	let saved: IDataObject = clone(options.workflow.staticData ?? {});
+	const save = (data: IDataObject) => {
+		if (data.__dataChanged !== true) return;
+		saved = clone(data);
+		data.__dataChanged = false;
+	};
+	let { workflow, additionalData } = await environment(clone(saved));
 	const found = workflow.getNode(options.node);
 	if (found === null) throw new UnexpectedError(`Node "${options.node}" is not in the workflow`);
 	const node: INode = found;
@@ -135,6 +163,8 @@ export async function startWebhookHost(
 	};
 	const logs: string[] = [];
 	const runs: INodeExecutionData[][] = [];
+	const runSources: WebhookHost['runSources'] = [];
+	const errors: WebhookHost['errors'] = [];
 	const requests: WebhookHost['requests'] = [];
 	const webhook = nodeType.webhook;
 	let inFlight = 0;
@@ -172,10 +202,16 @@ export async function startWebhookHost(
 				headers: req.headers,
 				params: {},
 			};
+			// Each request: its own workflow object, its static data loaded from the database now.
+			const execution = await environment(clone(saved));
 			const context = new WebhookContext(
-				workflow,
+				execution.workflow,
 				node,
-				{ ...additionalData, httpRequest: request as never, httpResponse: response as never },
+				{
+					...execution.additionalData,
+					httpRequest: request as never,
+					httpResponse: response as never,
+				},
 				'webhook',
 				webhookData,
 				[],
@@ -183,7 +219,11 @@ export async function startWebhookHost(
 			);
 			try {
 				const result = await captureLogs(logs, async () => await webhook.call(context));
-				if (result.workflowData?.[0]?.length) runs.push(result.workflowData[0]);
+				save(execution.workflow.staticData);
+				if (result.workflowData?.[0]?.length) {
+					runs.push(result.workflowData[0]);
+					runSources.push('webhook');
+				}
 				if (!response.sent) response.status(200).end();
 			} catch (error) {
 				logs.push(`webhook failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -205,7 +245,9 @@ export async function startWebhookHost(
 				activation,
 				webhookData,
 			);
-			return await captureLogs(logs, async () => (await fn.call(context)) as boolean);
+			const result = await captureLogs(logs, async () => (await fn.call(context)) as boolean);
+			save(workflow.staticData);
+			return result;
 		},
 		async activateTrigger() {
 			const ticks: Array<{ expression: string; tick: () => Promise<void> }> = [];
@@ -214,7 +256,11 @@ export async function startWebhookHost(
 				registerCron: ({ expression }, onTick) => {
 					ticks.push({
 						expression: String(expression),
-						tick: async () => await captureLogs(logs, async () => onTick(new Date())),
+						// A node may return its tick's promise (n8n ignores it): then the test waits for the tick's work.
+						tick: async () =>
+							await captureLogs(logs, async () => {
+								await (onTick(new Date()) as unknown);
+							}),
 					});
 				},
 			};
@@ -224,9 +270,16 @@ export async function startWebhookHost(
 				additionalData,
 				'trigger',
 				'activate',
-				undefined,
-				undefined,
-				undefined,
+				(data) => {
+					// n8n saves the trigger's static data, then starts the run.
+					save(workflow.staticData);
+					if (data[0]?.length) {
+						runs.push(data[0]);
+						runSources.push('schedule');
+					}
+				},
+				(error) => errors.push({ kind: 'emitError', message: error.message }),
+				(error) => errors.push({ kind: 'saveFailedExecution', message: error.message }),
 				scheduling,
 			);
 			if (!nodeType.trigger) throw new UnexpectedError('No trigger function');
@@ -234,11 +287,24 @@ export async function startWebhookHost(
 			return ticks;
 		},
 		runs,
+		runSources,
+		errors,
 		requests,
 		idle: async () => {
 			if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
 		},
-		staticData: () => JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
+		staticData: () => clone(saved),
+		restart: async () => {
+			({ workflow, additionalData } = await environment(clone(saved)));
+		},
+		setCredential: async (id, credential) => {
+			options.credentials = { ...options.credentials, [id]: credential };
+			// The schedule keeps the additional data it was activated with, as n8n's does; n8n reads the
+			// credential from its database at each use, so the new data reaches it too.
+			additionalData.credentialsHelper = (
+				await environment(clone(saved))
+			).additionalData.credentialsHelper;
+		},
 		logs,
 		close: async () => await new Promise<void>((resolve) => server.close(() => resolve())),
 	};

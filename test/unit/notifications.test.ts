@@ -4,16 +4,27 @@ import { encryptResource } from '../emulator';
 import {
 	checkNotificationUrl,
 	decryptContent,
+	coversExactly,
 	expiryFrom,
+	isPresenceResource,
 	needsRenewal,
 	newClientState,
-	plannedResources,
 	presenceResource,
-	readNotifications,
-	sameResource,
+	readDelivery,
+	resourceUsers,
 	sameSecret,
+	splitWatched,
 } from '../../nodes/shared/notifications/notifications';
 
+/** A notification as readDelivery gives it, before its user and event. */
+const read = () => ({
+	subscriptionId: 's1',
+	clientState: 'c',
+	tenantId: 't1',
+	lifecycleEvent: undefined,
+	userId: undefined,
+	encryptedContent: undefined,
+});
 const id = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 describe('subscription resources', () => {
@@ -23,26 +34,28 @@ describe('subscription resources', () => {
 			`/communications/presences?$filter=id in ('${id(1)}','${id(2)}')`,
 		);
 	});
-	it('plans at most 650 ids a subscription, sorted and de-duplicated, so the plan is stable', () => {
+	it('gives the first 650 watched users, in the order listed, the one subscription; the rest are polled', () => {
 		const ids = Array.from({ length: 1400 }, (_, i) => id(1400 - i));
-		const plan = plannedResources([...ids, id(5).toUpperCase()]);
-		expect(plan).toHaveLength(3);
-		expect(plan[0]).toContain(`'${id(1)}'`);
-		expect(plannedResources([...ids].reverse())).toEqual(plan);
-		expect(plan.map((resource) => (resource.match(/'/g) ?? []).length / 2)).toEqual([
-			650, 650, 100,
-		]);
+		const { instant, polled } = splitWatched(ids);
+		expect(instant).toEqual(ids.slice(0, 650));
+		expect(polled).toEqual(ids.slice(650));
+		expect(splitWatched(ids.slice(0, 3))).toEqual({ instant: ids.slice(0, 3), polled: [] });
 	});
-	it('compares resources as Graph echoes them', () => {
-		expect(
-			sameResource(
-				`/communications/presences/${id(1)}`,
-				`communications/presences/${id(1).toUpperCase()}`,
-			),
-		).toBe(true);
-		expect(sameResource(presenceResource([id(1), id(2)]), presenceResource([id(1), id(3)]))).toBe(
-			false,
+	it('reads the users of a resource in the forms Graph may echo, and compares them as sets', () => {
+		const echoed = `communications/presences?$filter=id in ('${id(2)}', '${id(1).toUpperCase()}')`;
+		expect(resourceUsers(echoed)).toEqual(new Set([id(1), id(2)]));
+		expect(resourceUsers(`communications/presences/${id(3).toUpperCase()}`)).toEqual(
+			new Set([id(3)]),
 		);
+		expect(coversExactly(echoed, [id(1), id(2)])).toBe(true);
+		expect(coversExactly(presenceResource([id(1), id(2)]), [id(2), id(1)])).toBe(true);
+		expect(coversExactly(echoed, [id(1)])).toBe(false);
+		expect(coversExactly(echoed, [id(1), id(2), id(3)])).toBe(false);
+		expect(coversExactly('/me/messages', [id(1)])).toBe(false);
+		expect(resourceUsers("communications/presences?$filter=id in ('not-a-guid')")).toBeUndefined();
+		expect(isPresenceResource(echoed)).toBe(true);
+		expect(isPresenceResource('/Communications/Presences/x')).toBe(true);
+		expect(isPresenceResource('users/x/messages')).toBe(false);
 	});
 });
 
@@ -77,44 +90,34 @@ describe('webhook URL and secrets', () => {
 });
 
 describe('notifications', () => {
-	it('reads change and lifecycle notifications, taking the user from resourceData or the resource', () => {
+	it('reads change and lifecycle notifications as documented: the user from resourceData, the resource or @odata.id; the validation tokens', () => {
+		const notification = (fields: Record<string, unknown>) => ({
+			subscriptionId: 's1',
+			clientState: 'c',
+			tenantId: 't1',
+			...fields,
+		});
 		expect(
-			readNotifications({
+			readDelivery({
 				value: [
-					{ subscriptionId: 's1', clientState: 'c', resourceData: { id: id(7).toUpperCase() } },
-					{
-						subscriptionId: 's1',
-						clientState: 'c',
-						resource: `communications/presences('${id(8)}')`,
-					},
-					{ subscriptionId: 's1', clientState: 'c', lifecycleEvent: 'reauthorizationRequired' },
+					notification({ resourceData: { id: id(7).toUpperCase() } }),
+					notification({ resource: `communications/presences/${id(8)}` }),
+					notification({ resourceData: { '@odata.id': `users/${id(9)}/presence` } }),
+					notification({ lifecycleEvent: 'reauthorizationRequired' }),
 					{ clientState: 'c' },
 				],
+				validationTokens: ['a.b.c', 42],
 			}),
-		).toEqual([
-			{
-				subscriptionId: 's1',
-				clientState: 'c',
-				lifecycleEvent: undefined,
-				userId: id(7),
-				encryptedContent: undefined,
-			},
-			{
-				subscriptionId: 's1',
-				clientState: 'c',
-				lifecycleEvent: undefined,
-				userId: id(8),
-				encryptedContent: undefined,
-			},
-			{
-				subscriptionId: 's1',
-				clientState: 'c',
-				lifecycleEvent: 'reauthorizationRequired',
-				userId: undefined,
-				encryptedContent: undefined,
-			},
-		]);
-		expect(readNotifications('nope')).toBeUndefined();
+		).toEqual({
+			notifications: [
+				{ ...read(), userId: id(7) },
+				{ ...read(), userId: id(8) },
+				{ ...read(), userId: id(9) },
+				{ ...read(), lifecycleEvent: 'reauthorizationRequired' },
+			],
+			validationTokens: ['a.b.c'],
+		});
+		expect(readDelivery('nope')).toBeUndefined();
 	});
 
 	it('decrypts rich content as Microsoft documents it and refuses a bad signature', () => {

@@ -13,10 +13,21 @@ export interface Subscription {
 	resource: string;
 	expirationDateTime?: string;
 	notificationUrl?: string;
+	/** The id given with the certificate for rich notifications; null or empty without one. */
+	encryptionCertificateId?: string | null;
 }
 
 function isSubscription(value: unknown): value is Subscription {
-	return isRecord(value) && typeof value.id === 'string' && typeof value.resource === 'string';
+	const optionalText = (field: unknown) =>
+		field === undefined || field === null || typeof field === 'string';
+	return (
+		isRecord(value) &&
+		typeof value.id === 'string' &&
+		typeof value.resource === 'string' &&
+		optionalText(value.expirationDateTime) &&
+		optionalText(value.notificationUrl) &&
+		optionalText(value.encryptionCertificateId)
+	);
 }
 
 /**

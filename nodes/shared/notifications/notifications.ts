@@ -7,7 +7,6 @@ import {
 	constants,
 } from 'crypto';
 
-import { chunk } from '../presence/batching';
 import { isGuid } from '../users/ids';
 import { isRecord } from '../guards';
 
@@ -17,13 +16,14 @@ import { isRecord } from '../guards';
  * unit-tested.
  */
 
+/** One subscription covers at most 650 users (changenotifications-for-presence). */
 export const MAX_IDS_PER_SUBSCRIPTION = 650;
 /**
  * Graph allows presence subscriptions at most 60 minutes ahead; a little less leaves room for clock
  * skew.
  */
 export const SUBSCRIPTION_LIFETIME_MS = 55 * 60_000;
-/** Renewal runs every few minutes and renews anything with less than this left. */
+/** The schedule runs every minute and renews a subscription with less than this left. */
 export const RENEW_WHEN_LEFT_MS = 20 * 60_000;
 
 export function presenceResource(ids: readonly string[]): string {
@@ -32,20 +32,47 @@ export function presenceResource(ids: readonly string[]): string {
 }
 
 /**
- * The subscriptions a set of users needs: sorted ids, 650 per subscription, so the plan is stable.
+ * Graph gives a signed-in user one presence subscription per application (changenotifications-for-
+ * presence), and one subscription covers 650 users: the first 650 watched users (in the order they
+ * are listed) are instant, everyone after them is polled.
  */
-export function plannedResources(ids: readonly string[]): string[] {
-	return chunk(
-		[...new Set(ids.map((id) => id.toLowerCase()))].sort(),
-		MAX_IDS_PER_SUBSCRIPTION,
-	).map(presenceResource);
+export function splitWatched(ids: Iterable<string>): { instant: string[]; polled: string[] } {
+	const all = [...ids];
+	return {
+		instant: all.slice(0, MAX_IDS_PER_SUBSCRIPTION),
+		polled: all.slice(MAX_IDS_PER_SUBSCRIPTION),
+	};
 }
 
-/** Compares resources as Graph may echo them (with or without a leading slash, any case). */
-export function sameResource(a: string, b: string): boolean {
-	const norm = (resource: string) =>
-		resource.trim().replace(/^\//, '').toLowerCase().replace(/\s+/g, ' ');
-	return norm(a) === norm(b);
+/** A presence subscription's resource, in whatever form Graph echoes it (with or without a slash). */
+export function isPresenceResource(resource: string): boolean {
+	return /^\/?communications\/presences\b/i.test(resource.trim());
+}
+
+/**
+ * The users a presence resource covers (lower case), read from the form Graph echoes: Microsoft does
+ * not promise it comes back byte for byte as sent, so spaces, quotes, case and a leading slash may
+ * differ. Undefined for anything that is not a presence resource.
+ */
+export function resourceUsers(resource: string): Set<string> | undefined {
+	const text = resource.trim();
+	const single = /^\/?communications\/presences\/'?([0-9a-f-]{36})'?$/i.exec(text);
+	if (single) return new Set([single[1].toLowerCase()]);
+	const filter = /^\/?communications\/presences\?\$filter=id\s+in\s*\((.*)\)\s*$/i.exec(text);
+	if (!filter) return undefined;
+	const ids = filter[1].split(',').map((part) => part.trim().replace(/^'|'$/g, '').toLowerCase());
+	return ids.every(isGuid) ? new Set(ids) : undefined;
+}
+
+/** True when the resource covers exactly these users. */
+export function coversExactly(resource: string, ids: readonly string[]): boolean {
+	const covered = resourceUsers(resource);
+	const wanted = new Set(ids.map((id) => id.toLowerCase()));
+	return (
+		covered !== undefined &&
+		covered.size === wanted.size &&
+		[...wanted].every((id) => covered.has(id))
+	);
 }
 
 export function expiryFrom(now: number): string {
@@ -77,7 +104,7 @@ export function checkNotificationUrl(
 	if (parsed.protocol === 'http:' && loopback) return { ok: true };
 	return {
 		ok: false,
-		message: `Microsoft Graph delivers notifications only to HTTPS URLs, and this n8n's webhook URL is ${url}. Set WEBHOOK_URL to the public https:// address of this n8n (for example behind a reverse proxy).`,
+		message: `Microsoft Graph delivers notifications only to HTTPS URLs, and this n8n's webhook URL is ${url}. Set N8N_WEBHOOK_URL (n8n 2.35 and later; WEBHOOK_URL before) to the public https:// address of this n8n, for example behind a reverse proxy.`,
 	};
 }
 
@@ -97,11 +124,15 @@ export interface EncryptedContent {
 	data: string;
 	dataSignature: string;
 	dataKey: string;
+	/** Which of our certificates encrypted it: the id we gave when subscribing. */
+	encryptionCertificateId?: string;
 }
 
 export interface Notification {
 	subscriptionId: string;
 	clientState: unknown;
+	/** The tenant the notification comes from: its validation token must be issued by that tenant. */
+	tenantId?: string;
 	/** Lifecycle notifications: reauthorizationRequired, subscriptionRemoved, missed. */
 	lifecycleEvent?: string;
 	/** The user whose presence changed (change notifications). */
@@ -109,50 +140,78 @@ export interface Notification {
 	encryptedContent?: EncryptedContent;
 }
 
+/** A notification POST: its notifications, and the validation tokens that come with rich ones. */
+export interface Delivery {
+	notifications: Notification[];
+	validationTokens: string[];
+}
+
 function isEncrypted(value: unknown): value is EncryptedContent {
 	return (
 		isRecord(value) &&
 		typeof value.data === 'string' &&
 		typeof value.dataSignature === 'string' &&
-		typeof value.dataKey === 'string'
+		typeof value.dataKey === 'string' &&
+		(value.encryptionCertificateId === undefined ||
+			typeof value.encryptionCertificateId === 'string')
 	);
 }
 
+const text = (value: unknown): string | undefined =>
+	typeof value === 'string' ? value : undefined;
+
 /**
- * The id of the user a notification is about: resourceData.id, or the id inside
- * `communications/presences('…')`.
+ * The id of the user a notification is about: resourceData.id, else the id in its resource
+ * (`communications/presences/{id}`, documented) or its `@odata.id` (`users/{id}/presence`).
  */
 function userIdOf(entry: Record<string, unknown>): string | undefined {
-	if (
-		isRecord(entry.resourceData) &&
-		typeof entry.resourceData.id === 'string' &&
-		isGuid(entry.resourceData.id)
-	) {
-		return entry.resourceData.id.toLowerCase();
+	const data = isRecord(entry.resourceData) ? entry.resourceData : {};
+	if (typeof data.id === 'string' && isGuid(data.id)) return data.id.toLowerCase();
+	for (const place of [entry.resource, data['@odata.id']]) {
+		const match =
+			typeof place === 'string'
+				? /presences(?:\/|\(')([0-9a-f-]{36})|users\/([0-9a-f-]{36})\/presence/i.exec(place)
+				: null;
+		const id = match?.[1] ?? match?.[2];
+		if (id && isGuid(id)) return id.toLowerCase();
 	}
-	const match =
-		typeof entry.resource === 'string'
-			? /presences\('?([0-9a-f-]{36})'?\)|users\/([0-9a-f-]{36})\/presence/i.exec(entry.resource)
-			: null;
-	const id = match?.[1] ?? match?.[2];
-	return id && isGuid(id) ? id.toLowerCase() : undefined;
+	return undefined;
 }
 
-/** Reads a notification POST: `{ value: [ … ] }`; entries without a subscription id are dropped. */
-export function readNotifications(body: unknown): Notification[] | undefined {
+/** Reads a notification POST: `{ value: [ … ], validationTokens? }`; entries without a subscription id are dropped. */
+export function readDelivery(body: unknown): Delivery | undefined {
 	if (!isRecord(body) || !Array.isArray(body.value)) return undefined;
-	return body.value.filter(isRecord).flatMap((entry): Notification[] => {
+	const notifications = body.value.filter(isRecord).flatMap((entry): Notification[] => {
 		if (typeof entry.subscriptionId !== 'string') return [];
 		return [
 			{
 				subscriptionId: entry.subscriptionId,
 				clientState: entry.clientState,
-				lifecycleEvent: typeof entry.lifecycleEvent === 'string' ? entry.lifecycleEvent : undefined,
+				tenantId: text(entry.tenantId),
+				lifecycleEvent: text(entry.lifecycleEvent),
 				userId: userIdOf(entry),
 				encryptedContent: isEncrypted(entry.encryptedContent) ? entry.encryptedContent : undefined,
 			},
 		];
 	});
+	const tokens = Array.isArray(body.validationTokens) ? body.validationTokens : [];
+	return { notifications, validationTokens: tokens.filter((token) => typeof token === 'string') };
+}
+
+/** What a rich notification holds once decrypted: per the page, id, availability and activity only. */
+export interface PresenceContent {
+	id: string;
+	availability: string;
+	activity: string;
+}
+
+export function isPresenceContent(value: unknown): value is PresenceContent {
+	return (
+		isRecord(value) &&
+		typeof value.id === 'string' &&
+		typeof value.availability === 'string' &&
+		typeof value.activity === 'string'
+	);
 }
 
 /**

@@ -142,33 +142,88 @@ export function diffPresences(
 	observedAt: string,
 ): DiffResult {
 	const result: DiffResult = { changes: [], baselined: [], stale: [] };
-	const transitionFilter =
-		(options.toAvailability?.length ?? 0) > 0 || (options.fromAvailability?.length ?? 0) > 0;
 	for (const presence of presences) {
 		const id = presence.id.toLowerCase();
 		const before = state[id];
 		const after = store(presence, observedAt);
-		if (!before) {
-			state[id] = after;
-			result.baselined.push(id);
-			continue;
-		}
-		if (after.q !== null && before.q !== null && compareSequenceNumbers(after.q, before.q) <= 0) {
+		if (
+			before &&
+			after.q !== null &&
+			before.q !== null &&
+			compareSequenceNumbers(after.q, before.q) <= 0
+		) {
 			result.stale.push(id);
 			continue;
 		}
-		state[id] = after;
-		const changed = changedFields(before, after);
-		const relevant = changed.filter((field) => options.fields.includes(field));
-		if (relevant.length === 0) continue;
-		if (transitionFilter) {
-			if (!changed.includes('availability')) continue;
-			if (!matches(options.toAvailability, after.a) || !matches(options.fromAvailability, before.a))
-				continue;
-		}
-		result.changes.push({ id, presence, previous: view(before), changed, observedAt });
+		record(state, result, id, presence, before, after, options, observedAt);
 	}
 	return result;
+}
+
+/** What a rich notification says about a user: availability and activity, and no version. */
+export interface AvailabilityContent {
+	id: string;
+	availability: string;
+	activity: string;
+}
+
+/**
+ * Like diffPresences for the decrypted content of rich notifications, which holds only availability
+ * and activity and no sequence number: those two are compared with the stored state and replace it;
+ * everything else the state knows (status message, out of office, work location, the last sequence
+ * number) is kept. A user not seen before is recorded with what the content says.
+ */
+export function diffContents(
+	state: PresenceState,
+	contents: readonly AvailabilityContent[],
+	options: DiffOptions,
+	observedAt: string,
+): DiffResult {
+	const result: DiffResult = { changes: [], baselined: [], stale: [] };
+	for (const content of contents) {
+		const id = content.id.toLowerCase();
+		const before = state[id];
+		const presence: Presence = {
+			id: content.id,
+			availability: content.availability,
+			activity: content.activity,
+			statusMessage: before?.s ? { message: { content: before.s, contentType: 'text' } } : null,
+			outOfOfficeSettings: { isOutOfOffice: before?.o ?? false },
+			workLocation: before?.w ? { workLocationType: before.w } : null,
+			sequenceNumber: before?.q ?? null,
+		};
+		record(state, result, id, presence, before, store(presence, observedAt), options, observedAt);
+	}
+	return result;
+}
+
+/** Stores the new state of one user and reports the change if the options ask for it. */
+function record(
+	state: PresenceState,
+	result: DiffResult,
+	id: string,
+	presence: Presence,
+	before: StoredPresence | undefined,
+	after: StoredPresence,
+	options: DiffOptions,
+	observedAt: string,
+): void {
+	state[id] = after;
+	if (!before) {
+		result.baselined.push(id);
+		return;
+	}
+	const changed = changedFields(before, after);
+	const relevant = changed.filter((field) => options.fields.includes(field));
+	if (relevant.length === 0) return;
+	const transitionFilter =
+		(options.toAvailability?.length ?? 0) > 0 || (options.fromAvailability?.length ?? 0) > 0;
+	if (transitionFilter) {
+		if (!changed.includes('availability')) return;
+		if (!matches(options.toAvailability, after.a) || !matches(options.fromAvailability, before.a))
+			return;
+	}
+	result.changes.push({ id, presence, previous: view(before), changed, observedAt });
 }
 
 /** Watched users removed from the list leave the state. */

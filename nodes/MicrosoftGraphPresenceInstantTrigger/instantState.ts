@@ -1,0 +1,102 @@
+import type { PresenceState } from '../shared/presence/presenceDiff';
+import type { WatchState } from '../shared/trigger/watchedUsers';
+import type { InstantContext } from './settings';
+
+/**
+ * What the instant trigger knows, and where it lives.
+ *
+ * The workflow's static data is the durable copy, but n8n hands each webhook request its own copy,
+ * loaded from the database when the request arrives and saved when the request is done (last write
+ * wins), and the schedule keeps the copy it got at activation, saved only when it emits. Two
+ * deliveries at once, or a delivery while the schedule runs, would each compare against a copy that
+ * misses the other's changes and then overwrite them. So inside one n8n process the per-user state
+ * lives in memory, one record per trigger, shared by the webhook and the schedule; every entry point
+ * starts from it (or from the static data when another process wrote newer state, by revision) and
+ * writes it back to its own static data copy, so whichever copy n8n saves last holds everything the
+ * process knew. The comparisons themselves run without awaiting anything, so they never interleave.
+ */
+
+export interface InstantState extends WatchState {
+	/**
+	 * The secret every notification must carry: made once per activation lineage and kept across
+	 * n8n restarts and re-created subscriptions, so a subscription kept from before still validates.
+	 */
+	clientState?: string;
+	/** This node's webhook URL, where Graph delivers. */
+	notificationUrl?: string;
+	users?: PresenceState;
+	/** Counts every change of `users`, so that the newest copy wins between processes. */
+	rev?: number;
+}
+
+export interface Memory {
+	users: PresenceState;
+	rev: number;
+	/** Schedule ticks so far (the first one reads everyone). */
+	ticks: number;
+	/** Consecutive ticks whose subscription upkeep failed. */
+	failures: number;
+	/** The last upkeep found the user's one subscription held elsewhere: everyone is polled. */
+	conflict: boolean;
+	/** When everyone was last read (Graph's `missed`, the safety read). */
+	lastFullRead: number;
+	/** At most one schedule tick, one upkeep round and one full read in flight per trigger. */
+	tick?: Promise<unknown>;
+	upkeep?: Promise<unknown>;
+	fullRead?: Promise<unknown>;
+}
+
+const memories = new Map<string, Memory>();
+
+function keyOf(ctx: InstantContext): string {
+	const node = ctx.getNode();
+	return `${ctx.getWorkflow().id ?? ''}|${node.id ?? node.name}`;
+}
+
+/** The trigger's memory in this process, caught up with the static data if that is newer. */
+export function memoryFor(ctx: InstantContext, state: InstantState): Memory {
+	const key = keyOf(ctx);
+	let memory = memories.get(key);
+	if (!memory) {
+		memory = { users: {}, rev: -1, ticks: 0, failures: 0, conflict: false, lastFullRead: 0 };
+		memories.set(key, memory);
+	}
+	const stored = state.rev ?? 0;
+	if (stored > memory.rev) {
+		memory.users = { ...(state.users ?? {}) };
+		memory.rev = stored;
+	}
+	return memory;
+}
+
+/** The memory's users go into this entry point's static data copy, with a new revision. */
+export function commit(state: InstantState, memory: Memory): void {
+	memory.rev += 1;
+	state.users = memory.users;
+	state.rev = memory.rev;
+}
+
+/** A new activation lineage starts from the static data alone; deactivation forgets everything. */
+export function resetMemory(ctx: InstantContext): void {
+	memories.delete(keyOf(ctx));
+}
+
+/** Runs `work` unless the same kind of work is already in flight for this trigger; then waits for that one. */
+export async function singleFlight<T>(
+	memory: Memory,
+	slot: 'tick' | 'upkeep' | 'fullRead',
+	work: () => Promise<T>,
+): Promise<T | undefined> {
+	const running = memory[slot];
+	if (running) {
+		await running.catch(() => undefined);
+		return undefined;
+	}
+	const started = work();
+	memory[slot] = started;
+	try {
+		return await started;
+	} finally {
+		if (memory[slot] === started) memory[slot] = undefined;
+	}
+}
