@@ -7,6 +7,7 @@ import {
 	renewSubscription,
 	type Subscription,
 } from '../shared/graph/subscriptions';
+import { BASIC_CERTIFICATE, BASIC_CERTIFICATE_ID } from '../shared/notifications/basicCertificate';
 import {
 	coversExactly,
 	expiryFrom,
@@ -54,15 +55,19 @@ const subscribeHint: Hint = (status) =>
 			? 'Graph could not validate the webhook URL: it must be reachable from Microsoft over HTTPS and answer its validation request.'
 			: undefined;
 
-/** Whether a subscription of ours still fits: the same users, the same rich-notification certificate. */
+/** The certificate a subscription is made with: the credential's for rich ones, else the basic one. */
+function certificateOf(rich?: RichNotifications): { certificate: string; certificateId: string } {
+	return rich ?? { certificate: BASIC_CERTIFICATE, certificateId: BASIC_CERTIFICATE_ID };
+}
+
+/** Whether a subscription of ours still fits: the same users, the same certificate. */
 function fits(
 	subscription: Subscription,
 	ids: readonly string[],
 	rich?: RichNotifications,
 ): boolean {
 	if (!coversExactly(subscription.resource, ids)) return false;
-	const certificateId = subscription.encryptionCertificateId || undefined;
-	return rich ? certificateId === rich.certificateId : certificateId === undefined;
+	return subscription.encryptionCertificateId === certificateOf(rich).certificateId;
 }
 
 function isConflict(error: unknown): boolean {
@@ -127,13 +132,9 @@ export async function ensureSubscription(
 				resource: presenceResource(instant),
 				expirationDateTime: expiryFrom(now),
 				clientState,
-				...(rich
-					? {
-							includeResourceData: true,
-							encryptionCertificate: rich.certificate,
-							encryptionCertificateId: rich.certificateId,
-						}
-					: {}),
+				includeResourceData: rich !== undefined,
+				encryptionCertificate: certificateOf(rich).certificate,
+				encryptionCertificateId: certificateOf(rich).certificateId,
 			},
 			subscribeHint,
 		);

@@ -521,24 +521,24 @@ export class SubscriptionService {
 		const rich = includeResourceData === true;
 		const certificateId = optionalString(body, 'encryptionCertificateId');
 		if (certificateId === false) return invalid(req, "'encryptionCertificateId' must be a string.");
-		let certificate: StoredSubscription['certificate'];
-		if (rich) {
-			if (body.encryptionCertificate === undefined || body.encryptionCertificate === null) {
-				return invalid(
-					req,
-					"A subscription with includeResourceData needs 'encryptionCertificate' (base64 DER X.509) to encrypt the resource data.",
-				);
-			}
-			if (certificateId === null || certificateId === '') {
-				return invalid(
-					req,
-					"A subscription with includeResourceData needs 'encryptionCertificateId', which identifies the certificate in notifications.",
-				);
-			}
-			const parsedCert = parseCertificate(req, body.encryptionCertificate);
-			if (!parsedCert.ok) return parsedCert;
-			certificate = parsedCert.value;
+		// CREATE, for presence: "Always specify the encryptionCertificate parameter ... to avoid failure".
+		// Basic subscriptions without one are reported to work; the emulator takes the page at its word
+		// and refuses them, the harsher reading.
+		if (body.encryptionCertificate === undefined || body.encryptionCertificate === null) {
+			return invalid(
+				req,
+				`Presence subscriptions need 'encryptionCertificate' (base64 DER X.509)${rich ? ' to encrypt the resource data' : ', even without includeResourceData'}.`,
+			);
 		}
+		if (certificateId === null || certificateId === '') {
+			return invalid(
+				req,
+				"A subscription with an encryptionCertificate needs 'encryptionCertificateId', which identifies the certificate in notifications.",
+			);
+		}
+		const parsedCert = parseCertificate(req, body.encryptionCertificate);
+		if (!parsedCert.ok) return parsedCert;
+		const certificate: StoredSubscription['certificate'] = parsedCert.value;
 		return {
 			ok: true,
 			value: {

@@ -137,6 +137,12 @@ describe('Instant Presence Trigger under Graph’s rules', () => {
 		expect(ours(h)).toHaveLength(1);
 		expect(subscription.userIds).toEqual(ids.map((id) => id.toLowerCase()));
 		expect(subscription.lifecycleNotificationUrl).toBe(h.webhookUrl);
+		// The create-subscription page asks presence subscriptions to always carry a certificate: a basic one
+		// carries the package's public one (no resource data, so nothing is ever encrypted for it).
+		expect([subscription.includeResourceData, subscription.encryptionCertificateId]).toEqual([
+			false,
+			'n8n-msgraph-presence-basic-1',
+		]);
 		const validations = h.requests.filter((request) => request.query.validationToken);
 		expect(validations.length).toBeGreaterThanOrEqual(2);
 		for (const validation of validations)
