@@ -40,6 +40,10 @@ export interface DiffOptions {
 	toAvailability?: readonly string[];
 	/** Only transitions from one of these availabilities; implies availability changed. */
 	fromAvailability?: readonly string[];
+	/** Only transitions to one of these activities (case-insensitive); implies activity changed. */
+	toActivity?: readonly string[];
+	/** Only transitions from one of these activities; implies activity changed. */
+	fromActivity?: readonly string[];
 }
 
 export interface PresenceView {
@@ -55,6 +59,9 @@ export interface PresenceView {
 export interface PresenceChange {
 	id: string;
 	presence: Presence;
+	/** The stored states on either side, for holding a change (hold.ts). */
+	before: StoredPresence;
+	after: StoredPresence;
 	previous: PresenceView;
 	changed: WatchedField[];
 	observedAt: string;
@@ -114,7 +121,7 @@ export function inSequenceOrder<T extends { sequenceNumber?: string | null }>(
 	return [...presences].sort((a, b) => compareSequenceNumbers(a.sequenceNumber, b.sequenceNumber));
 }
 
-function changedFields(before: StoredPresence, after: StoredPresence): WatchedField[] {
+export function changedFields(before: StoredPresence, after: StoredPresence): WatchedField[] {
 	const same = (x: string | null, y: string | null) =>
 		(x ?? '').toLowerCase() === (y ?? '').toLowerCase();
 	const changed: WatchedField[] = [];
@@ -214,16 +221,35 @@ function record(
 		return;
 	}
 	const changed = changedFields(before, after);
-	const relevant = changed.filter((field) => options.fields.includes(field));
-	if (relevant.length === 0) return;
-	const transitionFilter =
-		(options.toAvailability?.length ?? 0) > 0 || (options.fromAvailability?.length ?? 0) > 0;
-	if (transitionFilter) {
-		if (!changed.includes('availability')) return;
-		if (!matches(options.toAvailability, after.a) || !matches(options.fromAvailability, before.a))
-			return;
+	if (!reportable(before, after, options)) return;
+	result.changes.push({ id, presence, before, after, previous: view(before), changed, observedAt });
+}
+
+/**
+ * Whether a transition from `before` to `after` is an event under the options: a watched field
+ * changed, and the to/from filters (availability, activity) match. Applied to each change, or to the
+ * net transition of a change that was held (hold.ts).
+ */
+export function reportable(
+	before: StoredPresence,
+	after: StoredPresence,
+	options: DiffOptions,
+): boolean {
+	const changed = changedFields(before, after);
+	if (!changed.some((field) => options.fields.includes(field))) return false;
+	const filtered = (list: readonly string[] | undefined) => (list?.length ?? 0) > 0;
+	if (filtered(options.toAvailability) || filtered(options.fromAvailability)) {
+		if (!changed.includes('availability')) return false;
+		if (!matches(options.toAvailability, after.a) || !matches(options.fromAvailability, before.a)) {
+			return false;
+		}
 	}
-	result.changes.push({ id, presence, previous: view(before), changed, observedAt });
+	if (filtered(options.toActivity) || filtered(options.fromActivity)) {
+		if (!changed.includes('activity')) return false;
+		if (!matches(options.toActivity, after.c) || !matches(options.fromActivity, before.c))
+			return false;
+	}
+	return true;
 }
 
 /** Watched users removed from the list leave the state. */
