@@ -1,34 +1,31 @@
 import type { IPairedItemData } from 'n8n-workflow';
 
-import { GraphEmulator } from '../emulator';
+import type { GraphEmulator } from '../emulator';
 import { runWorkflow, type HarnessCredential } from '../harness';
 import {
-	appSecretCredential,
 	credentialTypes,
 	findSecrets,
 	nodeTypes,
 	presenceWorkflow,
-	registerApp,
 	secretsOf,
 	type TestApp,
+	useEmulator,
 } from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
 let credentials: Record<string, HarnessCredential>;
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 7 });
-	emu.addUsers(12_000);
-	app = await registerApp(emu, 'aaaaaaaa-0000-4000-8000-000000000001');
-	credentials = { app: appSecretCredential(emu, app) };
-});
-afterAll(async () => await emu.stop());
-beforeEach(() => {
-	emu.clearLog();
-	emu.faults = {};
-	emu.throttle = { limit: 1500, windowMs: 30_000 };
-});
+useEmulator(
+	{
+		seed: 7,
+		users: 12_000,
+		clientId: 'aaaaaaaa-0000-4000-8000-000000000001',
+		credentials: ['app'],
+		throttle: { limit: 1500, windowMs: 30_000 },
+	},
+	(started) => ({ emu, app, credentials } = started),
+);
 
 const pairedItems = (paired: unknown): number[] =>
 	(Array.isArray(paired) ? (paired as IPairedItemData[]) : [paired as IPairedItemData])

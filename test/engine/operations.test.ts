@@ -1,4 +1,4 @@
-import { GraphEmulator } from '../emulator';
+import type { GraphEmulator } from '../emulator';
 import { runWorkflow, type HarnessCredential } from '../harness';
 import {
 	appCertificateCredential,
@@ -11,21 +11,16 @@ import {
 	registerApp,
 	secretsOf,
 	type TestApp,
+	useEmulator,
 } from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 11 });
-	emu.addUsers(50);
-	app = await registerApp(emu, 'bbbbbbbb-0000-4000-8000-000000000001');
-});
-afterAll(async () => await emu.stop());
-beforeEach(() => {
-	emu.clearLog();
-	emu.faults = {};
-});
+useEmulator(
+	{ seed: 11, users: 50, clientId: 'bbbbbbbb-0000-4000-8000-000000000001' },
+	(started) => ({ emu, app } = started),
+);
 
 function run(
 	credentials: Record<string, HarnessCredential>,
