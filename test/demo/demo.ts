@@ -10,15 +10,13 @@ import { GraphEmulator } from '../emulator';
 import {
 	createUserFolder,
 	ensureN8n,
-	executeWorkflow,
-	importJson,
 	N8N_LINES,
 	packPackage,
 	removeUserFolder,
 	setupOwner,
 	startN8n,
-	type N8nInstall,
 } from '../e2e/lib/n8n';
+import { N8nCliSession } from '../e2e/fixtures/n8nSession';
 import { appSecretData, delegatedData, registerApp } from '../shared/graphApp';
 import { meAndColleagueWorkflow, teamAvailabilityWorkflow } from './workflows';
 
@@ -143,15 +141,15 @@ function nodeItems(run: unknown, node: string): Array<{ json: Record<string, unk
 	return runs?.[runs.length - 1]?.data?.main?.[0] ?? [];
 }
 
-async function verify(install: N8nInstall, userFolder: string, setup: Setup): Promise<void> {
+async function verify(session: N8nCliSession, setup: Setup): Promise<void> {
 	setup.stopChanges?.();
 	const expected = setup.available?.();
-	const { result, run } = await executeWorkflow(install, userFolder, TEAM_WORKFLOW);
+	const run = await session.execute(TEAM_WORKFLOW);
 	const presences = nodeItems(run, 'Get presence of the team');
 	const messages = nodeItems(run, 'Message per person');
 	if (presences.length !== setup.teamIds.length) {
 		throw new Error(
-			`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`,
+			`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${JSON.stringify(run).slice(-3000)}`,
 		);
 	}
 	if (expected !== undefined && messages.length !== expected) {
@@ -170,17 +168,18 @@ async function main(): Promise<void> {
 	if (realTenant && setup.teamIds.length === 0)
 		throw new Error('Set GRAPH_USER_IDS to the object ids (or UPNs) of a few users of your tenant');
 
-	await importJson(install, userFolder, 'credentials', setup.credentials);
+	const session = new N8nCliSession(install, userFolder);
+	await session.importFile('credentials', setup.credentials);
 	const credentials = {
 		app: APP_CREDENTIAL,
 		delegated: setup.delegated ? DELEGATED_CREDENTIAL : undefined,
 	};
-	await importJson(install, userFolder, 'workflow', [
+	await session.importFile('workflow', [
 		teamAvailabilityWorkflow(TEAM_WORKFLOW, setup.teamIds, credentials),
 		meAndColleagueWorkflow(ME_WORKFLOW, setup.colleague, credentials),
 	]);
 
-	if (check) await verify(install, userFolder, setup);
+	if (check) await verify(session, setup);
 
 	const n8n = await startN8n(install, userFolder, port);
 	await setupOwner(n8n.url, owner);

@@ -11,6 +11,7 @@ import {
 	type TestApp,
 	useEmulator,
 } from './support';
+import { overlappingAsks } from '../shared/overlappingAsks';
 
 let emu: GraphEmulator;
 let app: TestApp;
@@ -52,20 +53,7 @@ const getMany = (
 
 describe("Get Many through n8n's engine", () => {
 	it('2,000 ids over 300 items with duplicates in other case: 4 requests, one item per id, every asker paired', async () => {
-		const ids = emu.users.slice(0, 2000).map((user) => user.id);
-		// Item i asks for ids [7i, 7i+7) (mod 2,000), sometimes upper-cased, so every id is asked for about once
-		// and a good share twice or more, by different items.
-		const askers = new Map<string, Set<number>>();
-		const items = Array.from({ length: 300 }, (_, item) => {
-			const mine = Array.from({ length: 7 }, (_, k) => ids[(item * 7 + k) % 2000]);
-			if (item % 3 === 0) mine.push(ids[(item * 13) % 2000].toUpperCase());
-			for (const id of mine)
-				(
-					askers.get(id.toLowerCase()) ??
-					askers.set(id.toLowerCase(), new Set()).get(id.toLowerCase())!
-				).add(item);
-			return { ids: item % 2 === 0 ? mine.join(', ') : mine };
-		});
+		const { items, askers } = overlappingAsks(emu.users.slice(0, 2000).map((user) => user.id));
 		expect(askers.size).toBe(2000);
 		expect([...askers.values()].some((set) => set.size > 1)).toBe(true);
 
