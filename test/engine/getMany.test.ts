@@ -1,16 +1,8 @@
 import type { IPairedItemData } from 'n8n-workflow';
 
 import type { GraphEmulator } from '../emulator';
-import { runWorkflow, type HarnessCredential } from '../harness';
-import {
-	credentialTypes,
-	findSecrets,
-	nodeTypes,
-	presenceWorkflow,
-	secretsOf,
-	type TestApp,
-	useEmulator,
-} from './support';
+import type { HarnessCredential } from '../harness';
+import { findSecrets, runPresence, secretsOf, type TestApp, useEmulator } from './support';
 import { overlappingAsks } from '../shared/overlappingAsks';
 
 let emu: GraphEmulator;
@@ -38,16 +30,12 @@ const getMany = (
 	extra: Record<string, unknown> = {},
 	continueOnFail = false,
 ) =>
-	runWorkflow({
-		workflow: presenceWorkflow({
-			items,
-			parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', ...extra },
-			authentication: 'application',
-			credentialId: 'app',
-			continueOnFail,
-		}),
-		nodeTypes,
-		credentialTypes,
+	runPresence({
+		items,
+		parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', ...extra },
+		authentication: 'application',
+		credentialId: 'app',
+		continueOnFail,
 		credentials,
 	});
 
@@ -242,19 +230,15 @@ describe("Get Many through n8n's engine", () => {
 		const ids = emu.users.slice(0, 10_000).map((user) => user.id);
 		const controller = new AbortController();
 		const started = Date.now();
-		const running = runWorkflow({
-			workflow: presenceWorkflow({
-				items: [{ ids }],
-				parameters: {
-					operation: 'getMany',
-					userIds: '={{ $json.ids }}',
-					options: { concurrency: 2 },
-				},
-				authentication: 'application',
-				credentialId: 'app',
-			}),
-			nodeTypes,
-			credentialTypes,
+		const running = runPresence({
+			items: [{ ids }],
+			parameters: {
+				operation: 'getMany',
+				userIds: '={{ $json.ids }}',
+				options: { concurrency: 2 },
+			},
+			authentication: 'application',
+			credentialId: 'app',
 			credentials,
 			signal: controller.signal,
 		});

@@ -1,13 +1,11 @@
 import type { GraphEmulator } from '../emulator';
-import { runWorkflow, type HarnessCredential } from '../harness';
+import type { HarnessCredential } from '../harness';
 import {
 	appCertificateCredential,
 	appSecretCredential,
-	credentialTypes,
 	delegatedCredential,
 	findSecrets,
-	nodeTypes,
-	presenceWorkflow,
+	runPresence,
 	registerApp,
 	secretsOf,
 	type TestApp,
@@ -29,16 +27,12 @@ function run(
 	parameters: Record<string, unknown>,
 	continueOnFail = false,
 ) {
-	return runWorkflow({
-		workflow: presenceWorkflow({
-			items,
-			parameters,
-			authentication,
-			credentialId: 'cred',
-			continueOnFail,
-		}),
-		nodeTypes,
-		credentialTypes,
+	return runPresence({
+		items,
+		parameters,
+		authentication,
+		credentialId: 'cred',
+		continueOnFail,
 		credentials,
 	});
 }

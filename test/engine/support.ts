@@ -12,6 +12,7 @@ import {
 import {
 	HARNESS_ITEMS_TYPE,
 	MANUAL_TRIGGER_TYPE,
+	runWorkflow,
 	type HarnessCredential,
 	type HarnessWorkflow,
 } from '../harness';
@@ -168,4 +169,21 @@ export function presenceWorkflow(options: PresenceWorkflowOptions): HarnessWorkf
 			Items: { main: [[{ node: 'Presence', type: 'main', index: 0 }]] },
 		},
 	};
+}
+
+export interface PresenceRunOptions extends PresenceWorkflowOptions {
+	credentials: Record<string, HarnessCredential>;
+	/** Aborting it cancels the execution. */
+	signal?: AbortSignal;
+}
+
+/** `presenceWorkflow` run through n8n's engine with the built package. */
+export function runPresence({ credentials, signal, ...workflow }: PresenceRunOptions) {
+	return runWorkflow({
+		workflow: presenceWorkflow(workflow),
+		nodeTypes,
+		credentialTypes,
+		credentials,
+		signal,
+	});
 }

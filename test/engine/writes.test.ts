@@ -1,15 +1,8 @@
 import type { ILoadOptionsFunctions, INodeParameters } from 'n8n-workflow';
 
 import type { GraphEmulator } from '../emulator';
-import { runWorkflow, type HarnessCredential } from '../harness';
-import {
-	credentialTypes,
-	nodeTypes,
-	PRESENCE_TYPE,
-	presenceWorkflow,
-	type TestApp,
-	useEmulator,
-} from './support';
+import type { HarnessCredential } from '../harness';
+import { nodeTypes, PRESENCE_TYPE, runPresence, type TestApp, useEmulator } from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
@@ -31,16 +24,12 @@ function run(
 	parameters: INodeParameters,
 	continueOnFail = false,
 ) {
-	return runWorkflow({
-		workflow: presenceWorkflow({
-			items,
-			parameters,
-			authentication,
-			credentialId: authentication === 'application' ? 'app' : 'delegated',
-			continueOnFail,
-		}),
-		nodeTypes,
-		credentialTypes,
+	return runPresence({
+		items,
+		parameters,
+		authentication,
+		credentialId: authentication === 'application' ? 'app' : 'delegated',
+		continueOnFail,
 		credentials,
 	});
 }
