@@ -4,7 +4,7 @@ import { generate } from 'selfsigned';
 
 import {
 	encryptResource,
-	GraphEmulator,
+	type GraphEmulator,
 	type EmulatedSubscription,
 	type ForgedToken,
 	type NotificationPayload,
@@ -14,12 +14,11 @@ import {
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
 import {
 	credentialTypes,
-	delegatedCredential,
 	INSTANT_TYPE,
 	instantNodeTypes,
-	registerApp,
 	TENANT,
 	type TestApp,
+	useEmulator,
 } from './support';
 
 /**
@@ -35,16 +34,18 @@ let app: TestApp;
 let delegated: HarnessCredential;
 const hosts: WebhookHost[] = [];
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 41 });
-	emu.addUsers(1400);
-	app = await registerApp(emu, 'eeeeeeee-0000-4000-8000-000000000001');
-	delegated = await delegatedCredential(emu, app);
-});
-afterAll(async () => {
-	await emu.stop();
-});
-beforeEach(() => emu.clearLog());
+useEmulator(
+	{
+		seed: 41,
+		users: 1400,
+		clientId: 'eeeeeeee-0000-4000-8000-000000000001',
+		credentials: ['delegated'],
+	},
+	(started) => {
+		({ emu, app } = started);
+		delegated = started.credentials.delegated;
+	},
+);
 afterEach(async () => {
 	emu.unconsentedClients.clear();
 	emu.notificationBatchMs = 50;

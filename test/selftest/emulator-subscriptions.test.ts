@@ -3,20 +3,28 @@ import {
 	constants,
 	createDecipheriv,
 	createHmac,
+	createPublicKey,
 	privateDecrypt,
 	randomUUID,
+	verify,
+	type JsonWebKey,
 } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { generate } from 'selfsigned';
 import { asArray, asRecord, str } from '../shared/json';
+import {
+	call,
+	CLIENT,
+	emulatorClient,
+	graphError,
+	registerClient,
+	SECRET,
+	TENANT,
+} from '../shared/emulatorClient';
 import { GraphEmulator, type Delivery } from '../emulator';
 
-const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
-const CLIENT = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
 const OTHER_CLIENT = '7c8d9e0f-1a2b-4c3d-9e4f-5a6b7c8d9e0f';
-const SECRET = 'emuSecret~value.With_Chars-123';
-const SCOPE = 'https://graph.example.test/.default';
 const MINUTE = 60_000;
 const CLIENT_STATE = 'secret-client-state~42';
 
@@ -164,75 +172,22 @@ class Receiver {
 
 // ---- Graph calls ----
 
-interface Reply {
-	status: number;
-	body: Record<string, unknown>;
-}
-
 let emu: GraphEmulator;
 let receiver: Receiver;
 let me: string;
 let app: string;
-
-async function call(url: string, init: RequestInit = {}): Promise<Reply> {
-	const res = await fetch(url, init);
-	const text = await res.text();
-	return { status: res.status, body: text === '' ? {} : asRecord(JSON.parse(text)) };
-}
-
-function graph(token: string, path: string, method = 'GET', body?: unknown): Promise<Reply> {
-	const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	return call(`${emu.url}${path}`, {
-		method,
-		headers,
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-}
-
-function error(res: Reply): { code: string; message: string } {
-	const e = asRecord(res.body.error);
-	return { code: str(e.code), message: str(e.message) };
-}
-
-async function appToken(): Promise<string> {
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'client_credentials',
-			client_id: CLIENT,
-			client_secret: SECRET,
-			scope: SCOPE,
-		}).toString(),
-	});
-	return str(res.body.access_token);
-}
-
-async function delegatedToken(clientId = CLIENT): Promise<string> {
-	const redirect = 'http://127.0.0.1:1/cb';
-	const authorize = await fetch(
-		`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=${clientId}&response_type=code&redirect_uri=${encodeURIComponent(redirect)}`,
-		{ redirect: 'manual' },
-	);
-	const code = str(new URL(str(authorize.headers.get('location'))).searchParams.get('code'));
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'authorization_code',
-			code,
-			client_id: clientId,
-			client_secret: SECRET,
-			redirect_uri: redirect,
-		}).toString(),
-	});
-	return str(res.body.access_token);
-}
+const { graph, post, appToken, signIn } = emulatorClient(() => emu);
 
 const inMinutes = (minutes: number): string => new Date(emu.now + minutes * MINUTE).toISOString();
 const filterOf = (ids: string[]): string =>
 	`/communications/presences?$filter=id in (${ids.map((id) => `'${id}'`).join(',')})`;
+
+/** The certificate every presence subscription must carry (subscription-post-subscriptions). */
+let basicCertificate = '';
+beforeAll(async () => {
+	const pems = await generate([{ name: 'commonName', value: 'basic' }], { keySize: 2048 });
+	basicCertificate = new X509Certificate(pems.cert).raw.toString('base64');
+});
 
 function subscriptionBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
 	return {
@@ -241,18 +196,38 @@ function subscriptionBody(overrides: Record<string, unknown> = {}): Record<strin
 		resource: filterOf([emu.users[1].id, emu.users[2].id]),
 		expirationDateTime: inMinutes(30),
 		clientState: CLIENT_STATE,
+		encryptionCertificate: basicCertificate,
+		encryptionCertificateId: 'basic-1',
 		...overrides,
 	};
 }
+
+/** The resource as the emulator echoes it: not as sent (no slash, lower case, ", " between ids). */
+const echoOf = (ids: string[]): string =>
+	`communications/presences?$filter=id in (${ids.map((id) => `'${id.toLowerCase()}'`).join(', ')})`;
 
 async function subscribe(
 	overrides: Record<string, unknown> = {},
 	token = me,
 ): Promise<Record<string, unknown>> {
-	const res = await graph(token, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
+	const res = await post(token, '/v1.0/subscriptions', subscriptionBody(overrides));
 	if (res.status !== 201)
 		throw new Error(`subscription not created: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body;
+}
+
+/** Graph forgets every subscription: the signed-in user may make another (one per user and app). */
+function dropAll(): void {
+	for (const subscription of emu.subscriptions) emu.dropSubscription(subscription.id);
+}
+
+/** A delegated token of the same app for another signed-in user. */
+async function tokenOfAnotherUser(index = 5): Promise<string> {
+	const signedIn = emu.meUserId;
+	emu.meUserId = emu.users[index].id;
+	const token = (await signIn()).access;
+	if (signedIn !== undefined) emu.meUserId = signedIn;
+	return token;
 }
 
 function deliveries(kind: Delivery['kind']): Delivery[] {
@@ -262,10 +237,10 @@ function deliveries(kind: Delivery['kind']): Delivery[] {
 beforeEach(async () => {
 	emu = await GraphEmulator.start({ seed: 11 });
 	emu.addUsers(10);
-	emu.registerApp({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET });
+	registerClient(emu);
 	emu.registerApp({ tenantId: TENANT, clientId: OTHER_CLIENT, clientSecret: SECRET });
 	receiver = await Receiver.start();
-	me = await delegatedToken();
+	me = (await signIn()).access;
 	app = await appToken();
 });
 
@@ -278,7 +253,7 @@ describe('POST /subscriptions', () => {
 	it('validates the notification and lifecycle URLs with a handshake, then answers 201 with the subscription', async () => {
 		const expiry = inMinutes(45);
 		const ids = [emu.users[1].id, emu.users[2].id.toUpperCase()];
-		const res = await graph(me, '/v1.0/subscriptions', 'POST', {
+		const res = await post(me, '/v1.0/subscriptions', {
 			...subscriptionBody(),
 			resource: filterOf(ids),
 			lifecycleNotificationUrl: `${receiver.url}/lifecycle`,
@@ -290,7 +265,7 @@ describe('POST /subscriptions', () => {
 		expect(res.body).toEqual({
 			'@odata.context': `${emu.url}/v1.0/$metadata#subscriptions/$entity`,
 			id,
-			resource: filterOf(ids),
+			resource: echoOf(ids),
 			applicationId: CLIENT,
 			changeType: 'updated',
 			clientState: CLIENT_STATE,
@@ -300,7 +275,7 @@ describe('POST /subscriptions', () => {
 			creatorId: emu.meUserId,
 			includeResourceData: false,
 			latestSupportedTlsVersion: 'v1_2',
-			encryptionCertificateId: null,
+			encryptionCertificateId: 'basic-1',
 		});
 
 		// One handshake per URL: POST, text/plain, empty body, a form-encoded token with spaces and colons.
@@ -339,8 +314,10 @@ describe('POST /subscriptions', () => {
 		]);
 		const viaBeta = await graph(me, `/beta/subscriptions/${id}`);
 		expect(viaBeta.status).toBe(200);
+		// Later reads never show the clientState (subscription-list).
 		expect(viaBeta.body).toMatchObject({
 			id,
+			clientState: null,
 			expirationDateTime: expiry,
 			'@odata.context': `${emu.url}/beta/$metadata#subscriptions/$entity`,
 		});
@@ -364,10 +341,10 @@ describe('POST /subscriptions', () => {
 		'refuses the subscription when the receiver answers %s',
 		async (_label, mode, message) => {
 			receiver.validation['/notify'] = mode;
-			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody());
+			const res = await post(me, '/v1.0/subscriptions', subscriptionBody());
 			expect(res.status).toBe(400);
-			expect(error(res).code).toBe('ValidationError');
-			expect(error(res).message).toContain(message);
+			expect(graphError(res).code).toBe('ValidationError');
+			expect(graphError(res).message).toContain(message);
 			expect(emu.subscriptions).toEqual([]);
 			expect(deliveries('validation')).toEqual([
 				expect.objectContaining({
@@ -380,14 +357,13 @@ describe('POST /subscriptions', () => {
 
 	it('refuses the subscription when only the lifecycle URL fails the handshake, or a receiver is too slow', async () => {
 		receiver.validation['/lifecycle'] = 'wrong';
-		const lifecycle = await graph(
+		const lifecycle = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ lifecycleNotificationUrl: `${receiver.url}/lifecycle` }),
 		);
 		expect(lifecycle.status).toBe(400);
-		expect(error(lifecycle)).toEqual({
+		expect(graphError(lifecycle)).toEqual({
 			code: 'ValidationError',
 			message:
 				'Subscription validation request failed. Response must exactly match validationToken query parameter.',
@@ -396,14 +372,13 @@ describe('POST /subscriptions', () => {
 
 		emu.deliveryPolicy = { validationTimeoutMs: 200 };
 		receiver.validation['/slow'] = 'slow';
-		const slow = await graph(
+		const slow = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ notificationUrl: `${receiver.url}/slow` }),
 		);
 		expect(slow.status).toBe(400);
-		expect(error(slow)).toMatchObject({
+		expect(graphError(slow)).toMatchObject({
 			code: 'ValidationError',
 			message: 'Subscription validation request timed out.',
 		});
@@ -417,46 +392,42 @@ describe('POST /subscriptions', () => {
 	it('allows at most 60 minutes (plus a minute of skew) ahead of the emulator clock, and nothing in the past', async () => {
 		expect(
 			(
-				await graph(
+				await post(
 					me,
 					'/v1.0/subscriptions',
-					'POST',
 					subscriptionBody({ expirationDateTime: inMinutes(60) }),
 				)
 			).status,
 		).toBe(201);
+		dropAll();
 		expect(
 			(
-				await graph(
+				await post(
 					me,
 					'/v1.0/subscriptions',
-					'POST',
 					subscriptionBody({ expirationDateTime: inMinutes(60.5) }),
 				)
 			).status,
 		).toBe(201);
 
-		const tooFar = await graph(
+		const tooFar = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ expirationDateTime: inMinutes(62) }),
 		);
 		expect(tooFar.status).toBe(400);
-		expect(error(tooFar).message).toBe(
+		expect(graphError(tooFar).message).toBe(
 			'Subscription expiration can only be 60 minutes in the future.',
 		);
-		const past = await graph(
+		const past = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ expirationDateTime: inMinutes(-1) }),
 		);
 		expect(past.status).toBe(400);
-		const garbage = await graph(
+		const garbage = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ expirationDateTime: 'tomorrow' }),
 		);
 		expect(garbage.status).toBe(400);
@@ -465,21 +436,14 @@ describe('POST /subscriptions', () => {
 		emu.advanceClock(90 * MINUTE);
 		const wall = new Date(Date.now() + 30 * MINUTE).toISOString();
 		expect(
-			(
-				await graph(
-					me,
-					'/v1.0/subscriptions',
-					'POST',
-					subscriptionBody({ expirationDateTime: wall }),
-				)
-			).status,
+			(await post(me, '/v1.0/subscriptions', subscriptionBody({ expirationDateTime: wall })))
+				.status,
 		).toBe(400);
 		expect(
 			(
-				await graph(
+				await post(
 					me,
 					'/v1.0/subscriptions',
-					'POST',
 					subscriptionBody({ expirationDateTime: inMinutes(59) }),
 				)
 			).status,
@@ -489,18 +453,14 @@ describe('POST /subscriptions', () => {
 	it('takes one presence or a $filter of at most 650 quoted GUIDs, and changeType updated only', async () => {
 		const many = Array.from({ length: 650 }, () => randomUUID());
 		expect(
-			(
-				await graph(
-					me,
-					'/v1.0/subscriptions',
-					'POST',
-					subscriptionBody({ resource: filterOf(many) }),
-				)
-			).status,
+			(await post(me, '/v1.0/subscriptions', subscriptionBody({ resource: filterOf(many) })))
+				.status,
 		).toBe(201);
 		expect(emu.subscriptions[0].userIds).toHaveLength(650);
-		const single = await subscribe({ resource: `communications/presences/${emu.users[3].id}` });
+		dropAll();
+		const single = await subscribe({ resource: `/communications/presences/${emu.users[3].id}` });
 		expect(single.resource).toBe(`communications/presences/${emu.users[3].id}`);
+		dropAll();
 
 		const bad: Array<[string, Record<string, unknown>]> = [
 			['651 ids', { resource: filterOf([...many, randomUUID()]) }],
@@ -515,33 +475,34 @@ describe('POST /subscriptions', () => {
 			['changeType updated,deleted', { changeType: 'updated,deleted' }],
 		];
 		for (const [label, overrides] of bad) {
-			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
+			const res = await post(me, '/v1.0/subscriptions', subscriptionBody(overrides));
 			expect([label, res.status]).toEqual([label, 400]);
 		}
-		expect(emu.subscriptions).toHaveLength(2);
+		expect(emu.subscriptions).toHaveLength(0);
 	});
 
 	it('refuses application tokens for presence: 403, and no handshake', async () => {
-		const res = await graph(app, '/v1.0/subscriptions', 'POST', subscriptionBody());
+		const res = await post(app, '/v1.0/subscriptions', subscriptionBody());
 		expect(res.status).toBe(403);
-		expect(error(res).message).toMatch(
+		expect(graphError(res).message).toMatch(
 			/Application permissions are not supported for presence subscriptions/,
 		);
 		expect(receiver.requests).toEqual([]);
 		expect(emu.subscriptions).toEqual([]);
 	});
 
-	it('wants https notification URLs (http only to loopback), a clientState of at most 128 characters, and certificates for rich notifications', async () => {
+	it('wants https notification URLs (http only to loopback), a clientState of at most 128 characters, and a certificate (for presence even without resource data)', async () => {
 		const cases: Array<[string, Record<string, unknown>]> = [
 			['http elsewhere', { notificationUrl: 'http://hooks.example.test/notify' }],
 			['not a URL', { notificationUrl: 'notify-me' }],
 			['ftp lifecycle', { lifecycleNotificationUrl: 'ftp://127.0.0.1/lifecycle' }],
 			['129-character clientState', { clientState: 'x'.repeat(129) }],
+			['basic without certificate', { encryptionCertificate: undefined }],
+			['rich without certificate', { includeResourceData: true, encryptionCertificate: undefined }],
 			[
-				'rich without certificate',
-				{ includeResourceData: true, encryptionCertificateId: 'cert-1' },
+				'rich without certificate id',
+				{ includeResourceData: true, encryptionCertificateId: undefined },
 			],
-			['rich without certificate id', { includeResourceData: true, encryptionCertificate: 'AAAA' }],
 			[
 				'rich with a certificate that is not one',
 				{
@@ -553,8 +514,8 @@ describe('POST /subscriptions', () => {
 			['unknown TLS version', { latestSupportedTlsVersion: 'v9_9' }],
 		];
 		for (const [label, overrides] of cases) {
-			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
-			expect([label, res.status, error(res).code]).toEqual([label, 400, 'InvalidRequest']);
+			const res = await post(me, '/v1.0/subscriptions', subscriptionBody(overrides));
+			expect([label, res.status, graphError(res).code]).toEqual([label, 400, 'InvalidRequest']);
 		}
 		expect(receiver.requests).toEqual([]);
 		const ok = await subscribe({ clientState: 'y'.repeat(128), latestSupportedTlsVersion: 'v1_3' });
@@ -569,14 +530,13 @@ describe('POST /subscriptions', () => {
 		});
 		const secure = await Receiver.start({ key: pems.private, cert: pems.cert });
 		try {
-			const untrusted = await graph(
+			const untrusted = await post(
 				me,
 				'/v1.0/subscriptions',
-				'POST',
 				subscriptionBody({ notificationUrl: `${secure.url}/notify` }),
 			);
 			expect(untrusted.status).toBe(400);
-			expect(error(untrusted).code).toBe('ValidationError');
+			expect(graphError(untrusted).code).toBe('ValidationError');
 			expect(deliveries('validation')[0]).toMatchObject({ status: 0, error: expect.any(String) });
 
 			emu.webhookCa = pems.cert;
@@ -591,7 +551,7 @@ describe('POST /subscriptions', () => {
 	});
 
 	it('works inside $batch too', async () => {
-		const res = await graph(me, '/v1.0/$batch', 'POST', {
+		const res = await post(me, '/v1.0/$batch', {
 			requests: [
 				{
 					id: '1',
@@ -620,37 +580,49 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		const id = str(sub.id);
 
 		const renewedTo = inMinutes(60);
-		const renewed = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: renewedTo,
+		const renewed = await graph(me, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: renewedTo,
+			},
 		});
 		expect(renewed.status).toBe(200);
 		expect(renewed.body).toMatchObject({
 			id,
 			expirationDateTime: renewedTo,
-			clientState: CLIENT_STATE,
+			clientState: null,
 		});
 		expect(emu.subscriptions[0].expirationDateTime).toBe(renewedTo);
 
-		const tooFar = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: inMinutes(75),
+		const tooFar = await graph(me, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: inMinutes(75),
+			},
 		});
 		expect(tooFar.status).toBe(400);
-		expect(error(tooFar).message).toBe(
+		expect(graphError(tooFar).message).toBe(
 			'Subscription expiration can only be 60 minutes in the future.',
 		);
-		const byApp = await graph(app, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: inMinutes(30),
+		const byApp = await graph(app, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: inMinutes(30),
+			},
 		});
 		expect(byApp.status).toBe(403);
 
 		emu.advanceClock(59 * MINUTE);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(200);
 		emu.advanceClock(2 * MINUTE);
-		const gone = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: inMinutes(30),
+		const gone = await graph(me, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: inMinutes(30),
+			},
 		});
 		expect(gone.status).toBe(404);
-		expect(error(gone).code).toBe('ResourceNotFound');
+		expect(graphError(gone).code).toBe('ResourceNotFound');
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(404);
 		expect(emu.subscriptions).toEqual([]);
 
@@ -668,8 +640,10 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		});
 		expect(deleted.status).toBe(204);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(404);
-		expect((await graph(me, `/v1.0/subscriptions/${id}`, 'DELETE')).status).toBe(404);
-		expect((await graph(me, `/v1.0/subscriptions/${randomUUID()}`, 'DELETE')).status).toBe(404);
+		expect((await graph(me, `/v1.0/subscriptions/${id}`, { method: 'DELETE' })).status).toBe(404);
+		expect(
+			(await graph(me, `/v1.0/subscriptions/${randomUUID()}`, { method: 'DELETE' })).status,
+		).toBe(404);
 		emu.setPresence(emu.users[1].id, { availability: 'Busy', activity: 'Busy' });
 		await pause(150);
 		expect(receiver.notifications()).toEqual([]);
@@ -677,7 +651,7 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 
 	it("lists only the calling app's subscriptions", async () => {
 		const mine = await subscribe();
-		const theirs = await subscribe({}, await delegatedToken(OTHER_CLIENT));
+		const theirs = await subscribe({}, (await signIn(OTHER_CLIENT)).access);
 		expect(theirs.applicationId).toBe(OTHER_CLIENT);
 
 		const list = await graph(me, '/v1.0/subscriptions');
@@ -690,7 +664,37 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		).toEqual([mine.id]);
 		expect((await graph(me, `/v1.0/subscriptions/${str(theirs.id)}`)).status).toBe(404);
 		expect(emu.subscriptions.map((s) => s.id).sort()).toEqual([mine.id, theirs.id].sort());
-		expect((await graph(me, '/v1.0/subscriptions', 'PUT', {})).status).toBe(405);
+		expect((await graph(me, '/v1.0/subscriptions', { method: 'PUT', body: {} })).status).toBe(405);
+	});
+
+	it('one presence subscription per signed-in user and app: a second is 409; another user of the app sees only their own', async () => {
+		const mine = await subscribe();
+		const second = await post(
+			me,
+			'/v1.0/subscriptions',
+			subscriptionBody({
+				resource: filterOf([emu.users[7].id]),
+				notificationUrl: `${receiver.url}/other`,
+			}),
+		);
+		expect(second.status).toBe(409);
+		expect(graphError(second).message).toContain('already exists for this user and application');
+		// Another app's subscription for the same user is no conflict (one per unique application).
+		await subscribe({}, (await signIn(OTHER_CLIENT)).access);
+		const otherUser = await tokenOfAnotherUser();
+		const theirs = await subscribe({ notificationUrl: `${receiver.url}/theirs` }, otherUser);
+		const listed = (token: string) =>
+			graph(token, '/v1.0/subscriptions').then((res) =>
+				asArray(res.body.value).map((entry) => [asRecord(entry).id, asRecord(entry).clientState]),
+			);
+		expect(await listed(me)).toEqual([[mine.id, null]]);
+		expect(await listed(otherUser)).toEqual([[theirs.id, null]]);
+		expect((await graph(otherUser, `/v1.0/subscriptions/${str(mine.id)}`)).status).toBe(404);
+		// The app's own token sees the app's subscriptions of every user.
+		expect((await listed(app)).map(([id]) => id).sort()).toEqual([mine.id, theirs.id].sort());
+		// Gone (deleted or expired), the user may subscribe again.
+		await graph(me, `/v1.0/subscriptions/${str(mine.id)}`, { method: 'DELETE' });
+		expect((await post(me, '/v1.0/subscriptions', subscriptionBody())).status).toBe(201);
 	});
 });
 
@@ -711,21 +715,23 @@ describe('notifications', () => {
 					subscriptionId: id,
 					clientState: CLIENT_STATE,
 					changeType: 'updated',
-					resource: `communications/presences('${a.id}')`,
+					// As changenotifications-for-presence's basic example shows it.
+					resource: `communications/presences/${a.id}`,
 					resourceData: {
-						'@odata.type': '#Microsoft.Graph.presence',
-						'@odata.id': `communications/presences('${a.id}')`,
+						'@odata.id': `users/${a.id}/presence`,
+						'@odata.type': '#microsoft.graph.presence',
 						id: a.id,
 					},
 					subscriptionExpirationDateTime: sub.expirationDateTime,
 					tenantId: TENANT,
+					organizationId: TENANT,
 				},
 			],
 		});
 		expect(first.path).toBe('/notify');
 
 		// A write route (an app's presence session) ...
-		const write = await graph(app, `/v1.0/users/${b.id}/presence/setPresence`, 'POST', {
+		const write = await post(app, `/v1.0/users/${b.id}/presence/setPresence`, {
 			sessionId: CLIENT,
 			availability: 'Away',
 			activity: 'Away',
@@ -753,7 +759,15 @@ describe('notifications', () => {
 		emu.notificationBatchMs = 300;
 		const [, a, b] = emu.users;
 		const one = str((await subscribe({ resource: filterOf([a.id]) })).id);
-		const two = str((await subscribe({ resource: filterOf([b.id]), clientState: 'second' })).id);
+		// Another signed-in user of the same app, delivering to the same URL.
+		const two = str(
+			(
+				await subscribe(
+					{ resource: filterOf([b.id]), clientState: 'second' },
+					await tokenOfAnotherUser(),
+				)
+			).id,
+		);
 
 		emu.setPresence(a.id, { availability: 'Busy', activity: 'Busy' });
 		emu.setPresence(b.id, { availability: 'Away', activity: 'Away' });
@@ -875,26 +889,43 @@ describe('notifications', () => {
 
 			const { resource, signatureValid } = decrypt(content);
 			expect(signatureValid).toBe(true);
-			const effective = emu.effectivePresence(a.id);
-			expect(resource).toMatchObject({
-				'@odata.type': '#Microsoft.Graph.presence',
+			// changenotifications-for-presence: the decrypted content holds these five and nothing else.
+			expect(resource).toEqual({
+				'@odata.id': `users/${a.id}/presence`,
+				'@odata.type': '#microsoft.graph.presence',
 				id: a.id,
 				availability: 'Busy',
 				activity: 'InACall',
-				sequenceNumber: effective.sequenceNumber,
-				workLocation: effective.workLocation,
 			});
 
+			// One validation token per app and tenant, a JWT signed with a key the login host publishes.
 			const tokens = asArray(payload.validationTokens).map(str);
 			expect(tokens).toHaveLength(1);
 			const [header, claims, signature] = tokens[0].split('.');
-			expect(asRecord(JSON.parse(Buffer.from(header, 'base64url').toString('utf8')))).toMatchObject(
-				{ typ: 'JWT', alg: 'RS256' },
-			);
+			const head = asRecord(JSON.parse(Buffer.from(header, 'base64url').toString('utf8')));
+			expect(head).toMatchObject({ typ: 'JWT', alg: 'RS256' });
 			expect(asRecord(JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')))).toMatchObject(
-				{ aud: CLIENT, tid: TENANT },
+				{
+					aud: CLIENT,
+					tid: TENANT,
+					iss: `https://sts.windows.net/${TENANT}/`,
+					appid: '0bf30f3b-4a52-48df-9a82-234910c4a086',
+				},
 			);
-			expect(signature.length).toBeGreaterThan(100);
+			const published = await call(`${emu.loginBaseUrl}/common/discovery/v2.0/keys`);
+			const jwk = asArray(published.body.keys)
+				.map(asRecord)
+				.find((key) => key.kid === head.kid);
+			expect(jwk).toBeDefined();
+			const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+			expect(
+				verify(
+					'RSA-SHA256',
+					Buffer.from(`${header}.${claims}`),
+					key,
+					Buffer.from(signature, 'base64url'),
+				),
+			).toBe(true);
 
 			emu.tamperNextSignature();
 			emu.setPresence(a.id, { availability: 'Away', activity: 'Away' });
@@ -970,8 +1001,11 @@ describe('lifecycle events, dropped subscriptions, stop()', () => {
 		expect((await graph(me, `/v1.0/subscriptions/${old}`)).status).toBe(404);
 		expect(
 			(
-				await graph(me, `/v1.0/subscriptions/${old}`, 'PATCH', {
-					expirationDateTime: inMinutes(30),
+				await graph(me, `/v1.0/subscriptions/${old}`, {
+					method: 'PATCH',
+					body: {
+						expirationDateTime: inMinutes(30),
+					},
 				})
 			).status,
 		).toBe(404);
