@@ -9,7 +9,7 @@ import {
 import { diffPresences } from '../shared/presence/presenceDiff';
 import { diffOptions } from '../shared/trigger/events';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
-import { resetMemory, type InstantState } from './instantState';
+import { memoryFor, resetMemory, type InstantState } from './instantState';
 import { describeSplit, pollMinutes } from './schedule';
 import { clientFor, richSettings } from './settings';
 import { ensureSubscription, removeSubscriptions, subscriptionHealthy } from './subscriptionUpkeep';
@@ -69,6 +69,8 @@ export async function subscribe(this: IHookFunctions): Promise<boolean> {
 		rich,
 	});
 	const conflict = result.mode === 'conflict';
+	// The schedule starts from what activation found, so that it can say when the subscription is free.
+	memoryFor(this, state).conflict = conflict;
 	if (conflict && this.getMode() === 'manual') {
 		throw new NodeOperationError(
 			this.getNode(),
