@@ -1,126 +1,51 @@
 /**
- * `npm run bench:fleet`: the rate-control options for several n8n processes sharing one app's Graph budget,
- * compared in virtual time (test/bench/fleetSim.ts: the real RateLimiter in each process, Graph as a sliding window
- * answering 429 with Retry-After, 50 ms per request, 8 requests in flight per process). Deterministic: the same
- * table on any machine. Writes test/bench/results/fleet.md; the chosen option is proven in n8n's queue mode by
- * test/e2e/queue.e2e.test.ts.
+ * `npm run bench:fleet`: the rate control of several n8n processes (and several executions per process) sharing one
+ * app's Graph budget, measured in virtual time (test/bench/fleetSim.ts) over the scenarios of
+ * test/bench/fleetScenarios.ts. Deterministic: the same table on any machine. Writes test/bench/results/fleet.md;
+ * the chosen option is proven in n8n's queue mode by test/e2e/queue.e2e.test.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DEFAULT_TUNING, type LimiterTuning } from '../../nodes/shared/throttle/rateLimiter';
+import { DEFAULT_TUNING } from '../../nodes/shared/throttle/rateLimiter';
 import { simulateFleet } from './fleetSim';
+import { fleetOptions, measure, SCENARIOS, type Measures } from './fleetScenarios';
 
-interface Option {
-	name: string;
-	tuning: LimiterTuning;
-	/** The ceiling each process is given, from the app's budget and the number of processes. */
-	ceiling: (limit: number, processes: number) => number;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const percent = (share: number, digits = 0) => `${(100 * share).toFixed(digits)} %`;
+
+function row(name: string, m: Measures): string {
+	return (
+		`| ${name} | ${m.admitted.toLocaleString('en')} | ${m.throttled} | ${percent(m.throttledShare, 2)} | ` +
+		`${seconds(m.spanMs)} | ${percent(m.rateOfCap)} | ${seconds(m.floorMs)} | ${m.spanOverFloor.toFixed(2)} | ` +
+		`${m.mostRetries} | ${m.meetsTarget ? 'yes' : '**no**'} |`
+	);
 }
 
-const OPTIONS: Option[] = [
-	{
-		name: 'per-process window (version 0.1)',
-		tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 },
-		ceiling: (limit) => limit,
-	},
-	{
-		name: 'static split (budget ÷ processes, set by hand)',
-		tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 },
-		ceiling: (limit, processes) => Math.floor(limit / processes),
-	},
-	{
-		name: 'paced, not adaptive',
-		tuning: { ...DEFAULT_TUNING, adaptive: false },
-		ceiling: (limit) => limit,
-	},
-	{ name: '**adaptive share (chosen)**', tuning: DEFAULT_TUNING, ceiling: (limit) => limit },
+const header = [
+	'| scenario | admitted | 429s | 429 share | busy span | rate vs the cap | floor | span ÷ floor | most 429s in a row | target met |',
+	'|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
 ];
 
-interface Scenario {
-	name: string;
-	processes: number;
-	requestsEach: number;
-	limit: number;
-	stagger: number;
-	latencyMs?: number;
-}
-
-const SCENARIOS: Scenario[] = [
-	{
-		name: '3 workers at once, 100,000 ids each, budget 200 / 30 s (the queue-mode e2e)',
-		processes: 3,
-		requestsEach: 154,
-		limit: 200,
-		stagger: 0,
-	},
-	{
-		name: 'the same, answers taking 500 ms (a loaded machine), starts 4 s apart',
-		processes: 3,
-		requestsEach: 154,
-		limit: 200,
-		stagger: 4000,
-		latencyMs: 500,
-	},
-	{
-		name: '3 workers at once, 1,000,000 ids each, budget 1,500 / 30 s',
-		processes: 3,
-		requestsEach: 1539,
-		limit: 1500,
-		stagger: 0,
-	},
-	{
-		name: '3 workers starting 20 s apart, 1,000,000 ids each',
-		processes: 3,
-		requestsEach: 1539,
-		limit: 1500,
-		stagger: 20_000,
-	},
-	{
-		name: '2 workers, 3,250,000 ids each',
-		processes: 2,
-		requestsEach: 5000,
-		limit: 1500,
-		stagger: 0,
-	},
-	{
-		name: 'one process alone, 1,000,000 ids',
-		processes: 1,
-		requestsEach: 1539,
-		limit: 1500,
-		stagger: 0,
-	},
-];
-
-const rows: string[] = [];
+const today: string[] = [];
 for (const scenario of SCENARIOS) {
-	for (const option of OPTIONS) {
-		const result = simulateFleet({
-			processes: scenario.processes,
-			requestsEach: scenario.requestsEach,
-			limit: scenario.limit,
-			windowMs: 30_000,
-			ceiling: option.ceiling(scenario.limit, scenario.processes),
-			concurrency: 8,
-			latencyMs: scenario.latencyMs ?? 50,
-			startAt: (p) => p * scenario.stagger,
-			tuning: option.tuning,
-		});
-		rows.push(
-			`| ${scenario.name} | ${option.name} | ${result.requests.toLocaleString('en')} | ${result.throttled} | ${((100 * result.throttled) / result.requests).toFixed(2)} % | ` +
-				`${(100 * result.throughput).toFixed(0)} % | ${(Math.max(...result.finishedAt) / 1000).toFixed(0)} s |`,
-		);
-	}
+	const floor = simulateFleet(fleetOptions(scenario, { coordinated: true }));
+	today.push(row(scenario.name, measure(scenario, { tuning: DEFAULT_TUNING }, floor)));
 }
 
 const markdown = [
 	'# Rate control for a fleet sharing one app',
 	'',
-	'Virtual time (test/bench/fleetSim.ts): each process runs the real `RateLimiter` with 8 requests in flight; Graph is a sliding window of the budget that answers 429 with `Retry-After` (whole seconds until a slot frees); 50 ms per request. Throughput is the admitted requests per 30 s over the run, as a share of the budget (above 100 % when a run fits in little more than one window).',
+	'Virtual time (test/bench/fleetSim.ts): one limiter per n8n process (as `sharedLimiter` gives every execution in a process the same one), each execution a Get Many with 8 request slots of its own; Graph is a sliding window of the budget per 30 s that answers 429 with `Retry-After` (whole seconds until a slot frees); 50 ms per answer unless said. "2 workers × 2" is `n8n worker --concurrency=2` twice: with three runs one worker runs two of them.',
 	'',
-	'| scenario | option | requests | 429s | 429 share | throughput of budget | last finishes |',
-	'|---|---|---:|---:|---:|---:|---:|',
-	...rows,
+	'- **busy span**: from the first request to the last answer; **rate vs the cap**: admitted requests per 30 s over the span, over the budget (above 100 % when a run fits in little more than one window);',
+	'- **floor**: the span of a perfectly coordinated fleet (one exact sliding window for everyone, every slot starting the moment Graph has room): the fastest a 30 s sliding window allows for these runs, starts, slots and latency;',
+	"- **target** (issues 17 and 18): at most 2 % 429s, every request admitted once, a span within 1.25 × the floor plus one answer's latency, and at least 90 % of the cap's rate (of the coordinated fleet's rate where even that stays under the cap, i.e. runs arriving slower than the budget).",
+	'',
+	"## Today's limiter (version 0.1: a tenth of the budget at once then evenly paced, adaptive share after 429s)",
+	'',
+	...header,
+	...today,
 	'',
 ].join('\n');
 const out = join(__dirname, 'results');

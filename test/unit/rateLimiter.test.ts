@@ -142,41 +142,36 @@ describe('RateLimiter: a share of a budget spent by others too', () => {
 
 describe('a fleet sharing one budget (virtual time, Graph as a sliding window)', () => {
 	// Three workers each getting 100,000 ids (154 requests) under a budget of 200 per 30 s, as test/e2e/queue does.
-	const fleet: Omit<FleetOptions, 'tuning'> = {
+	const fleet = (requests: number, staggerMs = 0): Omit<FleetOptions, 'tuning'> => ({
 		processes: 3,
-		requestsEach: 154,
+		runs: [0, 1, 2].map((p) => ({ process: p, requests, startAt: p * staggerMs })),
 		limit: 200,
 		windowMs: 30_000,
 		ceiling: 200,
 		concurrency: 8,
 		latencyMs: 50,
-	};
+	});
 
 	it('with the adaptive share: at most 2 % 429s and at least 85 % of the budget used', () => {
-		const result = simulateFleet({ ...fleet, tuning: DEFAULT_TUNING });
-		expect(result.requests - result.throttled).toBe(3 * 154);
+		const result = simulateFleet({ ...fleet(154), tuning: DEFAULT_TUNING });
+		expect(result.admitted).toBe(3 * 154);
 		expect(result.throttled / result.requests).toBeLessThanOrEqual(0.02);
-		expect(result.throughput).toBeGreaterThanOrEqual(0.85);
+		expect(result.rateOfCap).toBeGreaterThanOrEqual(0.85);
 	});
 
 	it('the per-process window of version 0.1 (whole budget at once, no share) gets many times more 429s', () => {
-		const adaptive = simulateFleet({ ...fleet, tuning: DEFAULT_TUNING });
+		const adaptive = simulateFleet({ ...fleet(154), tuning: DEFAULT_TUNING });
 		const independent = simulateFleet({
-			...fleet,
+			...fleet(154),
 			tuning: { ...DEFAULT_TUNING, adaptive: false, burstFraction: 1 },
 		});
 		expect(independent.throttled).toBeGreaterThanOrEqual(4 * adaptive.throttled);
 	});
 
 	it('workers starting one after another all finish, and one left alone gets the budget back', () => {
-		const result = simulateFleet({
-			...fleet,
-			requestsEach: 400,
-			startAt: (p) => p * 20_000,
-			tuning: DEFAULT_TUNING,
-		});
-		expect(result.requests - result.throttled).toBe(3 * 400);
-		expect(result.throughput).toBeGreaterThanOrEqual(0.7);
+		const result = simulateFleet({ ...fleet(400, 20_000), tuning: DEFAULT_TUNING });
+		expect(result.admitted).toBe(3 * 400);
+		expect(result.rateOfCap).toBeGreaterThanOrEqual(0.7);
 		expect(result.throttled / result.requests).toBeLessThanOrEqual(0.03);
 	});
 });
