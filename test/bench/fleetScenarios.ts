@@ -100,16 +100,20 @@ export function fleetRuns(s: Scenario): FleetRun[] {
 	}));
 }
 
-export function fleetOptions(
-	s: Scenario,
-	rest: Pick<FleetOptions, 'limiter' | 'tuning' | 'coordinated'> = {},
-): FleetOptions {
+/** How a scenario is run: the limiter (or the real one's tuning), and the ceiling each execution asks for. */
+export type FleetChoice = Pick<FleetOptions, 'limiter' | 'tuning' | 'coordinated'> & {
+	/** Max Requests per 30 Seconds from the app's budget and the number of processes; default the budget. */
+	ceiling?: (limit: number, processes: number) => number;
+};
+
+export function fleetOptions(s: Scenario, choice: FleetChoice = {}): FleetOptions {
+	const { ceiling, ...rest } = choice;
 	return {
 		processes: s.topology.processes,
 		runs: fleetRuns(s),
 		limit: s.limit,
 		windowMs: WINDOW_MS,
-		ceiling: s.limit,
+		ceiling: ceiling?.(s.limit, s.topology.processes) ?? s.limit,
 		concurrency: CONCURRENCY,
 		latencyMs: s.latencyMs,
 		...rest,
@@ -133,6 +137,8 @@ export interface Measures {
 	allowedSpanMs: number;
 	/** Per run, seconds from its start to its last answer. */
 	runSeconds: number[];
+	/** Per run, when its last answer came (ms from the first start). */
+	runFinishedMs: number[];
 	mostRetries: number;
 	peakInWindow: number;
 	/** ≥ 90 % of the cap's rate where the coordinated fleet reaches it, span within the allowance, ≤ 2 % 429s. */
@@ -141,10 +147,10 @@ export interface Measures {
 
 export function measure(
 	s: Scenario,
-	rest: Pick<FleetOptions, 'limiter' | 'tuning'> = {},
+	choice: FleetChoice = {},
 	floor = simulateFleet(fleetOptions(s, { coordinated: true })),
 ): Measures {
-	const result = simulateFleet(fleetOptions(s, rest));
+	const result = simulateFleet(fleetOptions(s, choice));
 	const throttledShare = result.throttled / result.requests;
 	const windowFloor = windowFloorMs(result.admitted, s.limit, WINDOW_MS);
 	const allowedSpanMs = 1.25 * floor.spanMs + s.latencyMs;
@@ -163,6 +169,7 @@ export function measure(
 		spanOverFloor: result.spanMs / floor.spanMs,
 		allowedSpanMs,
 		runSeconds: result.runs.map((run) => (run.finishedAt - run.startedAt) / 1000),
+		runFinishedMs: result.runs.map((run) => run.finishedAt),
 		mostRetries: result.mostRetries,
 		peakInWindow: result.peakInWindow,
 		meetsTarget:
@@ -171,4 +178,35 @@ export function measure(
 			result.spanMs <= allowedSpanMs &&
 			result.admitted === fleetRuns(s).reduce((sum, run) => sum + run.requests, 0),
 	};
+}
+
+/**
+ * Beyond the issues' scenarios: 80 generated ones (deterministic), 1 to 5 processes, 1 to 6 runs placed on them,
+ * 30,000 to 1,000,000 ids per run, budgets 200, 500 and 1,500, answers in 50 to 500 ms, runs starting together or
+ * 3 to 30 s apart, to see where a rate control breaks outside the cases it was tuned on.
+ */
+export function generatedScenarios(count = 80): Scenario[] {
+	let seed = 12345;
+	const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+	const pick = <T>(values: T[]): T => values[Math.floor(next() * values.length)];
+	return Array.from({ length: count }, (_, index) => {
+		const processes = pick([1, 2, 2, 3, 3, 4, 5]);
+		const runs = Math.max(processes, pick([1, 2, 3, 4, 6]));
+		const placed = Array.from({ length: runs }, (_, run) =>
+			run < processes ? run : Math.floor(next() * processes),
+		);
+		const limit = pick([200, 500, 1500]);
+		const idsPerRun = pick([30_000, 60_000, 100_000, 200_000, 500_000, 1_000_000]);
+		const latencyMs = pick([50, 50, 150, 300, 500]);
+		const staggerMs = pick([0, 0, 3000, 10_000, 20_000, 30_000]);
+		return {
+			name: `#${index}: ${processes} processes, ${runs} runs × ${idsPerRun / 1000}k ids, budget ${limit}, ${latencyMs} ms, ${staggerMs / 1000} s apart`,
+			topology: { name: `${processes} processes`, processes, processOf: (run) => placed[run] },
+			runs,
+			idsPerRun,
+			limit,
+			staggerMs,
+			latencyMs,
+		};
+	});
 }

@@ -18,6 +18,8 @@ export interface FleetLimiter {
 	holdAt(now: number): number;
 	release(at: number): void;
 	throttledAt(startedAt: number, now: number, retryAfterMs: number | undefined): void;
+	/** Every answer that is not a 429 (optional: the limiter of version 0.2 did not take it). */
+	answeredAt?(startedAt: number, now: number): void;
 }
 
 /** One execution (one Get Many): `requests` getPresencesByUserId calls from `startAt` on `process`. */
@@ -41,7 +43,7 @@ export interface FleetOptions {
 	concurrency: number;
 	latencyMs: number;
 	/** The limiter each process gets; default: the real RateLimiter with this tuning. */
-	limiter?: (windowMs: number) => FleetLimiter;
+	limiter?: (windowMs: number, process: number) => FleetLimiter;
 	tuning?: LimiterTuning;
 	/**
 	 * One limiter for the whole fleet with exactly Graph's window, not adaptive, no pacing: perfect coordination,
@@ -156,20 +158,20 @@ export function simulateFleet(options: FleetOptions): FleetResult {
 		return 0;
 	};
 
-	const makeLimiter = (windowMs: number): FleetLimiter =>
-		options.limiter?.(windowMs) ?? new RateLimiter(windowMs, options.tuning);
+	const makeLimiter = (windowMs: number, process: number): FleetLimiter =>
+		options.limiter?.(windowMs, process) ?? new RateLimiter(windowMs, options.tuning);
 	const coordinated = options.coordinated
 		? new RateLimiter(options.windowMs, {
 				adaptive: false,
-				burstFraction: 1,
-				decrease: 1,
-				probe: 0,
+				freshBurst: 1,
+				probePace: 1,
+				inFlight: Infinity,
 				minFraction: 1,
 			})
 		: undefined;
 	const limiters = Array.from(
 		{ length: options.processes },
-		() => coordinated ?? makeLimiter(limiterWindowMs),
+		(_, process) => coordinated ?? makeLimiter(limiterWindowMs, process),
 	);
 	const processSpans = limiters.map(() => ({ first: Infinity, last: -Infinity }));
 
@@ -209,6 +211,7 @@ export function simulateFleet(options: FleetOptions): FleetResult {
 					span.last = Math.max(span.last, now);
 					active--;
 					if (wait === 0) {
+						limiter.answeredAt?.(at, now);
 						left--;
 						if (left === 0) result.finishedAt = now;
 						pump();
