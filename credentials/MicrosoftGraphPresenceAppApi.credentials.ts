@@ -1,11 +1,11 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { CLOUD_OPTIONS } from '../nodes/shared/transport/clouds';
+import { cloudFields } from '../nodes/shared/transport/clouds';
 
 /**
- * Application permissions: the app signs in as itself (client credentials) through @azure/msal-node, with a
- * client secret or a certificate. Tested by the Presence node (it needs MSAL, which a declarative test
- * request cannot run).
+ * Application permissions: the app signs in as itself (client credentials) through
+ * @azure/msal-node, with a client secret or a certificate. Tested by the Presence node (it needs
+ * MSAL, which a declarative test request cannot run).
  */
 export class MicrosoftGraphPresenceAppApi implements ICredentialType {
 	name = 'microsoftGraphPresenceAppApi';
@@ -21,35 +21,7 @@ export class MicrosoftGraphPresenceAppApi implements ICredentialType {
 		'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow';
 
 	properties: INodeProperties[] = [
-		{
-			displayName: 'Cloud',
-			name: 'cloud',
-			type: 'options',
-			options: CLOUD_OPTIONS,
-			default: 'global',
-			description:
-				'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
-		},
-		{
-			displayName: 'Graph Base URL',
-			name: 'graphBaseUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'https://graph.example.com',
-			description: 'Where Graph requests go, without the version (v1.0 or beta is added)',
-			displayOptions: { show: { cloud: ['custom'] } },
-			required: true,
-		},
-		{
-			displayName: 'Login Base URL',
-			name: 'loginBaseUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'https://login.example.com',
-			description: 'Where tokens come from; the tenant and /oauth2/v2.0/token are added',
-			displayOptions: { show: { cloud: ['custom'] } },
-			required: true,
-		},
+		...cloudFields('Where tokens come from; the tenant and /oauth2/v2.0/token are added'),
 		{
 			displayName: 'Tenant ID',
 			name: 'tenantId',

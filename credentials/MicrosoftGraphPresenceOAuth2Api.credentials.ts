@@ -1,6 +1,6 @@
 import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
-import { CLOUD_OPTIONS, cloudHostExpression } from '../nodes/shared/transport/clouds';
+import { cloudFields, cloudHostExpression } from '../nodes/shared/transport/clouds';
 
 export const PRESENCE_SCOPES = ['Presence.Read', 'Presence.Read.All', 'User.ReadBasic.All'];
 
@@ -12,7 +12,10 @@ const scopeExpression =
 	`.concat(String($self.additionalScopes || '').split(/[\\s,]+/).filter((s) => s !== ''))` +
 	`.map((s) => ['global', 'custom', '', undefined].includes($self.cloud) || s.includes('/') ? s : ${graph} + '/' + s)).join(' ') }}`;
 
-/** Delegated sign-in (authorization code flow) through n8n's own OAuth2 support, for any national cloud. */
+/**
+ * Delegated sign-in (authorization code flow) through n8n's own OAuth2 support, for any national
+ * cloud.
+ */
 export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 	name = 'microsoftGraphPresenceOAuth2Api';
 
@@ -29,35 +32,7 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 		'https://learn.microsoft.com/en-us/graph/api/presence-get?view=graph-rest-1.0&tabs=http#permissions';
 
 	properties: INodeProperties[] = [
-		{
-			displayName: 'Cloud',
-			name: 'cloud',
-			type: 'options',
-			options: CLOUD_OPTIONS,
-			default: 'global',
-			description:
-				'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
-		},
-		{
-			displayName: 'Graph Base URL',
-			name: 'graphBaseUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'https://graph.example.com',
-			description: 'Where Graph requests go, without the version (v1.0 or beta is added)',
-			displayOptions: { show: { cloud: ['custom'] } },
-			required: true,
-		},
-		{
-			displayName: 'Login Base URL',
-			name: 'loginBaseUrl',
-			type: 'string',
-			default: '',
-			placeholder: 'https://login.example.com',
-			description: 'Where sign-in goes; the tenant and /oauth2/v2.0/... are added',
-			displayOptions: { show: { cloud: ['custom'] } },
-			required: true,
-		},
+		...cloudFields('Where sign-in goes; the tenant and /oauth2/v2.0/... are added'),
 		{
 			displayName: 'Tenant',
 			name: 'tenant',

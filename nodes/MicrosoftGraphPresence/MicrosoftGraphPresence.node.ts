@@ -28,7 +28,8 @@ export class MicrosoftGraphPresence implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		// Listed here, not imported: n8n's linter and package scanner look for `testedBy` in the node file itself.
+		// Listed here, not imported: n8n's linter and package scanner look for `testedBy` in the node
+		// file itself.
 		credentials: [
 			{
 				name: 'microsoftGraphPresenceOAuth2Api',

@@ -27,7 +27,8 @@ export class MicrosoftGraphPresenceTrigger implements INodeType {
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		// Listed here, not imported: n8n's linter and package scanner look for `testedBy` in the node file itself.
+		// Listed here, not imported: n8n's linter and package scanner look for `testedBy` in the node
+		// file itself.
 		credentials: [
 			{
 				name: 'microsoftGraphPresenceOAuth2Api',

@@ -2,7 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import {
 	authenticationProperty,
-	clientOptionFields,
+	optionsCollection,
 	watchedUsersProperties,
 } from '../shared/descriptions';
 import { eventOptionFields, triggerOnProperty } from '../shared/trigger/events';
@@ -20,25 +20,15 @@ export const properties: INodeProperties[] = [
 		type: 'notice',
 		default: '',
 	},
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: (
-			[
-				...clientOptionFields,
-				...eventOptionFields,
-				{
-					displayName: 'Emit Current Presence on Activation',
-					name: 'emitOnActivation',
-					type: 'boolean',
-					default: false,
-					description:
-						"Whether the first poll after activation emits everyone's current presence once (otherwise it only records it, and later polls emit changes)",
-				},
-			] as INodeProperties[]
-		).sort((a, b) => a.displayName.localeCompare(b.displayName)),
-	},
+	optionsCollection([
+		...eventOptionFields,
+		{
+			displayName: 'Emit Current Presence on Activation',
+			name: 'emitOnActivation',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether the first poll after activation emits everyone's current presence once (otherwise it only records it, and later polls emit changes)",
+		},
+	]),
 ];

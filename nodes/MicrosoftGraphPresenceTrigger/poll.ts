@@ -1,13 +1,13 @@
 import type { INodeExecutionData, IPollFunctions } from 'n8n-workflow';
 
-import { clientOptions } from '../shared/descriptions';
-import type { Presence } from '../shared/presence/presence';
 import {
 	diffPresences,
 	forgetUnwatched,
 	type PresenceState,
 } from '../shared/presence/presenceDiff';
-import { asNodeError, GraphClient, type Authentication } from '../shared/transport/graphClient';
+import { readPresences } from '../shared/graph/presence';
+import { asNodeError } from '../shared/transport/errors';
+import { GraphClient, type Authentication } from '../shared/transport/graphClient';
 import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/trigger/events';
 import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
 
@@ -21,9 +21,9 @@ interface TriggerOptions extends EventOptions {
 }
 
 /**
- * One poll: read everyone's presence (650 a request, under the shared throttle), compare with the last good state,
- * emit one item per change. A failed poll in an active workflow is logged and changes nothing, so the next good
- * poll reports exactly what changed since the last good one.
+ * One poll: read everyone's presence (650 a request, under the shared throttle), compare with the
+ * last good state, emit one item per change. A failed poll in an active workflow is logged and
+ * changes nothing, so the next good poll reports exactly what changed since the last good one.
  */
 export async function pollPresence(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
@@ -44,7 +44,7 @@ async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecuti
 	const client = await GraphClient.create(
 		this,
 		this.getNodeParameter('authentication') as Authentication,
-		clientOptions(options),
+		options,
 	);
 	const state = this.getWorkflowStaticData('node') as TriggerState;
 	const now = Date.now();
@@ -53,12 +53,7 @@ async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecuti
 	const ids = await watchedUserIds(this, client, state, { persist: !manual, now });
 	if (ids.size === 0) return manual ? [[]] : null;
 
-	const presences: Presence[] = [];
-	const failures: Error[] = [];
-	for (const batch of await client.getManyPresences([...ids])) {
-		if (batch.result instanceof Error) failures.push(batch.result);
-		else presences.push(...batch.result.filter((presence) => ids.has(presence.id.toLowerCase())));
-	}
+	const { presences, failures } = await readPresences(client, ids);
 	if (failures.length > 0 && (manual || presences.length === 0)) throw failures[0];
 	// Graph answers in any order; items follow the order the user listed people in.
 	const order = new Map([...ids].map((id, index) => [id, index]));

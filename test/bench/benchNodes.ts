@@ -32,14 +32,15 @@ export interface ClientTally {
 
 /**
  * "The client alone": inside n8n's engine (its execute context, credentials and HTTP helpers), hands every id to
- * the built GraphClient's getManyPresences — the call Get Many makes, so each request takes the node's code
+ * the built getManyPresences — the call Get Many makes, so each request takes the node's code
  * path: 650 ids a request, the shared throttle, concurrency, retries — and matches the answers by id as Get Many
  * does. It puts out one summary item instead of one item per user.
  */
 export function benchGraphClient({
 	GraphClient,
+	getManyPresences,
 	indexById,
-}: Pick<Built, 'GraphClient' | 'indexById'>): INodeType {
+}: Pick<Built, 'GraphClient' | 'getManyPresences' | 'indexById'>): INodeType {
 	const description: INodeTypeDescription = {
 		displayName: 'Bench Graph Client',
 		name: 'graphClient',
@@ -69,19 +70,24 @@ export function benchGraphClient({
 				clientStats: { requests: 0, retries: 0, throttled: 0, tokenRefreshes: 0 },
 			};
 			// Answers are matched as they arrive, while later requests are on the way, as Get Many does.
-			await client.getManyPresences(ids, (batch) => {
-				tally.batches++;
-				if (batch.result instanceof Error) {
-					tally.failed += batch.ids.length;
-					tally.firstError ??= batch.result.message;
-					return;
-				}
-				const byId = indexById(batch.result);
-				for (const id of batch.ids) {
-					if (byId.has(id)) tally.presences++;
-					else tally.missing++;
-				}
-			});
+			await getManyPresences(
+				client,
+				ids,
+				(id) => id,
+				(batch) => {
+					tally.batches++;
+					if (batch.result instanceof Error) {
+						tally.failed += batch.users.length;
+						tally.firstError ??= batch.result.message;
+						return;
+					}
+					const byId = indexById(batch.result);
+					for (const id of batch.users) {
+						if (byId.has(id)) tally.presences++;
+						else tally.missing++;
+					}
+				},
+			);
 			tally.clientStats = { ...client.stats };
 			return [[{ json: { ...tally } }]];
 		},

@@ -12,6 +12,7 @@ export interface Built {
 	MicrosoftGraphPresenceAppApi: new () => ICredentialType;
 	MicrosoftGraphPresenceOAuth2Api: new () => ICredentialType;
 	GraphClient: (typeof import('../../nodes/shared/transport/graphClient'))['GraphClient'];
+	getManyPresences: (typeof import('../../nodes/shared/graph/presence'))['getManyPresences'];
 	indexById: (typeof import('../../nodes/shared/presence/presence'))['indexById'];
 }
 
@@ -37,12 +38,17 @@ export function loadBuilt(dir: string = process.env.BENCH_DIST ?? DIST): Built {
 		Built,
 		'indexById'
 	>;
+	const reads = require(join(dir, 'nodes/shared/graph/presence.js')) as Pick<
+		Built,
+		'getManyPresences'
+	>;
 	/* eslint-enable @typescript-eslint/no-require-imports */
 	return {
 		MicrosoftGraphPresence: node.MicrosoftGraphPresence,
 		MicrosoftGraphPresenceAppApi: app.MicrosoftGraphPresenceAppApi,
 		MicrosoftGraphPresenceOAuth2Api: oauth.MicrosoftGraphPresenceOAuth2Api,
 		GraphClient: client.GraphClient,
+		getManyPresences: reads.getManyPresences,
 		indexById: presence.indexById,
 	};
 }

@@ -224,7 +224,7 @@ export function renderMarkdown(report: BenchReport, chartFile: string): string {
 		"- **peak heap / peak RSS**: the highest V8 heapUsed (sampled every 20 ms) and resident set (the kernel's VmHWM, reset before the run) above the level after a full GC just before the node started; the input items already exist then. heap / id = peak heap ÷ ids.",
 	);
 	lines.push(
-		`- **the client alone**: a benchmark node (test/bench/benchNodes.ts) inside n8n's engine hands the ids to the built GraphClient's getManyPresences, the call Get Many makes, and matches the answers by id; it puts out one summary item instead of a million items. The id list exists before the run.`,
+		`- **the client alone**: a benchmark node (test/bench/benchNodes.ts) inside n8n's engine hands the ids to the built getManyPresences, the call Get Many makes, and matches the answers by id; it puts out one summary item instead of a million items. The id list exists before the run.`,
 	);
 	lines.push(
 		`- **HTTP Request** rows: n8n-nodes-base's HTTP Request node (n8n 2.41.1) with n8n's generic OAuth2 credential (client credentials). "GET per user, 50/s" is one GET /users/{id}/presence per item with its batching at ${report.getBatch.size} items every ${report.getBatch.intervalMs} ms — 1,500 per 30 s, the fastest fixed pacing that stays under the throttle. It puts out Graph's raw answers, with no retries. Rows in *italics* are computed from that pacing, not measured.`,

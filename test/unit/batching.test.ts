@@ -1,4 +1,5 @@
-import { chunk, gatherUsers, MAX_IDS_PER_REQUEST } from '../../nodes/shared/presence/batching';
+import { chunk, MAX_IDS_PER_REQUEST } from '../../nodes/shared/presence/batching';
+import { gatherUsers } from '../../nodes/shared/users/requestedUsers';
 import { classifyUserRef, type UserRef } from '../../nodes/shared/users/ids';
 
 const ref = (value: string): UserRef => {

@@ -1,9 +1,5 @@
-import {
-	indexById,
-	isPresenceList,
-	readGraphError,
-	simplifyPresence,
-} from '../../nodes/shared/presence/presence';
+import { indexById, isPresenceList, simplifyPresence } from '../../nodes/shared/presence/presence';
+import { readGraphError } from '../../nodes/shared/transport/errors';
 import { resolveCloud } from '../../nodes/shared/transport/clouds';
 
 describe('presence helpers', () => {

@@ -1,5 +1,5 @@
 import { parseRetryAfter } from '../../nodes/shared/throttle/retryAfter';
-import { decideRetry, DEFAULT_RETRY_POLICY } from '../../nodes/shared/throttle/retryPolicy';
+import { decideRetry, retryPolicy } from '../../nodes/shared/throttle/retryPolicy';
 
 const now = Date.parse('2026-11-24T10:00:00Z');
 
@@ -22,13 +22,7 @@ describe('parseRetryAfter', () => {
 });
 
 describe('decideRetry', () => {
-	const policy = {
-		...DEFAULT_RETRY_POLICY,
-		maxRetries: 3,
-		baseDelayMs: 1000,
-		jitterMs: 1000,
-		maxDelayMs: 10_000,
-	};
+	const policy = retryPolicy(3, 10);
 
 	it('retries 429, 503, 504 and dropped connections, nothing else', () => {
 		for (const status of [429, 503, 504])

@@ -6,7 +6,10 @@ import {
 } from 'n8n-workflow';
 import { simplifyPresence, type Presence } from '../../shared/presence/presence';
 
-/** What Continue On Fail puts out for an input that failed: n8n's usual `{ error }` item, paired to it. */
+/**
+ * What Continue On Fail puts out for an input that failed: n8n's usual `{ error }` item, paired to
+ * it.
+ */
 export function errorItem(
 	error: unknown,
 	itemIndex: number | number[],
@@ -36,7 +39,10 @@ export function errorDetails(error: unknown): IDataObject {
 	return { message: error instanceof Error ? error.message : String(error) };
 }
 
-/** The item json for a presence: Graph's object as it came (parsed JSON), or the flat Simplify shape. */
+/**
+ * The item json for a presence: Graph's object as it came (parsed JSON), or the flat Simplify
+ * shape.
+ */
 export function presenceJson(presence: Presence, simplify: boolean): IDataObject {
 	return simplify
 		? (simplifyPresence(presence) as unknown as IDataObject)

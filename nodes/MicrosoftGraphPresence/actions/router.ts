@@ -2,7 +2,6 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError } from 'n8n-workflow';
 
 import { GraphClient, type Authentication } from '../../shared/transport/graphClient';
-import { clientOptions } from '../../shared/descriptions';
 import { readOptions } from '../descriptions/common';
 import * as clearPreferredPresence from './presence/clearPreferredPresence.operation';
 import * as clearPresence from './presence/clearPresence.operation';
@@ -25,7 +24,10 @@ type Operation = {
 	) => Promise<INodeExecutionData[]>;
 };
 
-/** Every operation of the node: adding one means its own file, a line here and one in `operationProperty`. */
+/**
+ * Every operation of the node: adding one means its own file, a line here and one in
+ * `operationProperty`.
+ */
 export const operations: Record<string, Operation> = {
 	getMe,
 	get,
@@ -130,6 +132,6 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		);
 	const authentication = this.getNodeParameter('authentication', 0) as Authentication;
 	const options = readOptions(this);
-	const client = await GraphClient.create(this, authentication, clientOptions(options));
+	const client = await GraphClient.create(this, authentication, options);
 	return [await operation.execute.call(this, client, options.simplify === true)];
 }

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { clientOptionFields } from '../../shared/descriptions';
+import { optionsCollection } from '../../shared/descriptions';
 
 export { authenticationProperty } from '../../shared/descriptions';
 
@@ -14,16 +14,7 @@ const simplifyOption: INodeProperties = {
 };
 
 /** Settings that tune the Graph client, plus Simplify; shared by every operation. */
-export const optionsProperty: INodeProperties = {
-	displayName: 'Options',
-	name: 'options',
-	type: 'collection',
-	placeholder: 'Add Option',
-	default: {},
-	options: [...clientOptionFields, simplifyOption].sort((a, b) =>
-		a.displayName.localeCompare(b.displayName),
-	),
-};
+export const optionsProperty: INodeProperties = optionsCollection([simplifyOption]);
 
 /** The options of the first item: the client and its budget serve the whole execution. */
 export function readOptions(ctx: IExecuteFunctions): Record<string, unknown> {

@@ -8,8 +8,9 @@ import { acquireAppToken, checkAppCredential, readAppCredential } from '../trans
 import { resolveCloud } from '../transport/clouds';
 
 /**
- * Tests the application credential the way the node uses it: MSAL must get a token from the tenant with the
- * secret or certificate. Missing permissions or admin consent show on the first Graph call, with a hint.
+ * Tests the application credential the way the node uses it: MSAL must get a token from the tenant
+ * with the secret or certificate. Missing permissions or admin consent show on the first Graph
+ * call, with a hint.
  */
 export async function microsoftGraphPresenceAppApiTest(
 	this: ICredentialTestFunctions,

@@ -9,15 +9,19 @@ import {
 
 import { chunk } from '../presence/batching';
 import { isGuid } from '../users/ids';
-import { isRecord } from '../presence/presence';
+import { isRecord } from '../guards';
 
 /**
- * Graph change notifications for presence: what a subscription covers, when it must be renewed, what a
- * notification says, and how rich notifications are decrypted. No n8n here: pure rules, unit-tested.
+ * Graph change notifications for presence: what a subscription covers, when it must be renewed,
+ * what a notification says, and how rich notifications are decrypted. No n8n here: pure rules,
+ * unit-tested.
  */
 
 export const MAX_IDS_PER_SUBSCRIPTION = 650;
-/** Graph allows presence subscriptions at most 60 minutes ahead; a little less leaves room for clock skew. */
+/**
+ * Graph allows presence subscriptions at most 60 minutes ahead; a little less leaves room for clock
+ * skew.
+ */
 export const SUBSCRIPTION_LIFETIME_MS = 55 * 60_000;
 /** Renewal runs every few minutes and renews anything with less than this left. */
 export const RENEW_WHEN_LEFT_MS = 20 * 60_000;
@@ -27,7 +31,9 @@ export function presenceResource(ids: readonly string[]): string {
 	return `/communications/presences?$filter=id in (${ids.map((id) => `'${id}'`).join(',')})`;
 }
 
-/** The subscriptions a set of users needs: sorted ids, 650 per subscription, so the plan is stable. */
+/**
+ * The subscriptions a set of users needs: sorted ids, 650 per subscription, so the plan is stable.
+ */
 export function plannedResources(ids: readonly string[]): string[] {
 	return chunk(
 		[...new Set(ids.map((id) => id.toLowerCase()))].sort(),
@@ -51,7 +57,9 @@ export function needsRenewal(expirationDateTime: unknown, now: number): boolean 
 	return Number.isNaN(expires) || expires - now < RENEW_WHEN_LEFT_MS;
 }
 
-/** Graph delivers only to HTTPS; plain http is accepted for loopback addresses (tests, the demo). */
+/**
+ * Graph delivers only to HTTPS; plain http is accepted for loopback addresses (tests, the demo).
+ */
 export function checkNotificationUrl(
 	url: string | undefined,
 ): { ok: true } | { ok: false; message: string } {
@@ -110,7 +118,10 @@ function isEncrypted(value: unknown): value is EncryptedContent {
 	);
 }
 
-/** The id of the user a notification is about: resourceData.id, or the id inside `communications/presences('…')`. */
+/**
+ * The id of the user a notification is about: resourceData.id, or the id inside
+ * `communications/presences('…')`.
+ */
 function userIdOf(entry: Record<string, unknown>): string | undefined {
 	if (
 		isRecord(entry.resourceData) &&
@@ -145,9 +156,9 @@ export function readNotifications(body: unknown): Notification[] | undefined {
 }
 
 /**
- * Decrypts a rich notification as Microsoft documents it: the AES key is RSA-OAEP-encrypted with our certificate,
- * the data is AES-256-CBC with the key's first 16 bytes as IV, and an HMAC-SHA256 of the data with the same key
- * must match, or the content is refused.
+ * Decrypts a rich notification as Microsoft documents it: the AES key is RSA-OAEP-encrypted with
+ * our certificate, the data is AES-256-CBC with the key's first 16 bytes as IV, and an HMAC-SHA256
+ * of the data with the same key must match, or the content is refused.
  */
 export function decryptContent(content: EncryptedContent, privateKeyPem: string): unknown {
 	const key = privateDecrypt(

@@ -1,6 +1,9 @@
+import { isRecord } from '../guards';
+
 /**
  * Graph's presence resource and the guards that admit it. Values are open sets (Graph has added
- * availabilities and changed their case over time), so they are typed as strings and passed through.
+ * availabilities and changed their case over time), so they are typed as strings and passed
+ * through.
  */
 
 export interface PresenceStatusMessage {
@@ -20,17 +23,6 @@ export interface Presence {
 	[key: string]: unknown;
 }
 
-export interface GraphError {
-	code: string;
-	message: string;
-	requestId?: string;
-	date?: string;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function isPresence(value: unknown): value is Presence {
 	return isRecord(value) && typeof value.id === 'string';
 }
@@ -38,20 +30,6 @@ export function isPresence(value: unknown): value is Presence {
 /** `{ value: Presence[] }`, as getPresencesByUserId answers. */
 export function isPresenceList(value: unknown): value is { value: Presence[] } {
 	return isRecord(value) && Array.isArray(value.value) && value.value.every(isPresence);
-}
-
-/** Reads Graph's error body `{ error: { code, message, innerError: { 'request-id', date } } }`. */
-export function readGraphError(body: unknown): GraphError | undefined {
-	if (!isRecord(body) || !isRecord(body.error)) return undefined;
-	const { code, message, innerError } = body.error;
-	if (typeof code !== 'string' && typeof message !== 'string') return undefined;
-	const inner = isRecord(innerError) ? innerError : {};
-	return {
-		code: typeof code === 'string' ? code : 'UnknownError',
-		message: typeof message === 'string' ? message : '',
-		requestId: typeof inner['request-id'] === 'string' ? inner['request-id'] : undefined,
-		date: typeof inner.date === 'string' ? inner.date : undefined,
-	};
 }
 
 export interface SimplePresence {
@@ -65,7 +43,9 @@ export interface SimplePresence {
 	sequenceNumber: string | null;
 }
 
-/** The flat shape of the Simplify option: what a status light, an IF node or a Slack message needs. */
+/**
+ * The flat shape of the Simplify option: what a status light, an IF node or a Slack message needs.
+ */
 export function simplifyPresence(presence: Presence): SimplePresence {
 	return {
 		id: presence.id,
@@ -79,7 +59,10 @@ export function simplifyPresence(presence: Presence): SimplePresence {
 	};
 }
 
-/** Graph keeps neither order nor, for unknown ids, count: index the answer by id, case-insensitively. */
+/**
+ * Graph keeps neither order nor, for unknown ids, count: index the answer by id,
+ * case-insensitively.
+ */
 export function indexById(presences: readonly Presence[]): Map<string, Presence> {
 	const byId = new Map<string, Presence>();
 	for (const presence of presences) byId.set(presence.id.toLowerCase(), presence);

@@ -1,9 +1,9 @@
 import { simplifyPresence, type Presence } from './presence';
 
 /**
- * Turns successive presence snapshots into change events. Graph's `sequenceNumber` orders versions of one user's
- * presence, so an answer that is not newer than what was last seen (a stale replica, a repeated answer) is ignored
- * instead of producing a change back and forth.
+ * Turns successive presence snapshots into change events. Graph's `sequenceNumber` orders versions
+ * of one user's presence, so an answer that is not newer than what was last seen (a stale replica,
+ * a repeated answer) is ignored instead of producing a change back and forth.
  */
 
 export type WatchedField =
@@ -13,7 +13,10 @@ export type WatchedField =
 	| 'outOfOffice'
 	| 'workLocation';
 
-/** One user's last seen presence, kept small: it lives in the workflow's static data for every watched user. */
+/**
+ * One user's last seen presence, kept small: it lives in the workflow's static data for every
+ * watched user.
+ */
 export interface StoredPresence {
 	a: string | null;
 	c: string | null;
@@ -30,7 +33,10 @@ export type PresenceState = Record<string, StoredPresence>;
 export interface DiffOptions {
 	/** Which changes count as an event. */
 	fields: readonly WatchedField[];
-	/** Only transitions to one of these availabilities (case-insensitive); implies availability changed. */
+	/**
+	 * Only transitions to one of these availabilities (case-insensitive); implies availability
+	 * changed.
+	 */
 	toAvailability?: readonly string[];
 	/** Only transitions from one of these availabilities; implies availability changed. */
 	fromAvailability?: readonly string[];
@@ -88,8 +94,9 @@ export function view(stored: StoredPresence): PresenceView {
 }
 
 /**
- * Graph's sequenceNumber is a lexicographically sortable version stamp: compared by code unit, as `<` does.
- * Never localeCompare, whose order depends on the locale and puts 'a' before 'B'. A missing one sorts first.
+ * Graph's sequenceNumber is a lexicographically sortable version stamp: compared by code unit, as
+ * `<` does. Never localeCompare, whose order depends on the locale and puts 'a' before 'B'. A
+ * missing one sorts first.
  */
 export function compareSequenceNumbers(
 	a: string | null | undefined,
@@ -125,8 +132,8 @@ function matches(list: readonly string[] | undefined, value: string | null): boo
 }
 
 /**
- * Compares fresh presences with the stored state, updates the state in place (also for changes the filter does
- * not report, so that the next event starts from the truth) and returns the events.
+ * Compares fresh presences with the stored state, updates the state in place (also for changes the
+ * filter does not report, so that the next event starts from the truth) and returns the events.
  */
 export function diffPresences(
 	state: PresenceState,

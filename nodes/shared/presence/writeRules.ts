@@ -1,7 +1,8 @@
 /**
- * What Graph accepts when writing presence, checked before anything is sent: the availability/activity pairs of
- * each operation, durations between 5 minutes and 4 hours, and status-message expiry times in the form Graph wants
- * (a wall-clock time without offset plus a time zone name).
+ * What Graph accepts when writing presence, checked before anything is sent: the
+ * availability/activity pairs of each operation, durations between 5 minutes and 4 hours, and
+ * status-message expiry times in the form Graph wants (a wall-clock time without offset plus a time
+ * zone name).
  */
 
 export const SET_PRESENCE_PAIRS = [
@@ -24,7 +25,10 @@ export const WORK_LOCATIONS = ['office', 'remote', 'timeOff', 'unspecified'];
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
-/** `Availability/Activity` → the pair, if the operation accepts it (case-insensitive, Graph's spelling returned). */
+/**
+ * `Availability/Activity` → the pair, if the operation accepts it (case-insensitive, Graph's
+ * spelling returned).
+ */
 export function checkPair(
 	value: unknown,
 	allowed: readonly string[],

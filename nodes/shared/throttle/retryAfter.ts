@@ -1,6 +1,6 @@
 /**
- * Graph's Retry-After comes as delta seconds or as an HTTP date. Returns the wait in milliseconds, or
- * undefined when the header is absent or unreadable (the caller then backs off on its own).
+ * Graph's Retry-After comes as delta seconds or as an HTTP date. Returns the wait in milliseconds,
+ * or undefined when the header is absent or unreadable (the caller then backs off on its own).
  */
 export function parseRetryAfter(header: string | undefined, now: number): number | undefined {
 	if (header === undefined) return undefined;

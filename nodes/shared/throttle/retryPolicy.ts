@@ -1,9 +1,10 @@
 import { parseRetryAfter } from './retryAfter';
 
 /**
- * When to try a Graph request again and how long to wait first: one small policy, apart from the request
- * code, modelled on Microsoft's own SDK (RetryHandler): 429, 503 and 504 plus dropped connections, Retry-After
- * obeyed in both of its forms, otherwise exponential backoff with jitter, every wait capped.
+ * When to try a Graph request again and how long to wait first: one small policy, apart from the
+ * request code, modelled on Microsoft's own SDK (RetryHandler): 429, 503 and 504 plus dropped
+ * connections, Retry-After obeyed in both of its forms, otherwise exponential backoff with jitter,
+ * every wait capped.
  */
 
 export interface RetryPolicyOptions {
@@ -17,12 +18,22 @@ export interface RetryPolicyOptions {
 	jitterMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicyOptions = {
-	maxRetries: 5,
-	baseDelayMs: 1000,
-	maxDelayMs: 180_000,
-	jitterMs: 1000,
-};
+/**
+ * Backoff when Graph gives no Retry-After, as Microsoft's SDK does: from 1 s, doubling, up to 1 s
+ * of jitter.
+ */
+const BASE_DELAY_MS = 1000;
+const JITTER_MS = 1000;
+
+/** The policy for the client's Max Retries and Max Retry Wait settings. */
+export function retryPolicy(maxRetries: number, maxRetryWaitSeconds: number): RetryPolicyOptions {
+	return {
+		maxRetries,
+		baseDelayMs: BASE_DELAY_MS,
+		maxDelayMs: maxRetryWaitSeconds * 1000,
+		jitterMs: JITTER_MS,
+	};
+}
 
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
 

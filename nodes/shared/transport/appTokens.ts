@@ -8,9 +8,9 @@ import { createHash } from 'crypto';
 import type { CloudEndpoints } from './clouds';
 
 /**
- * App-only tokens through @azure/msal-node. MSAL keeps its token cache inside the client instance and renews
- * 5 minutes before expiry, so one instance per credential lives as long as the process: later executions are
- * served from that cache instead of asking Entra again.
+ * App-only tokens through @azure/msal-node. MSAL keeps its token cache inside the client instance
+ * and renews 5 minutes before expiry, so one instance per credential lives as long as the process:
+ * later executions are served from that cache instead of asking Entra again.
  */
 
 export interface AppCredential {
@@ -77,7 +77,10 @@ function normalizePem(pem: string): string {
 	return pem.includes('\n') ? pem.trim() : pem.replace(/\\n/g, '\n').trim();
 }
 
-/** Graph's app-only scope. A custom endpoint is a gateway or proxy in front of Graph, so it keeps Graph's. */
+/**
+ * Graph's app-only scope. A custom endpoint is a gateway or proxy in front of Graph, so it keeps
+ * Graph's.
+ */
 export function appScope(cloud: string, endpoints: CloudEndpoints): string {
 	return cloud === 'custom'
 		? 'https://graph.microsoft.com/.default'
@@ -85,9 +88,9 @@ export function appScope(cloud: string, endpoints: CloudEndpoints): string {
 }
 
 /**
- * A custom login URL (gateway, emulator) is not a Microsoft authority: MSAL would try to discover it and insists
- * on https. Giving it the endpoints up front and our own network client keeps MSAL off the network except for
- * the token request itself.
+ * A custom login URL (gateway, emulator) is not a Microsoft authority: MSAL would try to discover
+ * it and insists on https. Giving it the endpoints up front and our own network client keeps MSAL
+ * off the network except for the token request itself.
  */
 function customAuthority(
 	loginBaseUrl: string,
@@ -102,7 +105,8 @@ function customAuthority(
 		knownAuthorities: [host],
 		authorityMetadata: JSON.stringify({
 			token_endpoint: `${loginBaseUrl}/${tenantId}/oauth2/v2.0/token`,
-			// MSAL reads the tenant from this path's first segment; it is never called for client credentials.
+			// MSAL reads the tenant from this path's first segment; it is never called for client
+			// credentials.
 			authorization_endpoint: `${authority}/oauth2/v2.0/authorize`,
 			issuer: `${loginBaseUrl}/${tenantId}/v2.0`,
 			jwks_uri: `${loginBaseUrl}/${tenantId}/discovery/v2.0/keys`,
@@ -154,7 +158,8 @@ function clientFor(
 		credential.authMethod === 'certificate'
 			? `${normalizeThumbprint(credential.certificateThumbprint ?? '')}|${credential.privateKey ?? ''}`
 			: (credential.clientSecret ?? '');
-	// The secret is part of the identity (a rotated secret needs a new client) but is only kept hashed.
+	// The secret is part of the identity (a rotated secret needs a new client) but is only kept
+	// hashed.
 	const key = createHash('sha256')
 		.update(
 			JSON.stringify([
@@ -236,7 +241,10 @@ export async function acquireAppToken(
 	return accessToken;
 }
 
-/** MSAL's errors carry Entra's code and AADSTS message, which never echo the secret; keep just those. */
+/**
+ * MSAL's errors carry Entra's code and AADSTS message, which never echo the secret; keep just
+ * those.
+ */
 function describeMsalError(error: unknown): AppTokenError {
 	const record =
 		typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};

@@ -1,7 +1,9 @@
+import type { INodeProperties } from 'n8n-workflow';
+
 /**
- * Where Graph and Entra sign-in live for each national cloud. Tokens of one cloud do not work in another,
- * so both hosts always come from the same row. `custom` is for API gateways, proxies and the project's own
- * test emulator; only there is plain http accepted.
+ * Where Graph and Entra sign-in live for each national cloud. Tokens of one cloud do not work in
+ * another, so both hosts always come from the same row. `custom` is for API gateways, proxies and
+ * the project's own test emulator; only there is plain http accepted.
  */
 
 export type CloudName = 'global' | 'usGovL4' | 'usGovL5' | 'china' | 'custom';
@@ -87,4 +89,42 @@ export function cloudHostExpression(which: 'login' | 'graph'): string {
 	);
 	const custom = which === 'login' ? '$self.loginBaseUrl' : '$self.graphBaseUrl';
 	return `($self.cloud === 'custom' ? String(${custom} || '').replace(/\\/+$/, '') : ${table}[$self.cloud || 'global'])`;
+}
+
+/**
+ * The cloud fields both credentials start with; `loginDescription` says what the login URL is used
+ * for there.
+ */
+export function cloudFields(loginDescription: string): INodeProperties[] {
+	return [
+		{
+			displayName: 'Cloud',
+			name: 'cloud',
+			type: 'options',
+			options: CLOUD_OPTIONS,
+			default: 'global',
+			description:
+				'The Microsoft cloud your tenant lives in. Presence is documented for Global and US Government.',
+		},
+		{
+			displayName: 'Graph Base URL',
+			name: 'graphBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://graph.example.com',
+			description: 'Where Graph requests go, without the version (v1.0 or beta is added)',
+			displayOptions: { show: { cloud: ['custom'] } },
+			required: true,
+		},
+		{
+			displayName: 'Login Base URL',
+			name: 'loginBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://login.example.com',
+			description: loginDescription,
+			displayOptions: { show: { cloud: ['custom'] } },
+			required: true,
+		},
+	];
 }

@@ -10,7 +10,10 @@ import {
 	type WatchedField,
 } from '../presence/presenceDiff';
 
-/** What both presence triggers emit and how they filter, so a workflow can switch between them unchanged. */
+/**
+ * What both presence triggers emit and how they filter, so a workflow can switch between them
+ * unchanged.
+ */
 
 const AVAILABILITIES = [
 	'Available',

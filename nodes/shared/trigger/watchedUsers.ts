@@ -7,10 +7,15 @@ import {
 	type IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { parseUserIds } from '../users/ids';
+import { groupMemberIds } from '../graph/directory';
+import { parseUserIds, type UserRef } from '../users/ids';
+import { resolveUsers } from '../users/resolveUsers';
 import type { GraphClient } from '../transport/graphClient';
 
-/** User principal names are looked up again after this long (people rename; object ids never change). */
+/**
+ * User principal names are looked up again after this long (people rename; object ids never
+ * change).
+ */
 const NAME_LOOKUP_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** What a trigger keeps about whom it watches, in the workflow's static data for its node. */
@@ -24,8 +29,9 @@ export interface WatchState extends IDataObject {
 type TriggerContext = IPollFunctions | IHookFunctions | IWebhookFunctions | ITriggerFunctions;
 
 /**
- * The object ids a trigger watches, from its User IDs (names looked up once a day) or its group (members read on
- * the node's refresh schedule). With `persist` false (manual runs) nothing is written to the state.
+ * The object ids a trigger watches, from its User IDs (names looked up once a day) or its group
+ * (members read on the node's refresh schedule). With `persist` false (manual runs) nothing is
+ * written to the state.
  */
 export async function watchedUserIds(
 	ctx: TriggerContext,
@@ -43,7 +49,7 @@ export async function watchedUserIds(
 		let members =
 			state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
 		if (!members) {
-			members = await client.groupMemberIds(group);
+			members = await groupMemberIds(client, group);
 			if (persist) state.group = { key, ids: members, at: now };
 		}
 		// A group with no members watches nobody; that is not an input error.
@@ -64,28 +70,26 @@ export async function watchedUserIds(
 	// Object ids to watch: GUIDs as given, names through a cache in the static data.
 	const names = persist ? (state.names ??= {}) : { ...state.names };
 	const ids = new Set<string>();
-	const lookups: string[] = [];
+	const lookups: UserRef[] = [];
 	for (const ref of parsed.refs) {
+		const cached = names[ref.key];
 		if (ref.kind === 'guid') ids.add(ref.value);
-		else if (names[ref.key] && now - names[ref.key].at < NAME_LOOKUP_TTL_MS)
-			ids.add(names[ref.key].id);
-		else lookups.push(ref.value);
+		else if (cached && now - cached.at < NAME_LOOKUP_TTL_MS) ids.add(cached.id);
+		else lookups.push(ref);
 	}
-	if (lookups.length > 0) {
-		const resolved = await client.resolveUserIds(lookups);
-		for (const [key, user] of resolved) {
-			if ('id' in user) {
-				names[key] = { id: user.id, at: now };
-				ids.add(user.id);
-			} else if ('error' in user) {
-				throw user.error;
-			} else {
-				delete names[key];
-				if (!persist)
-					throw new NodeOperationError(ctx.getNode(), `No user "${key}" in this tenant`);
-				ctx.logger.warn(`Microsoft Graph Presence: no user "${key}" in this tenant; not watched`);
-			}
+	const resolve = await resolveUsers(client, lookups);
+	for (const ref of lookups) {
+		const user = resolve(ref);
+		if ('error' in user) throw user.error;
+		if ('id' in user) {
+			names[ref.key] = { id: user.id, at: now };
+			ids.add(user.id);
+			continue;
 		}
+		delete names[ref.key];
+		if (!persist)
+			throw new NodeOperationError(ctx.getNode(), `No user "${ref.value}" in this tenant`);
+		ctx.logger.warn(`Microsoft Graph Presence: no user "${ref.value}" in this tenant; not watched`);
 	}
 	const watchedNames = new Set(
 		parsed.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.key),

@@ -1,12 +1,12 @@
 /**
- * User ids as users type them: one id, several separated by commas, semicolons, white space or new lines,
- * or an array. Presence endpoints only take Entra object ids (GUIDs); UPNs and e-mail addresses have to be
- * resolved first, so each value is classified here.
+ * User ids as users type them: one id, several separated by commas, semicolons, white space or new
+ * lines, or an array. Presence endpoints only take Entra object ids (GUIDs); UPNs and e-mail
+ * addresses have to be resolved first, so each value is classified here.
  */
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Guest UPNs look like `jane_contoso.com#EXT#@tenant.onmicrosoft.com`, so anything but white space and a
-// second `@` is allowed on either side.
+// Guest UPNs look like `jane_contoso.com#EXT#@tenant.onmicrosoft.com`, so anything but white space
+// and a second `@` is allowed on either side.
 const UPN = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
 const SEPARATORS = /[\s,;]+/;
 const SEPARATOR = /[\s,;]/;
@@ -25,7 +25,10 @@ export function isGuid(value: string): boolean {
 	return GUID.test(value);
 }
 
-/** Classifies one trimmed value; `key` is what duplicates are detected by (ids are case-insensitive). */
+/**
+ * Classifies one trimmed value; `key` is what duplicates are detected by (ids are
+ * case-insensitive).
+ */
 export function classifyUserRef(raw: string): UserRef | undefined {
 	let value = raw.trim();
 	if (value.startsWith('{') && value.endsWith('}')) value = value.slice(1, -1);
@@ -48,8 +51,8 @@ function splitValues(
 		const parts: string[] = [];
 		for (const entry of value) {
 			if (typeof entry !== 'string') return { ok: false, value: entry };
-			// Most entries are one id each: splitting them (a regex split, a filter and a spread per entry) is what
-			// made a list of 100,000 ids slow.
+			// Most entries are one id each: splitting them (a regex split, a filter and a spread per entry)
+			// is what made a list of 100,000 ids slow.
 			if (!SEPARATOR.test(entry)) {
 				if (entry.length > 0) parts.push(entry);
 				continue;
@@ -61,7 +64,10 @@ function splitValues(
 	return { ok: false, value };
 }
 
-/** Parses a list of user ids; the first bad value makes the whole list an error that names that value. */
+/**
+ * Parses a list of user ids; the first bad value makes the whole list an error that names that
+ * value.
+ */
 export function parseUserIds(value: unknown, options: { allowMe?: boolean } = {}): ParsedIds {
 	const split = splitValues(value);
 	if (!split.ok) {

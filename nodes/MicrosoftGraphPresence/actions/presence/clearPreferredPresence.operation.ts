@@ -12,6 +12,6 @@ export async function execute(
 ): Promise<INodeExecutionData[]> {
 	return await executeWrite.call(this, client, {
 		operation: 'clearPreferredPresence',
-		build: () => ({ action: '/clearUserPreferredPresence', result: { cleared: true } }),
+		build: () => ({ action: 'clearUserPreferredPresence', result: { cleared: true } }),
 	});
 }

@@ -29,7 +29,7 @@ export async function execute(
 				this.getNodeParameter('sessionId', itemIndex, '') || client.clientId,
 			);
 			return {
-				action: '/clearPresence',
+				action: 'clearPresence',
 				body: { sessionId },
 				result: { sessionId, cleared: true },
 				hint: (status) =>

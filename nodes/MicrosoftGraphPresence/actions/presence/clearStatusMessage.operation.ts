@@ -13,7 +13,7 @@ export async function execute(
 	return await executeWrite.call(this, client, {
 		operation: 'clearStatusMessage',
 		build: () => ({
-			action: '/setStatusMessage',
+			action: 'setStatusMessage',
 			body: { statusMessage: { message: { content: '', contentType: 'text' } } },
 			result: { cleared: true },
 		}),

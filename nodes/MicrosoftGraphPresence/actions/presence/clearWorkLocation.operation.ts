@@ -5,7 +5,10 @@ import { executeWrite } from './write';
 
 export const description: INodeProperties[] = [];
 
-/** Clears the signed-in user's work location, manual and automatic: `POST /me/presence/clearLocation`. */
+/**
+ * Clears the signed-in user's work location, manual and automatic: `POST
+ * /me/presence/clearLocation`.
+ */
 export async function execute(
 	this: IExecuteFunctions,
 	client: GraphClient,
@@ -13,6 +16,6 @@ export async function execute(
 	return await executeWrite.call(this, client, {
 		operation: 'clearWorkLocation',
 		meOnly: true,
-		build: () => ({ action: '/clearLocation', result: { cleared: true } }),
+		build: () => ({ action: 'clearLocation', result: { cleared: true } }),
 	});
 }

@@ -6,7 +6,10 @@ import {
 } from 'n8n-workflow';
 
 import { parseSingleUserId, type UserRef } from '../../../shared/users/ids';
-import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
+import { getPresence } from '../../../shared/graph/presence';
+import { asNodeError } from '../../../shared/transport/errors';
+import type { GraphClient } from '../../../shared/transport/graphClient';
+import { requireUser, resolveUsers } from '../../../shared/users/resolveUsers';
 import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
@@ -66,7 +69,8 @@ export async function execute(
 	const items = this.getInputData();
 	const refs: Array<UserRef | Error> = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-		// Saved workflows may hold a plain string here (from before the picker): extractValue passes it through.
+		// Saved workflows may hold a plain string here (from before the picker): extractValue passes it
+		// through.
 		const value = this.getNodeParameter('userId', itemIndex, '', { extractValue: true });
 		const parsed = parseSingleUserId(value);
 		if (parsed.ok) {
@@ -82,33 +86,18 @@ export async function execute(
 		refs.push(error);
 	}
 
-	const upns = refs
-		.filter((ref): ref is UserRef => !(ref instanceof Error) && ref.kind === 'upn')
-		.map((ref) => ref.value);
-	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
-
+	const resolve = await resolveUsers(
+		client,
+		refs.filter((ref): ref is UserRef => !(ref instanceof Error)),
+	);
 	return await Promise.all(
 		refs.map(async (ref, itemIndex): Promise<INodeExecutionData> => {
 			try {
 				if (ref instanceof Error) throw ref;
-				let id = ref.value;
-				if (ref.kind === 'upn') {
-					const user = resolved.get(ref.key);
-					if (!user || 'notFound' in user) {
-						throw new NodeOperationError(
-							this.getNode(),
-							`Item ${itemIndex}: no user "${ref.value}" in this tenant`,
-							{
-								itemIndex,
-								description:
-									'Graph found no user with this user principal name. Check the spelling, or use the object ID.',
-							},
-						);
-					}
-					if ('error' in user) throw user.error;
-					id = user.id;
-				}
-				const presence = await client.getPresence(id);
+				const presence = await getPresence(
+					client,
+					requireUser(this.getNode(), itemIndex, ref, resolve(ref)),
+				);
 				return { json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } };
 			} catch (error) {
 				if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);

@@ -1,6 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
+import { getMyPresence } from '../../../shared/graph/presence';
+import { asNodeError } from '../../../shared/transport/errors';
+import type { GraphClient } from '../../../shared/transport/graphClient';
 import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
@@ -24,7 +26,7 @@ export async function execute(
 	const output: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
-			const presence = await client.getMyPresence();
+			const presence = await getMyPresence(client);
 			output.push({ json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);

@@ -58,7 +58,7 @@ export async function execute(
 				if (!duration.ok) throw badInput(this, itemIndex, duration.message);
 				set.expirationDuration = duration.value;
 			}
-			return { action: '/setUserPreferredPresence', body: set, result: set };
+			return { action: 'setUserPreferredPresence', body: set, result: set };
 		},
 	});
 }

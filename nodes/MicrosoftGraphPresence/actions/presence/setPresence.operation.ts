@@ -57,7 +57,7 @@ export async function execute(
 				this.getNodeParameter('sessionId', itemIndex, '') || client.clientId,
 			);
 			const set = { sessionId, ...pair.value, expirationDuration: duration.value };
-			return { action: '/setPresence', body: set, result: set };
+			return { action: 'setPresence', body: set, result: set };
 		},
 	});
 }

@@ -67,7 +67,7 @@ export async function execute(
 				if (!expiry.ok) throw badInput(this, itemIndex, `Expires At: ${expiry.message}`);
 				statusMessage.expiryDateTime = expiry.value;
 			}
-			return { action: '/setStatusMessage', body: { statusMessage }, result: { statusMessage } };
+			return { action: 'setStatusMessage', body: { statusMessage }, result: { statusMessage } };
 		},
 	});
 }

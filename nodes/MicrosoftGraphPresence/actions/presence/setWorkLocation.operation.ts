@@ -57,7 +57,7 @@ export async function execute(
 			const body: IDataObject = { workLocationType };
 			const placeId = this.getNodeParameter('placeId', itemIndex, '');
 			if (placeId) body.placeId = String(placeId);
-			return { action: '/setManualLocation', body, result: body };
+			return { action: 'setManualLocation', body, result: body };
 		},
 	});
 }

@@ -7,12 +7,16 @@ import {
 } from 'n8n-workflow';
 
 import { parseUserIds, type UserRef } from '../../../shared/users/ids';
-import { asNodeError, type GraphClient } from '../../../shared/transport/graphClient';
+import { writePresence } from '../../../shared/graph/presenceWrites';
+import { asNodeError } from '../../../shared/transport/errors';
+import type { GraphClient } from '../../../shared/transport/graphClient';
+import { requireUser, resolveUsers } from '../../../shared/users/resolveUsers';
 import { errorItem } from '../outputItems';
 
 /**
- * What every presence write shares: whose presence (one or many users per item, or "me"), names resolved in bulk,
- * one Graph request per user under the shared throttle, one result item per user saying what was set.
+ * What every presence write shares: whose presence (one or many users per item, or "me"), names
+ * resolved in bulk, one Graph request per user under the shared throttle, one result item per user
+ * saying what was set.
  */
 
 /** The users a write goes to; one property per operation so each can say what it does. */
@@ -31,7 +35,7 @@ export function targetProperty(operation: string): INodeProperties {
 }
 
 export interface WriteRequest {
-	/** Below `/users/{id}/presence` or `/me/presence`, e.g. `/setPresence`. */
+	/** Graph's action below `/users/{id}/presence` or `/me/presence`, e.g. `setPresence`. */
 	action: string;
 	body?: IDataObject;
 	/** What the result item says was set. */
@@ -41,7 +45,10 @@ export interface WriteRequest {
 
 export interface WriteSpec {
 	operation: string;
-	/** Reads and checks the item's parameters; throws a NodeOperationError naming the item for bad input. */
+	/**
+	 * Reads and checks the item's parameters; throws a NodeOperationError naming the item for bad
+	 * input.
+	 */
 	build: (this: IExecuteFunctions, itemIndex: number, client: GraphClient) => WriteRequest;
 	/** Work location exists only for the signed-in user. */
 	meOnly?: boolean;
@@ -88,47 +95,26 @@ export async function executeWrite(
 		}
 	}
 
-	const upns = planned.flatMap((plan) =>
-		'refs' in plan ? plan.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.value) : [],
+	const resolve = await resolveUsers(
+		client,
+		planned.flatMap((plan) => ('refs' in plan ? plan.refs : [])),
 	);
-	const resolved = upns.length > 0 ? await client.resolveUserIds(upns) : new Map();
-
 	const results = await Promise.all(
 		planned.map(async (plan): Promise<INodeExecutionData[]> => {
 			if ('error' in plan) return [errorItem(plan.error, plan.itemIndex)];
+			const { itemIndex, request } = plan;
 			return await Promise.all(
 				plan.refs.map(async (ref): Promise<INodeExecutionData> => {
 					try {
-						let base = '/me/presence';
-						let id = 'me';
-						if (ref.kind !== 'me') {
-							id = ref.value;
-							if (ref.kind === 'upn') {
-								const user = resolved.get(ref.key);
-								if (user && 'error' in user) throw user.error;
-								if (!user || !('id' in user)) {
-									throw new NodeOperationError(
-										this.getNode(),
-										`Item ${plan.itemIndex}: no user "${ref.value}" in this tenant`,
-										{ itemIndex: plan.itemIndex },
-									);
-								}
-								id = user.id;
-							}
-							base = `/users/${encodeURIComponent(id)}/presence`;
-						}
-						await client.write(
-							`${base}${plan.request.action}`,
-							plan.request.body,
-							plan.request.hint,
-						);
+						const id = requireUser(this.getNode(), itemIndex, ref, resolve(ref));
+						await writePresence(client, id, request.action, request.body, request.hint);
 						return {
-							json: { id, operation: spec.operation, ...plan.request.result },
-							pairedItem: { item: plan.itemIndex },
+							json: { id, operation: spec.operation, ...request.result },
+							pairedItem: { item: itemIndex },
 						};
 					} catch (error) {
 						if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
-						return errorItem(error, plan.itemIndex, { id: ref.value, operation: spec.operation });
+						return errorItem(error, itemIndex, { id: ref.value, operation: spec.operation });
 					}
 				}),
 			);
