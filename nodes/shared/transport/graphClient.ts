@@ -185,7 +185,7 @@ export class GraphClient {
 				startedAt = await this.startSlot();
 				return await this.sendOnce(request);
 			});
-			// The limiter paces by answer latency and widens probes that Graph admitted (429s: throttledAt below).
+			// The limiter paces by answer latency and widens probes Graph admitted (429s: below).
 			if (!('transportError' in outcome) && outcome.statusCode !== 429)
 				this.limiter.answeredAt(startedAt, Date.now());
 
