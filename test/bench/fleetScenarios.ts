@@ -73,6 +73,7 @@ export const SCENARIOS: Scenario[] = [
 	scenario(twoByTwo, 3, 22_000, 200),
 	scenario(twoByTwo, 3, 60_000, 200),
 	scenario(twoByTwo, 3, 100_000, 200),
+	scenario(twoByTwo, 4, 60_000, 200),
 	scenario(twoByTwo, 4, 100_000, 200),
 	scenario(threeByOne, 3, 60_000, 200, 20_000),
 	scenario(threeByOne, 3, 100_000, 200, 20_000),
