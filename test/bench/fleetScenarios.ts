@@ -131,6 +131,8 @@ export interface Measures {
 	rateOfCap: number;
 	/** The span with perfect coordination (one exact sliding window for the whole fleet): the fastest possible. */
 	floorMs: number;
+	/** The rate the coordinated fleet reaches, over the cap's (under 1 where the runs arrive slower than the cap). */
+	floorRateOfCap: number;
 	/** `(⌈admitted / limit⌉ − 1)` windows: the sliding window's own bound for requests started together. */
 	windowFloorMs: number;
 	spanOverFloor: number;
@@ -166,6 +168,7 @@ export function measure(
 		spanMs: result.spanMs,
 		rateOfCap: result.rateOfCap,
 		floorMs: floor.spanMs,
+		floorRateOfCap: floor.rateOfCap,
 		windowFloorMs: windowFloor,
 		spanOverFloor: result.spanMs / floor.spanMs,
 		allowedSpanMs,

@@ -1,36 +1,45 @@
 /**
- * The request budget this process keeps for one app in one tenant of one cloud. Graph allows 1,500 requests per
- * 30 s to the app, whoever sends them: every execution in this process (they share one limiter), other n8n workers,
- * other tools on the same app registration. Nothing is coordinated between processes (no Redis client, no shared
- * memory): a 429 is the only sign of the others, so the rules are about what this process learns from Graph.
+ * The request budget this process keeps for one app in one tenant of one cloud. Graph allows 1,500
+ * requests per 30 s to the app, whoever sends them: every execution in this process (they share one
+ * limiter), other n8n workers, other tools on the same app registration. Nothing is coordinated
+ * between processes (no Redis client, no shared memory): a 429 is the only sign of the others, so
+ * the rules are about what this process learns from Graph.
  *
- * 1. **A hard cap**: at most `ceiling` starts in any `windowMs` (a window a little wider than Graph's sliding one).
- * 2. **A share, used as Graph's window allows**: the starts Graph admitted from this process in a full window are
- *    what it can count on; within that share a process repeats its own window, in whatever pattern it had (a
- *    burst at the start of a window comes back as a burst one window later), because the others do the same and
- *    together they fill Graph's window exactly. After a 429 the share is what Graph admitted from this process in
- *    the last window, at most halving per event. A process that has seen no 429 counts on a quarter of the ceiling
- *    at once: four processes starting together still fit in one window.
- * 3. **Probes for the rest**: starts beyond the share are paced (the whole ceiling in a third of a window) and
- *    begin half a window after a 429, later (up to two windows) while probes keep finding nothing, so a process
- *    takes what another one left within seconds, and a saturated fleet meets about one probe 429 per process per
- *    window or two.
- * 4. **Little in flight where Graph may refuse**: a request sent into a full window is a 429 whatever is done
- *    after, and everything in flight when the first 429 comes back is lost too. So apart from a fresh process's
- *    first burst, at most `k` requests start per answer latency (k is 0.5 % of the ceiling, at least 1: one 429 per
- *    process per full window at Graph's 1,500, a few at most), never slower than the share's even pace; probes
- *    start one at a time after a 429 and widen by one for each that Graph admits.
+ * 1. **A hard cap**: at most `ceiling` starts in any `windowMs` (a little wider than Graph's).
+ * 2. **A share, used as Graph's window allows**: what Graph admitted from this process in a full
+ *    window is what it can count on; within that share it repeats its own window in whatever
+ *    pattern it had (what went at once comes back one window later), because the others do the same
+ *    and together they fill Graph's window. After a 429 the share is what Graph admitted from this
+ *    process in the last window, at most halving per event. A process that has seen no 429 counts
+ *    on a quarter of the ceiling at once: four processes starting together still fit.
+ * 3. **Probes for the rest**: starts beyond the share are paced (the whole ceiling in a third of a
+ *    window) and begin half a window after a 429, later (up to two windows) while they keep being
+ *    refused at once, so a process takes what another one left within seconds, and a saturated
+ *    fleet meets about one probe 429 per process per window or two.
+ * 4. **Little in flight where Graph may refuse**: a request sent into a full window is a 429, and
+ *    so is everything in flight when the first 429 comes back. So apart from a fresh process's
+ *    first burst, the share's traffic starts at most `k` per answer latency (k is 0.5 % of the
+ *    ceiling, at least 1), never slower than the share's even pace; probes after a 429 start one
+ *    per latency and widen as Graph admits them (one more per that many admitted), so a probe into
+ *    a full window costs one 429 and a window with room is used at full speed within a few answers.
  *
- * Reservations are handed out in order, so executions sharing the process share its budget without starving.
+ * Reservations are handed out in order, so executions sharing the process share its budget without
+ * starving.
  */
 export interface LimiterTuning {
-	/** Learn a share from 429s and probe for more; off, the process spends `ceiling` whatever others do. */
+	/**
+	 * Learn a share from 429s and probe for more; off, the process spends `ceiling` whatever others
+	 * do.
+	 */
 	adaptive: boolean;
 	/** What a process that has seen no 429 starts at once, as a fraction of the ceiling. */
 	freshBurst: number;
 	/** Starts beyond the share are paced at this many times the ceiling's even pace. */
 	probePace: number;
-	/** Starts per answer latency beyond a fresh burst, as a fraction of the ceiling (at least 1); Infinity: no cap. */
+	/**
+	 * Starts per answer latency beyond a fresh burst, as a fraction of the ceiling (at least 1);
+	 * Infinity: no cap.
+	 */
 	inFlight: number;
 	/** The share never falls below this fraction of the ceiling. */
 	minFraction: number;
@@ -48,12 +57,20 @@ export const DEFAULT_TUNING: Readonly<LimiterTuning> = {
 const INITIAL_LATENCY_MS = 100;
 /** Weight of a new latency sample: a few answers settle it, one slow answer does not. */
 const LATENCY_WEIGHT = 0.2;
-/** Probing resumes this many windows after a 429, doubling up to the maximum while it finds nothing. */
+/**
+ * Probing resumes this many windows after a 429, doubling up to the maximum while it finds nothing.
+ */
 const PROBE_BACKOFF_WINDOWS = 0.5;
 const MAX_PROBE_BACKOFF_WINDOWS = 2;
-/** Probes admitted in a phase for it to count as having found room (more than the 2 % of a wider window). */
+/**
+ * Probes admitted in a phase for it to count as having found room (more than the 2 % of a wider
+ * window).
+ */
 const FOUND_ROOM = 2;
-/** A second 429 event this soon (in windows) after a decrease: the share was still too big, halve it. */
+/**
+ * A second 429 event this soon (in windows) after a decrease: the share was still too big, halve
+ * it.
+ */
 const REPEAT_WINDOWS = 0.25;
 /** Recent probe starts kept to pace probes by latency. */
 const PROBES_KEPT = 64;
@@ -66,9 +83,13 @@ export class RateLimiter {
 	private readonly throttled: number[] = [];
 	private throttledHead = 0;
 	private pausedUntil = 0;
-	/** Requests per window this process can count on since the last 429; undefined: none seen (fresh). */
+	/**
+	 * Requests per window this process can count on since the last 429; undefined: none seen (fresh).
+	 */
 	private share: number | undefined;
-	/** The ceiling of the last reservation: the share's floor and the fresh burst are fractions of it. */
+	/**
+	 * The ceiling of the last reservation: the share's floor and the fresh burst are fractions of it.
+	 */
 	private ceiling = Infinity;
 	private lastDecrease = -Infinity;
 	private lastReserve = -Infinity;
@@ -90,15 +111,16 @@ export class RateLimiter {
 	) {}
 
 	/**
-	 * Reserves a start time at or after `now` and returns how long to wait for it. `ceiling` is per call so that
-	 * a caller sharing the app with other tools may ask for less than Graph's ceiling.
+	 * Reserves a start time at or after `now` and returns how long to wait for it. `ceiling` is per
+	 * call so that a caller sharing the app with other tools may ask for less than Graph's ceiling.
 	 */
 	reserve(now: number, requestedCeiling: number): number {
 		this.forget(now);
 		// A ceiling typed with decimals (n8n's number field allows them) means its whole part.
 		const ceiling = Math.max(1, Math.floor(requestedCeiling));
 		this.ceiling = ceiling;
-		// Idle for ten windows: whoever shared the budget then may be gone; start again as a fresh process.
+		// Idle for ten windows: whoever shared the budget then may be gone; start again as a fresh
+		// process.
 		if (now - this.lastReserve > 10 * this.windowMs) {
 			this.share = undefined;
 			this.probeBackoff = PROBE_BACKOFF_WINDOWS;
@@ -110,10 +132,12 @@ export class RateLimiter {
 		const inWindow = this.starts.length - this.head;
 		const k = this.inFlightCap(ceiling);
 
-		let earliest = Math.max(now, this.pausedUntil, this.last() ?? -Infinity);
+		const base = Math.max(now, this.pausedUntil, this.last() ?? -Infinity);
+		let earliest = base;
 		if (!(fresh && inWindow < share) && inWindow >= k) {
-			// k starts per latency, but never slower than the even pace of the share (of the ceiling while fresh): a
-			// slow Graph must not shrink the budget a process gets, it only means more in flight.
+			// k starts per latency, but never slower than the even pace of the share (of the ceiling
+			// while fresh): a slow Graph must not shrink the budget a process gets, it only means more in
+			// flight.
 			const evenSpacing = (k * this.windowMs) / (fresh ? ceiling : share);
 			const spacing = Math.min(this.latencyMs ?? INITIAL_LATENCY_MS, evenSpacing);
 			earliest = Math.max(earliest, this.starts[this.starts.length - k] + spacing);
@@ -121,37 +145,44 @@ export class RateLimiter {
 
 		// Within the share: as this process's own window allows.
 		let at = earliest;
-		if (inWindow >= share)
+		if (inWindow >= share) {
 			at = Math.max(at, this.starts[this.starts.length - share] + this.windowMs);
-		if (at > earliest && share < ceiling) {
-			const probeAt = Math.ceil(this.probeAt(earliest, ceiling, k, fresh, inWindow));
-			if (probeAt < at) {
-				this.probeTat = probeAt + this.windowMs / (ceiling * this.tuning.probePace);
-				this.probes.push(probeAt);
-				if (this.probes.length > PROBES_KEPT)
-					this.probes.splice(0, this.probes.length - PROBES_KEPT);
-				this.starts.push(probeAt);
-				return probeAt - now;
+			// The share is spent: beyond it, a probe if one may start sooner. After a 429 probes keep
+			// their own count in flight (they widen as Graph admits them), so a slow Graph cannot hold a
+			// process that found room to k per latency for good.
+			if (share < ceiling) {
+				const probeAt = Math.ceil(this.probeAt(fresh ? earliest : base, ceiling, fresh, inWindow));
+				if (probeAt < at) {
+					this.probeTat = probeAt + this.windowMs / (ceiling * this.tuning.probePace);
+					this.probes.push(probeAt);
+					if (this.probes.length > PROBES_KEPT)
+						this.probes.splice(0, this.probes.length - PROBES_KEPT);
+					this.starts.push(probeAt);
+					return probeAt - now;
+				}
 			}
 		}
-		// Whole milliseconds: the caller adds the delay to `now` and hands the sum back (release, answeredAt),
-		// which must equal what is stored here.
+		// Whole milliseconds: the caller adds the delay to `now` and hands the sum back (release,
+		// answeredAt), which must equal what is stored here.
 		at = Math.ceil(at);
 		this.starts.push(at);
 		return at - now;
 	}
 
-	/** Graph answered a request started at `startedAt` with anything but 429: its latency, and a probe that found room. */
+	/**
+	 * Graph answered a request started at `startedAt` with anything but 429: its latency, and a probe
+	 * that found room.
+	 */
 	answeredAt(startedAt: number, now: number): void {
 		this.sampleLatency(startedAt, now);
 		if (startedAt > this.lastDecrease && this.probes.includes(startedAt)) this.probesAdmitted++;
 	}
 
 	/**
-	 * Graph answered a request started at `startedAt` with 429: the app's budget is spent. Everyone sharing this
-	 * limiter holds back until `retryAfterMs` from now, and the process takes as its share what Graph admitted from
-	 * it in the last window, once per event: 429s for requests started before the last decrease were caused by the
-	 * traffic already decreased.
+	 * Graph answered a request started at `startedAt` with 429: the app's budget is spent. Everyone
+	 * sharing this limiter holds back until `retryAfterMs` from now, and the process takes as its
+	 * share what Graph admitted from it in the last window, once per event: 429s for requests started
+	 * before the last decrease were caused by the traffic already decreased.
 	 */
 	throttledAt(startedAt: number, now: number, retryAfterMs: number | undefined): void {
 		this.forget(now);
@@ -165,11 +196,13 @@ export class RateLimiter {
 		const before = this.share ?? this.freshShare(this.ceiling);
 		const half = Math.max(floor, Math.floor(before / 2));
 		let next = Math.max(floor, admitted, half);
-		// Throttled again right after a decrease: the others need more than that left them; do not creep down.
+		// Throttled again right after a decrease: the others need more than that left them; do not
+		// creep down.
 		if (now - this.lastDecrease < REPEAT_WINDOWS * this.windowMs) next = Math.min(next, half);
 		this.share = Math.min(this.ceiling, next);
-		// A probe refused before the phase found room: the fleet is saturated, probe less often. Any other 429 (a
-		// fresh process's first, the share's own traffic meeting a newcomer) says nothing about room.
+		// A probe refused before the phase found room: the fleet is saturated, probe less often. Any
+		// other 429 (a fresh process's first, the share's own traffic meeting a newcomer) says nothing
+		// about room.
 		const probeFound = admitted - this.phaseBase >= FOUND_ROOM;
 		this.probeBackoff =
 			!fresh && !probeFound && this.probes.includes(startedAt)
@@ -203,7 +236,10 @@ export class RateLimiter {
 		return this.starts.length - this.head;
 	}
 
-	/** The share this process counts on now (the whole ceiling while it has seen no 429), for tests and reports. */
+	/**
+	 * The share this process counts on now (the whole ceiling while it has seen no 429), for tests
+	 * and reports.
+	 */
 	shareNow(ceiling: number): number {
 		return Math.min(Math.max(1, Math.floor(ceiling)), this.share ?? Infinity);
 	}
@@ -228,22 +264,18 @@ export class RateLimiter {
 			: Infinity;
 	}
 
-	/** The earliest start beyond the share: paced, after the probe backoff, never over the ceiling. */
-	private probeAt(
-		earliest: number,
-		ceiling: number,
-		k: number,
-		fresh: boolean,
-		inWindow: number,
-	): number {
+	/**
+	 * The earliest start beyond the share: paced, after the probe backoff, never over the ceiling.
+	 */
+	private probeAt(earliest: number, ceiling: number, fresh: boolean, inWindow: number): number {
 		let at = Math.max(earliest, this.probeTat, this.tuning.adaptive ? this.probeFrom : 0);
 		if (inWindow >= ceiling)
 			at = Math.max(at, this.starts[this.starts.length - ceiling] + this.windowMs);
-		if (!fresh && Number.isFinite(k)) {
-			// After a 429 probes start one at a time per latency and widen by one for each that Graph admits, so a
-			// probe into a full window costs one 429, and a window with room is found at full speed within a few
-			// answers.
-			const width = Math.min(k, 1 + this.probesAdmitted);
+		if (!fresh && Number.isFinite(this.tuning.inFlight)) {
+			// After a 429 probes start one at a time per latency and widen as Graph admits them, so a
+			// probe into a full window costs one 429, and a window with room is found at full speed
+			// within a few answers.
+			const width = this.probeWidth();
 			if (this.probes.length >= width)
 				at = Math.max(
 					at,
@@ -251,6 +283,14 @@ export class RateLimiter {
 				);
 		}
 		return at;
+	}
+
+	/**
+	 * Probes in flight: one after a 429, one more per that many admitted since (so about √(2 ×
+	 * admitted)).
+	 */
+	private probeWidth(): number {
+		return 1 + Math.floor(Math.sqrt(2 * this.probesAdmitted));
 	}
 
 	private sampleLatency(startedAt: number, now: number): void {
@@ -301,7 +341,10 @@ function insertSorted(values: number[], value: number, from: number): void {
 	values.splice(index, 0, value);
 }
 
-/** Removes one `value` from a sorted array, scanning from the end (released reservations are recent). */
+/**
+ * Removes one `value` from a sorted array, scanning from the end (released reservations are
+ * recent).
+ */
 function removeFromEnd(values: number[], value: number, from: number): void {
 	for (let index = values.length - 1; index >= from; index--) {
 		if (values[index] === value) {
