@@ -37,8 +37,8 @@ export interface LimiterTuning {
 	/** Starts beyond the share are paced at this many times the ceiling's even pace. */
 	probePace: number;
 	/**
-	 * Starts per answer latency beyond a fresh burst, as a fraction of the ceiling (at least 1);
-	 * Infinity: no cap.
+	 * The share's starts per answer latency (beyond a fresh burst), as a fraction of the ceiling (at
+	 * least 1); Infinity: no cap, and probes are not paced by latency either.
 	 */
 	inFlight: number;
 	/** The share never falls below this fraction of the ceiling. */
