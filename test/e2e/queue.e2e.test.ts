@@ -10,9 +10,9 @@
  * budget for their app. Each worker's limiter alone would allow 200: two would spend 400.
  *
  * What is checked, in two phases with one app each (so that each starts with fresh limiters, as after a deploy):
- * - together: four webhook-started workflows, each Get Many over 100,000 different ids, at the same moment, two on
- *   each worker (616 requests, the sliding window's floor is 90 s);
- * - staggered: three more, 20 s apart (462 requests; issue 17's worker that joins late);
+ * - together: four webhook-started workflows, each Get Many over 60,000 different ids, at the same moment, two on
+ *   each worker (372 requests, the sliding window's floor is 30 s; issue 18);
+ * - staggered: three more over 100,000 ids each, 20 s apart (462 requests; issue 17's worker that joins late);
  * - in both: every id comes back exactly once in each answer, the runs ran on the workers, and Graph never admitted
  *   more than the budget in any window. The 429 share, the busy span, the rate against the cap and the span over the
  *   floor (a perfectly coordinated fleet for these runs as they arrived, test/bench/fleetSim.ts) are reported (stderr
@@ -57,7 +57,7 @@ import { fleetWorkflow } from './fixtures/queueWorkflows';
 import { startPostgres, startRedis, type LocalService } from './fixtures/services';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
-import { APP_CREDENTIAL_TYPE, CREDENTIAL_IDS, credentialRecord } from './fixtures/workflows';
+import { APP_CREDENTIAL_TYPE, graphCredentialRecord } from './fixtures/n8nJson';
 
 const LINE = N8N_LINES.v2;
 const BUDGET = { limit: 200, windowMs: 30_000 };
@@ -235,18 +235,8 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		folders.push(mainFolder);
 		session = new N8nCliSession(install, mainFolder, queueEnv);
 		await session.importFile('credentials', [
-			credentialRecord(
-				CREDENTIAL_IDS.app,
-				'Graph app (client secret)',
-				APP_CREDENTIAL_TYPE,
-				appSecretData(emu, app),
-			),
-			credentialRecord(
-				APP_B_CREDENTIAL.id,
-				APP_B_CREDENTIAL.name,
-				APP_CREDENTIAL_TYPE,
-				appSecretData(emu, appB),
-			),
+			graphCredentialRecord('app', appSecretData(emu, app)),
+			{ ...APP_B_CREDENTIAL, type: APP_CREDENTIAL_TYPE, data: appSecretData(emu, appB) },
 			smtpCredentialRecord(smtp.port),
 		]);
 		await session.importFile('workflow', [
