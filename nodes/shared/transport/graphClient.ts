@@ -86,7 +86,6 @@ export interface GraphRequest {
 type Outcome = (RawResponse & { token?: string }) | TransportFailure;
 
 export class GraphClient {
-	private readonly limiter: RateLimiter;
 	private readonly semaphore: Semaphore;
 	/**
 	 * When and how often to try again: the policy the endpoint modules follow for their own
@@ -109,10 +108,9 @@ export class GraphClient {
 		private readonly appCredential: AppCredential | undefined,
 		/** The app's client id: the default presence session id for Set / Clear Presence. */
 		readonly clientId: string,
-		budgetKey: string,
+		private readonly budgetKey: string,
 		private readonly options: GraphClientOptions,
 	) {
-		this.limiter = sharedLimiter(budgetKey, LIMITER_WINDOW_MS);
 		this.semaphore = new Semaphore(options.concurrency);
 		this.retry = retryPolicy(options.maxRetries, options.maxRetryWaitSeconds);
 		this.signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
@@ -170,6 +168,14 @@ export class GraphClient {
 
 	get node(): INode {
 		return this.ctx.getNode();
+	}
+
+	/**
+	 * The app's shared budget, looked up for each use: the process drops limiters nobody uses, and
+	 * a client must never keep using one beside its successor.
+	 */
+	private get limiter(): RateLimiter {
+		return sharedLimiter(this.budgetKey, LIMITER_WINDOW_MS);
 	}
 
 	/**
@@ -363,16 +369,17 @@ export class GraphClient {
 	 */
 	private async startSlot(): Promise<number> {
 		for (;;) {
+			// One limiter for the whole turn: reserved, held and given back on the same one.
+			const limiter = this.limiter;
 			const reservedAt = Date.now();
-			const at =
-				reservedAt + this.limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
+			const at = reservedAt + limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
 			let started = false;
 			try {
 				await this.wait(at - reservedAt);
-				started = this.limiter.holdAt(Date.now()) === 0;
+				started = limiter.holdAt(Date.now()) === 0;
 			} finally {
 				// Cancelled while waiting, or paused meanwhile: the turn was not used.
-				if (!started) this.limiter.release(at);
+				if (!started) limiter.release(at);
 			}
 			if (started) return at;
 		}
