@@ -98,6 +98,21 @@ export interface LogEntry {
 	batchSubRequest?: boolean;
 }
 
+/**
+ * A redirect the emulator answers instead of the route: Graph answers some requests with a 302 to
+ * another host (a file's content: "302 Found ... redirecting to a preauthenticated download URL",
+ * driveitem-get-content on learn.microsoft.com), and a gateway or proxy in front of Graph may
+ * redirect anything. A client must not send its bearer token there.
+ */
+export interface RedirectRule {
+	/** Requests whose path (after the version) contains this. */
+	path: string;
+	/** The Location header. */
+	location: string;
+	/** Default 302. */
+	status?: number;
+}
+
 export interface EmulatorStats {
 	total: number;
 	byStatus: Record<string, number>;
@@ -128,6 +143,9 @@ export class GraphEmulator {
 	readonly unconsentedClients = new Set<string>();
 	/** Every webhook request the emulator made (validation, notification, lifecycle), one entry per attempt. */
 	readonly deliveries: Delivery[] = [];
+
+	/** Answered before the route, after the token check; see RedirectRule. */
+	readonly redirects: RedirectRule[] = [];
 
 	private throttleConfig: ThrottleConfig | false;
 	private throttleWindow = new SlidingWindowThrottle();
@@ -574,6 +592,19 @@ export class GraphEmulator {
 		const check = this.tokens.check(headers.authorization, Date.now());
 		entry.tokenKind = check.record?.kind;
 		entry.clientId = check.record?.clientId;
+
+		const redirect = check.ok
+			? this.redirects.find((rule) => graphReq.path.includes(rule.path))
+			: undefined;
+		if (redirect !== undefined) {
+			const result = {
+				status: redirect.status ?? 302,
+				headers: { Location: redirect.location },
+				body: undefined,
+			};
+			this.writeGraph(req, res, graphReq, result, entry);
+			return;
+		}
 
 		const fault = drawFault(this.faultConfig, this.faultRng, false);
 		if (fault !== undefined) entry.fault = fault;

@@ -200,6 +200,8 @@ export class GraphClient {
 				// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
 				attempt = { kind: 'transport' };
 			} else {
+				if (outcome.statusCode >= 300 && outcome.statusCode < 400)
+					throw this.redirectError(request, outcome);
 				if (
 					outcome.statusCode === 401 &&
 					this.authentication === 'application' &&
@@ -232,6 +234,32 @@ export class GraphClient {
 			}
 			await this.wait(decision.delayMs);
 		}
+	}
+
+	/**
+	 * Graph requests never follow redirects: n8n's HTTP helper would send the token along (both n8n
+	 * lines re-add Authorization on any redirect target unless told otherwise), and Graph does not
+	 * redirect the requests this node makes. Only the target's origin is named: a redirect URL may
+	 * carry a pre-authenticated token of its own.
+	 */
+	private redirectError(request: GraphRequest, outcome: RawResponse): Error {
+		const location = headerValue(outcome.headers, 'location');
+		let target: string | undefined;
+		try {
+			target = location ? new URL(location, this.url(request.path)).origin : undefined;
+		} catch {
+			target = undefined;
+		}
+		return graphApiError(
+			this.ctx.getNode(),
+			{ message: 'redirect not followed' },
+			{
+				message: `Microsoft Graph answered ${outcome.statusCode} (a redirect${target ? ` to ${target}` : ''}) to ${request.method} ${request.path.split('?')[0]}; not followed, so the credential's token goes to its Graph host only`,
+				description:
+					"Graph does not redirect these requests. If the credential's Graph URL (Custom cloud) is a gateway or proxy that redirects, give the address it redirects to as the Graph URL.",
+				httpCode: String(outcome.statusCode),
+			},
+		);
 	}
 
 	/** The error for a request that will not be tried again. */
@@ -276,6 +304,10 @@ export class GraphClient {
 			ignoreHttpStatusErrors: this.authentication === 'application',
 			timeout: this.options.timeoutSeconds * 1000,
 			abortSignal: this.signal,
+			// A 3xx comes back as an answer (refused by the request loop) instead of being followed with
+			// the token: both n8n lines re-add Authorization on cross-origin redirects by default.
+			disableFollowRedirect: true,
+			sendCredentialsOnCrossOriginRedirect: false,
 			headers: { Accept: 'application/json', ...request.headers },
 		};
 		this.stats.requests++;
