@@ -340,9 +340,10 @@ export class GraphClient {
 	}
 
 	/**
-	 * Graph paths below the version; next links are followed only on this credential's own Graph host.
+	 * The URL of a Graph path below the version; a full URL (a next link) only on this credential's
+	 * own Graph host.
 	 */
-	private url(path: string): string {
+	url(path: string): string {
 		if (!/^https?:\/\//i.test(path))
 			return `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${path}`;
 		if (!path.startsWith(`${this.endpoints.graphBaseUrl}/`)) {
