@@ -113,6 +113,20 @@ export interface RedirectRule {
 	status?: number;
 }
 
+/**
+ * Rewrites the `@odata.nextLink` of collection answers on paths containing `path` (`link` is what the
+ * emulator would send, undefined on the last page; return undefined for none). Graph's own paging has
+ * been seen to repeat a next link or cycle back to a page already read (transitiveMembers and /groups:
+ * msgraph-sdk-dotnet issue 2108; the same $skiptoken again: microsoft-graph-docs issue 6754).
+ */
+export interface NextLinkRewrite {
+	path: string;
+	rewrite: (
+		link: string | undefined,
+		request: { path: string; query: Record<string, string> },
+	) => string | undefined;
+}
+
 export interface EmulatorStats {
 	total: number;
 	byStatus: Record<string, number>;
@@ -146,6 +160,8 @@ export class GraphEmulator {
 
 	/** Answered before the route, after the token check; see RedirectRule. */
 	readonly redirects: RedirectRule[] = [];
+	/** See NextLinkRewrite. */
+	nextLinkRewrite: NextLinkRewrite | undefined;
 
 	private throttleConfig: ThrottleConfig | false;
 	private throttleWindow = new SlidingWindowThrottle();
@@ -830,9 +846,27 @@ export class GraphEmulator {
 		req: IncomingMessage,
 		res: ServerResponse,
 		graphReq: GraphRequest,
-		result: GraphResult,
+		answer: GraphResult,
 		entry: LogEntry,
 	): void {
+		let result = answer;
+		const rewrite = this.nextLinkRewrite;
+		if (
+			rewrite !== undefined &&
+			graphReq.path.includes(rewrite.path) &&
+			isRecord(result.body) &&
+			Array.isArray(result.body.value)
+		) {
+			const { '@odata.nextLink': link, ...rest } = result.body;
+			const next = rewrite.rewrite(typeof link === 'string' ? link : undefined, {
+				path: graphReq.path,
+				query: graphReq.query,
+			});
+			result = {
+				...result,
+				body: next === undefined ? rest : { ...rest, '@odata.nextLink': next },
+			};
+		}
 		// Write actions answer with no body at all.
 		const payload =
 			result.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(result.body));
