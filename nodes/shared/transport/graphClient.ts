@@ -85,6 +85,22 @@ export interface GraphRequest {
 
 type Outcome = (RawResponse & { token?: string }) | TransportFailure;
 
+/** Bounds on one client's life beyond the node's options (set by the code that makes it). */
+export interface ClientLimits {
+	/**
+	 * A request that cannot start by this time (ms since epoch), because the app's budget has no room
+	 * or Graph asked to wait longer, fails with StartDeadlineError instead of waiting: a poll that
+	 * cannot start before the next one is due is skipped rather than queued behind it.
+	 */
+	startBy?: number;
+}
+
+/**
+ * A request gave up waiting for its turn in the app's budget (ClientLimits.startBy): nothing was
+ * sent for it, and nothing is wrong with it.
+ */
+export class StartDeadlineError extends NodeOperationError {}
+
 export class GraphClient {
 	private readonly semaphore: Semaphore;
 	/**
@@ -110,6 +126,7 @@ export class GraphClient {
 		readonly clientId: string,
 		private readonly budgetKey: string,
 		private readonly options: GraphClientOptions,
+		private readonly limits: ClientLimits,
 	) {
 		this.semaphore = new Semaphore(options.concurrency);
 		this.retry = retryPolicy(options.maxRetries, options.maxRetryWaitSeconds);
@@ -124,6 +141,7 @@ export class GraphClient {
 		ctx: GraphContext,
 		authentication: Authentication,
 		options: Record<string, unknown> = {},
+		limits: ClientLimits = {},
 	): Promise<GraphClient> {
 		const checked = readClientOptions(ctx.getNode(), options);
 		const credentialName =
@@ -163,6 +181,7 @@ export class GraphClient {
 			clientId,
 			budgetKey,
 			checked,
+			limits,
 		);
 	}
 
@@ -232,6 +251,9 @@ export class GraphClient {
 					decision.fromRetryAfter ? decision.delayMs : undefined,
 				);
 			}
+			const retryAt = Date.now() + decision.delayMs;
+			if (this.limits.startBy !== undefined && retryAt > this.limits.startBy)
+				throw this.deadlineError(retryAt, true);
 			await this.wait(decision.delayMs);
 		}
 	}
@@ -258,6 +280,22 @@ export class GraphClient {
 				description:
 					"Graph does not redirect these requests. If the credential's Graph URL (Custom cloud) is a gateway or proxy that redirects, give the address it redirects to as the Graph URL.",
 				httpCode: String(outcome.statusCode),
+			},
+		);
+	}
+
+	/** `retry`: the request was sent, and the wait Graph asked for ends after `startBy`. */
+	private deadlineError(nextTurn: number, retry = false): StartDeadlineError {
+		const by = new Date(this.limits.startBy ?? nextTurn).toISOString();
+		const at = new Date(nextTurn).toISOString();
+		return new StartDeadlineError(
+			this.ctx.getNode(),
+			retry
+				? `Graph's retry of this request is due at ${at}, after ${by}; not tried again`
+				: `The app's Graph budget has no room for this request before ${by} (next turn at ${at}); not sent`,
+			{
+				description:
+					'Every workflow and tool using this app registration shares its Graph budget (1,500 requests per 30 seconds). Lower their use, or give this one its own app registration.',
 			},
 		);
 	}
@@ -398,7 +436,7 @@ export class GraphClient {
 	/**
 	 * Waits for this request's turn in the shared budget and returns its start time. A 429 seen by
 	 * another request while this one waited may have paused everyone: then the turn is given back and
-	 * taken anew.
+	 * taken anew. A turn after `startBy` is given back at once, and the request fails.
 	 */
 	private async startSlot(): Promise<number> {
 		for (;;) {
@@ -406,6 +444,10 @@ export class GraphClient {
 			const limiter = this.limiter;
 			const reservedAt = Date.now();
 			const at = reservedAt + limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
+			if (this.limits.startBy !== undefined && at > this.limits.startBy) {
+				limiter.release(at);
+				throw this.deadlineError(at);
+			}
 			let started = false;
 			try {
 				await this.wait(at - reservedAt);
