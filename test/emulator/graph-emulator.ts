@@ -164,6 +164,8 @@ export class GraphEmulator {
 	nextLinkRewrite: NextLinkRewrite | undefined;
 
 	private throttleConfig: ThrottleConfig | false;
+	/** Every clientState a client sent (POST/PATCH /subscriptions), for secret scans; the log has them redacted. */
+	private readonly clientStates = new Set<string>();
 	private throttleWindow = new SlidingWindowThrottle();
 	private faultConfig: FaultConfig = {};
 	private readonly retryAfter = new RetryAfter();
@@ -506,6 +508,11 @@ export class GraphEmulator {
 		this.retryAfter.format = format;
 	}
 
+	/** Every clientState clients sent, so tests can scan outputs and logs (the emulator's own included) for leaks. */
+	get clientStatesSeen(): string[] {
+		return [...this.clientStates];
+	}
+
 	// ---- log ----
 
 	requests(pathSubstring?: string): LogEntry[] {
@@ -567,12 +574,14 @@ export class GraphEmulator {
 			return;
 		}
 		const text = raw.toString('utf8');
+		const body = parseJson(text);
 		const entry: LogEntry = {
 			time,
 			method: (req.method ?? 'GET').toUpperCase(),
 			path: url.pathname,
 			query: queryToRecord(url.searchParams),
-			body: parseJson(text),
+			// clientState is the subscriber's secret: kept out of the log, as tokens are (in $batch bodies too).
+			body: redactClientStates(body, this.clientStates),
 			status: 0,
 			headers: redactHeaders(headers),
 		};
@@ -581,7 +590,7 @@ export class GraphEmulator {
 			version: '',
 			path: url.pathname,
 			query: entry.query,
-			body: entry.body,
+			body,
 			requestId: randomUUID(),
 			clientRequestId: headers['client-request-id'],
 			headers,
@@ -753,7 +762,7 @@ export class GraphEmulator {
 			method: sub.method,
 			path: `/${outer.version}${url.pathname}`,
 			query: queryToRecord(url.searchParams),
-			body: sub.body,
+			body: redactClientStates(sub.body, this.clientStates),
 			status: 0,
 			headers: redactHeaders(sub.headers),
 			tokenKind: token.kind,
@@ -1015,6 +1024,25 @@ function parseSubRequest(item: unknown): SubRequest | undefined {
 		}
 	}
 	return { id, method: method.toUpperCase(), url, headers: flat, body };
+}
+
+/**
+ * A copy of a request body with every `clientState` (at any depth: $batch sub-requests) replaced by
+ * '<redacted>'; the values are added to `seen`.
+ */
+function redactClientStates(value: unknown, seen: Set<string>): unknown {
+	if (Array.isArray(value)) return value.map((entry) => redactClientStates(entry, seen));
+	if (!isRecord(value)) return value;
+	const out: Record<string, unknown> = {};
+	for (const [key, entry] of Object.entries(value)) {
+		if (key === 'clientState' && typeof entry === 'string') {
+			seen.add(entry);
+			out[key] = '<redacted>';
+		} else {
+			out[key] = redactClientStates(entry, seen);
+		}
+	}
+	return out;
 }
 
 function parseJson(text: string): unknown {
