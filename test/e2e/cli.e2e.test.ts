@@ -17,6 +17,7 @@ import {
 	secretsOf,
 	type TestApp,
 } from '../shared/graphApp';
+import { startRecordingServer, type RecordingServer } from '../shared/recordingServer';
 import {
 	createUserFolder,
 	ensureN8n,
@@ -49,6 +50,8 @@ const WORKFLOW_IDS = {
 	getMany: 'msgpWfGetMany001',
 	continueOnFail: 'msgpWfBadInput01',
 	throttled: 'msgpWfThrottle01',
+	redirectApp: 'msgpWfRedirApp01',
+	redirectDelegated: 'msgpWfRedirDel01',
 } as const;
 
 const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
@@ -78,6 +81,8 @@ describe.each(lines)(
 		let userFolder: string;
 		let emu: GraphEmulator;
 		let app: TestApp;
+		/** Another host on another port: where a redirect from "Graph" points (see the redirect test). */
+		let elsewhere: RecordingServer;
 		/** Everything every n8n command printed, scanned for secrets at the end. */
 		const transcripts: string[] = [];
 		const timings: string[] = [];
@@ -147,6 +152,7 @@ describe.each(lines)(
 		let throttledIds: string[] = [];
 		let me: { id: string; availability: string };
 		let getUsers: Array<{ id: string; userPrincipalName: string }>;
+		let redirected: { id: string };
 
 		function workflows(): N8nWorkflow[] {
 			const users = emu.users;
@@ -172,7 +178,19 @@ describe.each(lines)(
 			};
 			throttledIds = users.slice(0, 6500).map((user) => user.id);
 			getUsers = [users[2200], users[2201]];
+			redirected = users[2300];
+			const redirectWorkflow = (id: string, authentication: 'application' | 'oAuth2') =>
+				presenceWorkflow({
+					id,
+					name: `Presence: Get User redirected elsewhere (${authentication})`,
+					items: [{ n: 1 }],
+					authentication,
+					parameters: { operation: 'get', userId: redirected.id },
+					continueOnFail: true,
+				});
 			return [
+				redirectWorkflow(WORKFLOW_IDS.redirectApp, 'application'),
+				redirectWorkflow(WORKFLOW_IDS.redirectDelegated, 'oAuth2'),
 				presenceWorkflow({
 					id: WORKFLOW_IDS.getMe,
 					name: 'Presence: Get Me',
@@ -250,17 +268,24 @@ describe.each(lines)(
 			]);
 			expect(imported.stdout).toContain('Successfully imported 2 credentials');
 			const importedWorkflows = await importFile('workflow', workflows());
-			expect(importedWorkflows.stdout).toMatch(/Successfully imported 5 workflows/);
+			expect(importedWorkflows.stdout).toMatch(/Successfully imported 7 workflows/);
+			elsewhere = await startRecordingServer(() => ({
+				id: redirected.id,
+				availability: 'Available',
+				activity: 'Available',
+			}));
 			timings.push(`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`);
 		}, 900_000);
 
 		beforeEach(() => {
 			emu.clearLog();
+			emu.redirects.length = 0;
 			emu.throttle = { limit: 1500, windowMs: 30_000 };
 			emu.retryAfterFormat = 'seconds';
 		});
 
 		afterAll(async () => {
+			await elsewhere?.close();
 			await emu?.stop();
 			if (userFolder) removeUserFolder(userFolder);
 			process.stderr.write(
@@ -397,6 +422,30 @@ describe.each(lines)(
 				),
 			).toBe(true);
 		});
+
+		it.each([
+			['application', WORKFLOW_IDS.redirectApp],
+			['delegated OAuth2', WORKFLOW_IDS.redirectDelegated],
+		])(
+			'a redirect from Graph to another host (%s credential): not followed, the bearer token goes nowhere, a clear error',
+			async (credential, workflowId) => {
+				const path = `/users/${redirected.id}/presence`;
+				emu.redirects.push({ path, location: `${elsewhere.url}/v1.0${path}`, status: 302 });
+				elsewhere.received.length = 0;
+				const { output } = await execute(workflowId);
+				// n8n's helper would re-send Authorization there if it followed; it must not even connect.
+				expect(elsewhere.received).toEqual([]);
+				expect(output).toHaveLength(1);
+				// n8n 1.x's OAuth2 path drops the answer's headers (its NodeApiError keeps no cause), so the node
+				// knows the status but not where the redirect pointed.
+				const target = key === 'v1' && credential !== 'application' ? '' : ` to ${elsewhere.url}`;
+				expect(JSON.stringify(output[0].json)).toContain(
+					`Microsoft Graph answered 302 (a redirect${target}) to GET ${path}; not followed, so the credential's token goes to its Graph host only`,
+				);
+				expect(pairedItems(output[0].pairedItem)).toEqual([0]);
+				expect(emu.requests(path).map((entry) => entry.status)).toEqual([302]);
+			},
+		);
 
 		it('prints no secret: no client secret and no token the emulator issued, in any output or log of any command', () => {
 			const secrets = secretsOf(emu, app);
