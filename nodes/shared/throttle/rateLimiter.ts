@@ -1,3 +1,5 @@
+import { BoundedCache, type CachePolicy } from '../cache/boundedCache';
+
 /**
  * The request budget this process keeps for one app in one tenant of one cloud. Graph allows 1,500
  * requests per 30 s to the app, whoever sends them: every execution in this process (they share one
@@ -355,15 +357,26 @@ function removeFromEnd(values: number[], value: number, from: number): void {
 	}
 }
 
-const limiters = new Map<string, RateLimiter>();
+/**
+ * Limiters kept: one per budget key (cloud + tenant + app). A limiter with starts in its window or a
+ * pause ahead is in use and stays; one unused for ten minutes goes (after ten windows without a
+ * request it starts again from the whole budget anyway, so nothing is lost); beyond 1,000 budgets
+ * the least recently used idle one goes.
+ */
+export const LIMITER_CACHE_POLICY: Readonly<CachePolicy> = {
+	maxEntries: 1000,
+	idleMs: 10 * 60_000,
+};
 
-/** One limiter per budget key (cloud + tenant + app) for the life of the process. */
-export function sharedLimiter(key: string, windowMs: number): RateLimiter {
-	const mapKey = `${key}|${windowMs}`;
-	let limiter = limiters.get(mapKey);
-	if (!limiter) {
-		limiter = new RateLimiter(windowMs);
-		limiters.set(mapKey, limiter);
-	}
-	return limiter;
+const limiters = new BoundedCache<RateLimiter>(LIMITER_CACHE_POLICY, {
+	inUse: (limiter, now) => limiter.countInWindow(now) > 0 || limiter.holdAt(now) > 0,
+});
+
+/**
+ * The limiter of a budget key (cloud + tenant + app), shared by every execution in the process.
+ * Callers look it up for each use rather than keeping it, so that a limiter dropped for idleness is
+ * never used beside its successor.
+ */
+export function sharedLimiter(key: string, windowMs: number, now = Date.now()): RateLimiter {
+	return limiters.obtain(`${key}|${windowMs}`, '', now, () => new RateLimiter(windowMs));
 }
