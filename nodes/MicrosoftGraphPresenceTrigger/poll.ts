@@ -7,13 +7,20 @@ import {
 } from '../shared/presence/presenceDiff';
 import { readPresences } from '../shared/graph/presence';
 import { asNodeError } from '../shared/transport/errors';
-import { GraphClient, type Authentication } from '../shared/transport/graphClient';
+import {
+	GraphClient,
+	StartDeadlineError,
+	type Authentication,
+} from '../shared/transport/graphClient';
 import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/trigger/events';
 import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
+import { pollIntervalMs } from './pollInterval';
 
 /** What the trigger keeps between polls, in the workflow's static data for this node. */
 interface TriggerState extends WatchState {
 	users?: PresenceState;
+	/** Polls skipped in a row since the last one that read (the app's budget had no room). */
+	skippedPolls?: number;
 }
 
 interface TriggerOptions extends EventOptions {
@@ -24,13 +31,26 @@ interface TriggerOptions extends EventOptions {
  * One poll: read everyone's presence (650 a request, under the shared throttle), compare with the
  * last good state, emit one item per change. A failed poll in an active workflow is logged and
  * changes nothing, so the next good poll reports exactly what changed since the last good one.
+ *
+ * A poll waits for the app's budget only until the next poll is due (or n8n's time for one poll
+ * runs out): a poll that cannot start by then is skipped and counted, not queued behind the others
+ * while the budget is spent.
  */
 export async function pollPresence(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 	const manual = this.getMode() === 'manual';
+	const startedAt = Date.now();
 	try {
-		return await poll.call(this, manual);
+		return await poll.call(this, manual, manual ? undefined : startedAt + pollWindowMs(this));
 	} catch (error) {
 		if (manual) throw asNodeError(this.getNode(), error);
+		if (error instanceof StartDeadlineError) {
+			const state = this.getWorkflowStaticData('node') as TriggerState;
+			state.skippedPolls = (state.skippedPolls ?? 0) + 1;
+			this.logger.warn(
+				`Microsoft Graph Presence Trigger: poll skipped (${state.skippedPolls} in a row): it could not start before the next poll is due; the next poll compares against the last good one. ${error.message}`,
+			);
+			return null;
+		}
 		this.logger.warn(
 			`Microsoft Graph Presence Trigger: poll failed, will compare against the last good poll next time: ${error instanceof Error ? error.message : String(error)}`,
 		);
@@ -38,13 +58,28 @@ export async function pollPresence(this: IPollFunctions): Promise<INodeExecution
 	}
 }
 
-async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecutionData[][] | null> {
+/**
+ * How long a poll may wait to start: until the next poll is due, and within the time n8n gives one
+ * poll (n8n 2.x abandons a poll after it; 1.x has no such limit).
+ */
+function pollWindowMs(ctx: IPollFunctions): number {
+	const interval = pollIntervalMs(ctx.getNodeParameter('pollTimes', {}));
+	const budget = (ctx as Partial<Pick<IPollFunctions, 'getPollBudgetMs'>>).getPollBudgetMs?.();
+	return typeof budget === 'number' && budget > 0 ? Math.min(interval, budget) : interval;
+}
+
+async function poll(
+	this: IPollFunctions,
+	manual: boolean,
+	startBy: number | undefined,
+): Promise<INodeExecutionData[][] | null> {
 	const options = this.getNodeParameter('options', {}) as TriggerOptions;
 	const triggerOn = this.getNodeParameter('triggerOn', 'anyChange') as string;
 	const client = await GraphClient.create(
 		this,
 		this.getNodeParameter('authentication') as Authentication,
 		options,
+		{ startBy },
 	);
 	const state = this.getWorkflowStaticData('node') as TriggerState;
 	const now = Date.now();
@@ -76,6 +111,12 @@ async function poll(this: IPollFunctions, manual: boolean): Promise<INodeExecuti
 		];
 	}
 
+	if (state.skippedPolls) {
+		this.logger.info(
+			`Microsoft Graph Presence Trigger: polling again after ${state.skippedPolls} skipped polls; changes since the last good poll follow`,
+		);
+		delete state.skippedPolls;
+	}
 	const firstPoll = state.users === undefined;
 	const users = (state.users ??= {});
 	if (failures.length === 0) forgetUnwatched(users, ids);

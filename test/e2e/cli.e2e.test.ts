@@ -17,6 +17,7 @@ import {
 	secretsOf,
 	type TestApp,
 } from '../shared/graphApp';
+import { startRecordingServer, type RecordingServer } from '../shared/recordingServer';
 import { overlappingAsks } from '../shared/overlappingAsks';
 import { n8nLineCases, removeUserFolder, type N8nLine } from './lib/n8n';
 import { N8nCliSession } from './fixtures/n8nSession';
@@ -42,6 +43,8 @@ const WORKFLOW_IDS = {
 	getMany: 'msgpWfGetMany001',
 	continueOnFail: 'msgpWfBadInput01',
 	throttled: 'msgpWfThrottle01',
+	redirectApp: 'msgpWfRedirApp01',
+	redirectDelegated: 'msgpWfRedirDel01',
 } as const;
 
 describe.each(n8nLineCases())(
@@ -51,6 +54,8 @@ describe.each(n8nLineCases())(
 		let userFolder: string;
 		let emu: GraphEmulator;
 		let app: TestApp;
+		/** Another host on another port: where a redirect from "Graph" points (see the redirect test). */
+		let elsewhere: RecordingServer;
 		let lineStarted = 0;
 
 		/** `n8n execute --id --rawOutput`: the complete successful run, and the Presence node's items in it. */
@@ -66,6 +71,7 @@ describe.each(n8nLineCases())(
 		let throttledIds: string[] = [];
 		let me: { id: string; availability: string };
 		let getUsers: Array<{ id: string; userPrincipalName: string }>;
+		let redirected: { id: string };
 
 		function workflows(): N8nWorkflow[] {
 			const users = emu.users;
@@ -83,7 +89,19 @@ describe.each(n8nLineCases())(
 			};
 			throttledIds = users.slice(0, 6500).map((user) => user.id);
 			getUsers = [users[2200], users[2201]];
+			redirected = users[2300];
+			const redirectWorkflow = (id: string, authentication: 'application' | 'oAuth2') =>
+				presenceWorkflow({
+					id,
+					name: `Presence: Get User redirected elsewhere (${authentication})`,
+					items: [{ n: 1 }],
+					authentication,
+					parameters: { operation: 'get', userId: redirected.id },
+					continueOnFail: true,
+				});
 			return [
+				redirectWorkflow(WORKFLOW_IDS.redirectApp, 'application'),
+				redirectWorkflow(WORKFLOW_IDS.redirectDelegated, 'oAuth2'),
 				presenceWorkflow({
 					id: WORKFLOW_IDS.getMe,
 					name: 'Presence: Get Me',
@@ -147,7 +165,12 @@ describe.each(n8nLineCases())(
 			]);
 			expect(imported.stdout).toContain('Successfully imported 2 credentials');
 			const importedWorkflows = await session.importFile('workflow', workflows());
-			expect(importedWorkflows.stdout).toMatch(/Successfully imported 5 workflows/);
+			expect(importedWorkflows.stdout).toMatch(/Successfully imported 7 workflows/);
+			elsewhere = await startRecordingServer(() => ({
+				id: redirected.id,
+				availability: 'Available',
+				activity: 'Available',
+			}));
 			session.timings.push(
 				`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`,
 			);
@@ -155,11 +178,13 @@ describe.each(n8nLineCases())(
 
 		beforeEach(() => {
 			emu.clearLog();
+			emu.redirects.length = 0;
 			emu.throttle = { limit: 1500, windowMs: 30_000 };
 			emu.retryAfterFormat = 'seconds';
 		});
 
 		afterAll(async () => {
+			await elsewhere?.close();
 			await emu?.stop();
 			if (userFolder) removeUserFolder(userFolder);
 			if (session)
@@ -294,6 +319,30 @@ describe.each(n8nLineCases())(
 				),
 			).toBe(true);
 		});
+
+		it.each([
+			['application', WORKFLOW_IDS.redirectApp],
+			['delegated OAuth2', WORKFLOW_IDS.redirectDelegated],
+		])(
+			'a redirect from Graph to another host (%s credential): not followed, the bearer token goes nowhere, a clear error',
+			async (credential, workflowId) => {
+				const path = `/users/${redirected.id}/presence`;
+				emu.redirects.push({ path, location: `${elsewhere.url}/v1.0${path}`, status: 302 });
+				elsewhere.received.length = 0;
+				const { output } = await execute(workflowId);
+				// n8n's helper would re-send Authorization there if it followed; it must not even connect.
+				expect(elsewhere.received).toEqual([]);
+				expect(output).toHaveLength(1);
+				// n8n 1.x's OAuth2 path drops the answer's headers (its NodeApiError keeps no cause), so the node
+				// knows the status but not where the redirect pointed.
+				const target = key === 'v1' && credential !== 'application' ? '' : ` to ${elsewhere.url}`;
+				expect(JSON.stringify(output[0].json)).toContain(
+					`Microsoft Graph answered 302 (a redirect${target}) to GET ${path}; not followed, so the credential's token goes to its Graph host only`,
+				);
+				expect(pairedItems(output[0].pairedItem)).toEqual([0]);
+				expect(emu.requests(path).map((entry) => entry.status)).toEqual([302]);
+			},
+		);
 
 		it('prints no secret: no client secret and no token the emulator issued, in any output or log of any command', () => {
 			const secrets = secretsOf(emu, app);

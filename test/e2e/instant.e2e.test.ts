@@ -608,7 +608,10 @@ describe.each(n8nLineCases())(
 		it('prints no secret: not in any n8n log (debug level) or CLI output', () => {
 			const secrets = secretsOf(emu, app);
 			expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(1);
+			// The clientStates the node subscribed with are among them (secretsOf adds what Graph received).
+			expect(emu.clientStatesSeen.length).toBeGreaterThanOrEqual(1);
 			expect(findSecrets([allLogs(), ...session.transcripts].join('\n'), secrets)).toEqual([]);
+			expect(findSecrets(emu.log, secrets)).toEqual([]);
 		});
 	},
 );

@@ -99,6 +99,35 @@ export interface LogEntry {
 	batchSubRequest?: boolean;
 }
 
+/**
+ * A redirect the emulator answers instead of the route: Graph answers some requests with a 302 to
+ * another host (a file's content: "302 Found ... redirecting to a preauthenticated download URL",
+ * driveitem-get-content on learn.microsoft.com), and a gateway or proxy in front of Graph may
+ * redirect anything. A client must not send its bearer token there.
+ */
+export interface RedirectRule {
+	/** Requests whose path (after the version) contains this. */
+	path: string;
+	/** The Location header. */
+	location: string;
+	/** Default 302. */
+	status?: number;
+}
+
+/**
+ * Rewrites the `@odata.nextLink` of collection answers on paths containing `path` (`link` is what the
+ * emulator would send, undefined on the last page; return undefined for none). Graph's own paging has
+ * been seen to repeat a next link or cycle back to a page already read (transitiveMembers and /groups:
+ * msgraph-sdk-dotnet issue 2108; the same $skiptoken again: microsoft-graph-docs issue 6754).
+ */
+export interface NextLinkRewrite {
+	path: string;
+	rewrite: (
+		link: string | undefined,
+		request: { path: string; query: Record<string, string> },
+	) => string | undefined;
+}
+
 export interface EmulatorStats {
 	total: number;
 	byStatus: Record<string, number>;
@@ -130,7 +159,14 @@ export class GraphEmulator {
 	/** Every webhook request the emulator made (validation, notification, lifecycle), one entry per attempt. */
 	readonly deliveries: Delivery[] = [];
 
+	/** Answered before the route, after the token check; see RedirectRule. */
+	readonly redirects: RedirectRule[] = [];
+	/** See NextLinkRewrite. */
+	nextLinkRewrite: NextLinkRewrite | undefined;
+
 	private throttleConfig: ThrottleConfig | false;
+	/** Every clientState a client sent (POST/PATCH /subscriptions), for secret scans; the log has them redacted. */
+	private readonly clientStates = new Set<string>();
 	private throttleWindow = new SlidingWindowThrottle();
 	private faultConfig: FaultConfig = {};
 	private readonly retryAfter = new RetryAfter();
@@ -488,6 +524,11 @@ export class GraphEmulator {
 		this.retryAfter.format = format;
 	}
 
+	/** Every clientState clients sent, so tests can scan outputs and logs (the emulator's own included) for leaks. */
+	get clientStatesSeen(): string[] {
+		return [...this.clientStates];
+	}
+
 	// ---- log ----
 
 	requests(pathSubstring?: string): LogEntry[] {
@@ -549,12 +590,14 @@ export class GraphEmulator {
 			return;
 		}
 		const text = raw.toString('utf8');
+		const body = parseJson(text);
 		const entry: LogEntry = {
 			time,
 			method: (req.method ?? 'GET').toUpperCase(),
 			path: url.pathname,
 			query: queryToRecord(url.searchParams),
-			body: parseJson(text),
+			// clientState is the subscriber's secret: kept out of the log, as tokens are (in $batch bodies too).
+			body: redactClientStates(body, this.clientStates),
 			status: 0,
 			headers: redactHeaders(headers),
 		};
@@ -563,7 +606,7 @@ export class GraphEmulator {
 			version: '',
 			path: url.pathname,
 			query: entry.query,
-			body: entry.body,
+			body,
 			requestId: randomUUID(),
 			clientRequestId: headers['client-request-id'],
 			headers,
@@ -590,6 +633,19 @@ export class GraphEmulator {
 		const check = this.tokens.check(headers.authorization, Date.now());
 		entry.tokenKind = check.record?.kind;
 		entry.clientId = check.record?.clientId;
+
+		const redirect = check.ok
+			? this.redirects.find((rule) => graphReq.path.includes(rule.path))
+			: undefined;
+		if (redirect !== undefined) {
+			const result = {
+				status: redirect.status ?? 302,
+				headers: { Location: redirect.location },
+				body: undefined,
+			};
+			this.writeGraph(req, res, graphReq, result, entry);
+			return;
+		}
 
 		const fault = drawFault(this.faultConfig, this.faultRng, false);
 		if (fault !== undefined) entry.fault = fault;
@@ -722,7 +778,7 @@ export class GraphEmulator {
 			method: sub.method,
 			path: `/${outer.version}${url.pathname}`,
 			query: queryToRecord(url.searchParams),
-			body: sub.body,
+			body: redactClientStates(sub.body, this.clientStates),
 			status: 0,
 			headers: redactHeaders(sub.headers),
 			tokenKind: token.kind,
@@ -815,9 +871,27 @@ export class GraphEmulator {
 		req: IncomingMessage,
 		res: ServerResponse,
 		graphReq: GraphRequest,
-		result: GraphResult,
+		answer: GraphResult,
 		entry: LogEntry,
 	): void {
+		let result = answer;
+		const rewrite = this.nextLinkRewrite;
+		if (
+			rewrite !== undefined &&
+			graphReq.path.includes(rewrite.path) &&
+			isRecord(result.body) &&
+			Array.isArray(result.body.value)
+		) {
+			const { '@odata.nextLink': link, ...rest } = result.body;
+			const next = rewrite.rewrite(typeof link === 'string' ? link : undefined, {
+				path: graphReq.path,
+				query: graphReq.query,
+			});
+			result = {
+				...result,
+				body: next === undefined ? rest : { ...rest, '@odata.nextLink': next },
+			};
+		}
 		// Write actions answer with no body at all.
 		const payload =
 			result.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(result.body));
@@ -974,6 +1048,25 @@ function parseSubRequest(item: unknown): SubRequest | undefined {
 		}
 	}
 	return { id, method: method.toUpperCase(), url, headers: flat, body };
+}
+
+/**
+ * A copy of a request body with every `clientState` (at any depth: $batch sub-requests) replaced by
+ * '<redacted>'; the values are added to `seen`.
+ */
+function redactClientStates(value: unknown, seen: Set<string>): unknown {
+	if (Array.isArray(value)) return value.map((entry) => redactClientStates(entry, seen));
+	if (!isRecord(value)) return value;
+	const out: Record<string, unknown> = {};
+	for (const [key, entry] of Object.entries(value)) {
+		if (key === 'clientState' && typeof entry === 'string') {
+			seen.add(entry);
+			out[key] = '<redacted>';
+		} else {
+			out[key] = redactClientStates(entry, seen);
+		}
+	}
+	return out;
 }
 
 function parseJson(text: string): unknown {

@@ -4,7 +4,13 @@
  * and always `await emu.stop()`.
  */
 export { GraphEmulator, DEFAULT_THROTTLE, MAX_BATCH_REQUESTS } from './graph-emulator';
-export type { GraphEmulatorOptions, LogEntry, EmulatorStats } from './graph-emulator';
+export type {
+	GraphEmulatorOptions,
+	LogEntry,
+	EmulatorStats,
+	NextLinkRewrite,
+	RedirectRule,
+} from './graph-emulator';
 export type {
 	DirectoryObjectKind,
 	EmulatedGroup,

@@ -112,10 +112,13 @@ export async function delegatedData(
 	};
 }
 
-/** Every string a run must never show: the secret, the private key and every token the emulator issued. */
+/**
+ * Every string a run must never show: the secret, the private key, every token the emulator issued and every
+ * clientState a subscriber sent it (the secret Graph's notifications are checked with).
+ */
 export function secretsOf(emu: GraphEmulator, app: TestApp): string[] {
 	const keyBody = app.privateKey.split('\n').filter((line) => line && !line.startsWith('-----'));
-	return [app.clientSecret, ...keyBody, ...emu.tokensIssued];
+	return [app.clientSecret, ...keyBody, ...emu.tokensIssued, ...emu.clientStatesSeen];
 }
 
 export function findSecrets(haystack: unknown, secrets: string[]): string[] {

@@ -13,7 +13,7 @@ import {
 import type { GraphClient } from '../transport/graphClient';
 import { headerValue } from '../transport/response';
 import { isGuid } from '../users/ids';
-import { page, pages } from './paging';
+import { isNextPageOf, page, pages } from './paging';
 
 /**
  * Entra's directory as the node needs it: names to object ids, a group's members, the user picker's
@@ -198,11 +198,17 @@ export async function searchUsers(
 	const select = '$select=id,displayName,userPrincipalName,mail&$top=50';
 	const cleaned = term.replace(/["\\]/g, '').trim();
 	const search = `"displayName:${cleaned}" OR "mail:${cleaned}" OR "userPrincipalName:${cleaned}"`;
-	const path =
-		next ??
-		(cleaned
-			? `/users?$search=${encodeURIComponent(search)}&$orderby=displayName&$count=true&${select}`
-			: `/users?$orderby=displayName&${select}`);
-	const answer = await page(client, path, { ConsistencyLevel: 'eventual' });
+	const first = cleaned
+		? `/users?$search=${encodeURIComponent(search)}&$orderby=displayName&$count=true&${select}`
+		: `/users?$orderby=displayName&${select}`;
+	// `next` comes back from the browser: followed only as the next page of this very search.
+	if (next !== undefined && !isNextPageOf(client, next, first)) {
+		throw new NodeOperationError(
+			client.node,
+			"The user list's page token is not a next page of this search on the credential's Graph host; not followed",
+			{ description: 'Search again to start from the first page.' },
+		);
+	}
+	const answer = await page(client, next ?? first, { ConsistencyLevel: 'eventual' });
 	return { users: answer.value.flatMap(toDirectoryUser), next: answer.next };
 }

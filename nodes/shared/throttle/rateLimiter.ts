@@ -1,40 +1,81 @@
+import { BoundedCache, type CachePolicy } from '../cache/boundedCache';
+
 /**
- * The request budget this process keeps for one app in one tenant of one cloud (Graph allows 1,500 requests per
- * 30 s to the app, whoever sends them). Three rules, all local to the process, so no coordination service:
+ * The request budget this process keeps for one app in one tenant of one cloud. Graph allows 1,500
+ * requests per 30 s to the app, whoever sends them: every execution in this process (they share one
+ * limiter), other n8n workers, other tools on the same app registration. Nothing is coordinated
+ * between processes (no Redis client, no shared memory): a 429 is the only sign of the others, so
+ * the rules are about what this process learns from Graph.
  *
- * 1. **A hard cap**: at most `ceiling` starts in any `windowMs` (the sliding window Graph is documented with).
- * 2. **Pacing**: starts are spread at `share / window`, with a burst of a tenth of the share, so a process never
- *    fills the app's whole window in one go and a fleet that is over the budget sees one 429 per process, not one
- *    per request in flight.
- * 3. **Adapting to the fleet** (queue-mode workers, other tools on the same app registration): a 429 means the
- *    app's budget is spent by everyone together. The process then takes as its share a little less than what Graph
- *    admitted from it in the last window (multiplicative decrease), holds back until `Retry-After`, and probes for
- *    more after every window without a 429 while it has work waiting (additive increase, faster the longer it
- *    stays quiet, so a process left alone is back at the full budget within minutes). A process idle for ten
- *    windows forgets its share.
+ * 1. **A hard cap**: at most `ceiling` starts in any `windowMs` (a little wider than Graph's).
+ * 2. **A share, used as Graph's window allows**: what Graph admitted from this process in a full
+ *    window is what it can count on; within that share it repeats its own window in whatever
+ *    pattern it had (what went at once comes back one window later), because the others do the same
+ *    and together they fill Graph's window. After a 429 the share is what Graph admitted from this
+ *    process in the last window, at most halving per event. A process that has seen no 429 counts
+ *    on a quarter of the ceiling at once: four processes starting together still fit.
+ * 3. **Probes for the rest**: starts beyond the share are paced (the whole ceiling in a third of a
+ *    window) and begin half a window after a 429, later (up to two windows) while they keep being
+ *    refused at once, so a process takes what another one left within seconds, and a saturated
+ *    fleet meets about one probe 429 per process per window or two.
+ * 4. **Little in flight where Graph may refuse**: a request sent into a full window is a 429, and
+ *    so is everything in flight when the first 429 comes back. So apart from a fresh process's
+ *    first burst, the share's traffic starts at most `k` per answer latency (k is 0.5 % of the
+ *    ceiling, at least 1), never slower than the share's even pace; probes after a 429 start one
+ *    per latency and widen as Graph admits them (one more per that many admitted), so a probe into
+ *    a full window costs one 429 and a window with room is used at full speed within a few answers.
  *
- * Reservations are handed out in order, so nobody starves.
+ * Reservations are handed out in order, so executions sharing the process share its budget without
+ * starving.
  */
 export interface LimiterTuning {
-	/** Take the share from 429s (rule 3); off, the process spends `ceiling` whatever others do. */
+	/**
+	 * Learn a share from 429s and probe for more; off, the process spends `ceiling` whatever others
+	 * do.
+	 */
 	adaptive: boolean;
-	/** Starts allowed back to back, as a fraction of the share (1 = the whole window at once). */
-	burstFraction: number;
-	/** After a 429: share = decrease × what Graph admitted from this process in the last window. */
-	decrease: number;
-	/** First increase after a quiet window, as a fraction of the ceiling; doubles with each further quiet window. */
-	probe: number;
+	/** What a process that has seen no 429 starts at once, as a fraction of the ceiling. */
+	freshBurst: number;
+	/** Starts beyond the share are paced at this many times the ceiling's even pace. */
+	probePace: number;
+	/**
+	 * The share's starts per answer latency (beyond a fresh burst), as a fraction of the ceiling (at
+	 * least 1); Infinity: no cap, and probes are not paced by latency either.
+	 */
+	inFlight: number;
 	/** The share never falls below this fraction of the ceiling. */
 	minFraction: number;
 }
 
 export const DEFAULT_TUNING: Readonly<LimiterTuning> = {
 	adaptive: true,
-	burstFraction: 0.1,
-	decrease: 0.9,
-	probe: 0.1,
+	freshBurst: 0.25,
+	probePace: 3,
+	inFlight: 0.005,
 	minFraction: 0.02,
 };
+
+/** Latency assumed until the first answer. */
+const INITIAL_LATENCY_MS = 100;
+/** Weight of a new latency sample: a few answers settle it, one slow answer does not. */
+const LATENCY_WEIGHT = 0.2;
+/**
+ * Probing resumes this many windows after a 429, doubling up to the maximum while it finds nothing.
+ */
+const PROBE_BACKOFF_WINDOWS = 0.5;
+const MAX_PROBE_BACKOFF_WINDOWS = 2;
+/**
+ * Probes admitted in a phase for it to count as having found room (more than the 2 % of a wider
+ * window).
+ */
+const FOUND_ROOM = 2;
+/**
+ * A second 429 event this soon (in windows) after a decrease: the share was still too big, halve
+ * it.
+ */
+const REPEAT_WINDOWS = 0.25;
+/** Recent probe starts kept to pace probes by latency. */
+const PROBES_KEPT = 64;
 
 export class RateLimiter {
 	/** Start times in the last window, sorted; `head` is the first one still inside. */
@@ -44,20 +85,27 @@ export class RateLimiter {
 	private readonly throttled: number[] = [];
 	private throttledHead = 0;
 	private pausedUntil = 0;
-	/** Theoretical arrival time of the next start at the paced rate (the GCRA form of a token bucket). */
-	private tat = 0;
-	/** Requests per window this process allows itself since the last 429; undefined: the whole ceiling. */
+	/**
+	 * Requests per window this process can count on since the last 429; undefined: none seen (fresh).
+	 */
 	private share: number | undefined;
-	private lastDecrease = -Infinity;
-	/** The ceiling of the last reservation: the share's floor is a fraction of it. */
+	/**
+	 * The ceiling of the last reservation: the share's floor and the fresh burst are fractions of it.
+	 */
 	private ceiling = Infinity;
-	/** The pause already folded into `tat`: after a pause the paced rate starts afresh, without a burst. */
-	private pauseApplied = 0;
-	private lastChange = 0;
-	private quietWindows = 0;
-	private lastReserve = 0;
-	/** Some start since `lastChange` had to wait for the share: the process wants more than it has. */
-	private backlogged = false;
+	private lastDecrease = -Infinity;
+	private lastReserve = -Infinity;
+	private latencyMs: number | undefined;
+	/** Probes start no earlier than this; `probeBackoff` windows after the last 429. */
+	private probeFrom = 0;
+	private probeBackoff = PROBE_BACKOFF_WINDOWS;
+	/** Theoretical arrival time of the next probe at the probe pace. */
+	private probeTat = 0;
+	/** Recent probe start times, sorted, and how many of this phase's Graph admitted. */
+	private readonly probes: number[] = [];
+	private probesAdmitted = 0;
+	/** The share set at the last 429: what this phase's probes found is measured from it. */
+	private phaseBase = 0;
 
 	constructor(
 		readonly windowMs: number,
@@ -65,57 +113,107 @@ export class RateLimiter {
 	) {}
 
 	/**
-	 * Reserves a start time at or after `now` and returns how long to wait for it. `ceiling` is per call so that
-	 * a caller sharing the app with other tools may ask for less than Graph's ceiling.
+	 * Reserves a start time at or after `now` and returns how long to wait for it. `ceiling` is per
+	 * call so that a caller sharing the app with other tools may ask for less than Graph's ceiling.
 	 */
 	reserve(now: number, requestedCeiling: number): number {
 		this.forget(now);
 		// A ceiling typed with decimals (n8n's number field allows them) means its whole part.
 		const ceiling = Math.max(1, Math.floor(requestedCeiling));
 		this.ceiling = ceiling;
-		// Idle for ten windows: whoever shared the budget then may be gone; start again from the whole ceiling.
-		if (now - this.lastReserve > 10 * this.windowMs) this.share = undefined;
-		this.lastReserve = now;
-		const share = this.currentShare(now, ceiling);
-		const interval = this.windowMs / share;
-		const tolerance = (Math.max(1, Math.floor(share * this.tuning.burstFraction)) - 1) * interval;
-		if (this.pausedUntil > this.pauseApplied) {
-			this.tat = Math.max(this.tat, this.pausedUntil + tolerance);
-			this.pauseApplied = this.pausedUntil;
+		// Idle for ten windows: whoever shared the budget then may be gone; start again as a fresh
+		// process.
+		if (now - this.lastReserve > 10 * this.windowMs) {
+			this.share = undefined;
+			this.probeBackoff = PROBE_BACKOFF_WINDOWS;
+			this.probeFrom = 0;
 		}
-		let at = Math.max(now, this.pausedUntil, this.tat - tolerance, this.last() ?? 0);
+		this.lastReserve = now;
+		const fresh = this.share === undefined;
+		const share = Math.min(ceiling, this.share ?? this.freshShare(ceiling));
 		const inWindow = this.starts.length - this.head;
-		if (inWindow >= share)
+		const k = this.inFlightCap(ceiling);
+
+		const base = Math.max(now, this.pausedUntil, this.last() ?? -Infinity);
+		let earliest = base;
+		if (!(fresh && inWindow < share) && inWindow >= k) {
+			// k starts per latency, but never slower than the even pace of the share (of the ceiling
+			// while fresh): a slow Graph must not shrink the budget a process gets, it only means more in
+			// flight.
+			const evenSpacing = (k * this.windowMs) / (fresh ? ceiling : share);
+			const spacing = Math.min(this.latencyMs ?? INITIAL_LATENCY_MS, evenSpacing);
+			earliest = Math.max(earliest, this.starts[this.starts.length - k] + spacing);
+		}
+
+		// Within the share: as this process's own window allows.
+		let at = earliest;
+		if (inWindow >= share) {
 			at = Math.max(at, this.starts[this.starts.length - share] + this.windowMs);
-		if (at > now) this.backlogged = true;
-		this.tat = Math.max(this.tat, at) + interval;
+			// The share is spent: beyond it, a probe if one may start sooner. After a 429 probes keep
+			// their own count in flight (they widen as Graph admits them), so a slow Graph cannot hold a
+			// process that found room to k per latency for good.
+			if (share < ceiling) {
+				const probeAt = Math.ceil(this.probeAt(fresh ? earliest : base, ceiling, fresh, inWindow));
+				if (probeAt < at) {
+					this.probeTat = probeAt + this.windowMs / (ceiling * this.tuning.probePace);
+					this.probes.push(probeAt);
+					if (this.probes.length > PROBES_KEPT)
+						this.probes.splice(0, this.probes.length - PROBES_KEPT);
+					this.starts.push(probeAt);
+					return probeAt - now;
+				}
+			}
+		}
+		// Whole milliseconds: the caller adds the delay to `now` and hands the sum back (release,
+		// answeredAt), which must equal what is stored here.
+		at = Math.ceil(at);
 		this.starts.push(at);
 		return at - now;
 	}
 
 	/**
-	 * Graph answered a request started at `startedAt` with 429: the app's budget is spent. Everyone sharing this
-	 * limiter holds back until `retryAfterMs` from now, and the process takes a smaller share, once per event:
-	 * 429s for requests started before the last decrease were caused by the traffic already decreased.
+	 * Graph answered a request started at `startedAt` with anything but 429: its latency, and a probe
+	 * that found room.
+	 */
+	answeredAt(startedAt: number, now: number): void {
+		this.sampleLatency(startedAt, now);
+		if (startedAt > this.lastDecrease && this.probes.includes(startedAt)) this.probesAdmitted++;
+	}
+
+	/**
+	 * Graph answered a request started at `startedAt` with 429: the app's budget is spent. Everyone
+	 * sharing this limiter holds back until `retryAfterMs` from now, and the process takes as its
+	 * share what Graph admitted from it in the last window, once per event: 429s for requests started
+	 * before the last decrease were caused by the traffic already decreased.
 	 */
 	throttledAt(startedAt: number, now: number, retryAfterMs: number | undefined): void {
 		this.forget(now);
+		this.sampleLatency(startedAt, now);
 		insertSorted(this.throttled, startedAt, this.throttledHead);
 		if (retryAfterMs !== undefined) this.pauseUntil(now + retryAfterMs);
-		if (!this.tuning.adaptive || startedAt < this.lastDecrease) return;
+		if (!this.tuning.adaptive || startedAt <= this.lastDecrease) return;
 		const admitted = this.startedBy(now) - (this.throttled.length - this.throttledHead);
 		const floor = Math.max(1, Math.ceil(this.ceiling * this.tuning.minFraction));
-		// What Graph admitted from this process is its share of the app's window; a process that has only just
-		// started has had no time to be admitted much, so it halves what it had instead of dropping to nothing.
-		const before = this.share ?? this.ceiling;
-		this.share = Math.min(
-			before,
-			Math.max(floor, Math.floor(admitted * this.tuning.decrease), Math.floor(before / 2)),
-		);
+		const fresh = this.share === undefined;
+		const before = this.share ?? this.freshShare(this.ceiling);
+		const half = Math.max(floor, Math.floor(before / 2));
+		let next = Math.max(floor, admitted, half);
+		// Throttled again right after a decrease: the others need more than that left them; do not
+		// creep down.
+		if (now - this.lastDecrease < REPEAT_WINDOWS * this.windowMs) next = Math.min(next, half);
+		this.share = Math.min(this.ceiling, next);
+		// A probe refused before the phase found room: the fleet is saturated, probe less often. Any
+		// other 429 (a fresh process's first, the share's own traffic meeting a newcomer) says nothing
+		// about room.
+		const probeFound = admitted - this.phaseBase >= FOUND_ROOM;
+		this.probeBackoff =
+			!fresh && !probeFound && this.probes.includes(startedAt)
+				? Math.min(MAX_PROBE_BACKOFF_WINDOWS, 2 * this.probeBackoff)
+				: PROBE_BACKOFF_WINDOWS;
+		this.probeFrom = now + this.probeBackoff * this.windowMs;
+		this.phaseBase = this.share;
+		this.probesAdmitted = 0;
 		this.lastDecrease = now;
-		this.lastChange = now;
-		this.quietWindows = 0;
-		this.backlogged = false;
 	}
 
 	/** Nobody sharing this budget starts before `time`. */
@@ -130,13 +228,8 @@ export class RateLimiter {
 
 	/** Gives back a reservation that was not used (cancelled, or re-reserved after a pause). */
 	release(at: number): void {
-		for (let index = this.starts.length - 1; index >= this.head; index--) {
-			if (this.starts[index] === at) {
-				this.starts.splice(index, 1);
-				return;
-			}
-			if (this.starts[index] < at) return;
-		}
+		removeFromEnd(this.probes, at, 0);
+		removeFromEnd(this.starts, at, this.head);
 	}
 
 	/** Starts that still count at `now`; for tests and reports. */
@@ -145,33 +238,69 @@ export class RateLimiter {
 		return this.starts.length - this.head;
 	}
 
-	/** The share this process allows itself now, for tests and reports. */
-	shareNow(now: number, ceiling: number): number {
-		return this.currentShare(now, ceiling);
+	/**
+	 * The share this process counts on now (the whole ceiling while it has seen no 429), for tests
+	 * and reports.
+	 */
+	shareNow(ceiling: number): number {
+		return Math.min(Math.max(1, Math.floor(ceiling)), this.share ?? Infinity);
 	}
 
-	private currentShare(now: number, ceiling: number): number {
-		if (this.share === undefined) return ceiling;
-		while (now - this.lastChange >= this.windowMs) {
-			if (!this.backlogged) {
-				// Nothing waited: the share was enough. Keep it; probing starts again from the next wait.
-				this.lastChange = now;
-				this.quietWindows = 0;
-				break;
-			}
-			this.quietWindows++;
-			this.share += Math.max(
-				1,
-				Math.ceil((ceiling - this.share) * this.tuning.probe * 2 ** (this.quietWindows - 1)),
-			);
-			this.lastChange += this.windowMs;
-			this.backlogged = false;
-			if (this.share >= ceiling) {
-				this.share = undefined;
-				return ceiling;
-			}
+	/** The estimated answer latency, for tests and reports. */
+	latencyNow(): number | undefined {
+		return this.latencyMs;
+	}
+
+	/** When starts beyond the share may begin again, for tests and reports. */
+	probingFrom(): number {
+		return this.probeFrom;
+	}
+
+	private freshShare(ceiling: number): number {
+		return Math.max(1, Math.floor(ceiling * this.tuning.freshBurst));
+	}
+
+	private inFlightCap(ceiling: number): number {
+		return Number.isFinite(this.tuning.inFlight)
+			? Math.max(1, Math.round(ceiling * this.tuning.inFlight))
+			: Infinity;
+	}
+
+	/**
+	 * The earliest start beyond the share: paced, after the probe backoff, never over the ceiling.
+	 */
+	private probeAt(earliest: number, ceiling: number, fresh: boolean, inWindow: number): number {
+		let at = Math.max(earliest, this.probeTat, this.tuning.adaptive ? this.probeFrom : 0);
+		if (inWindow >= ceiling)
+			at = Math.max(at, this.starts[this.starts.length - ceiling] + this.windowMs);
+		if (!fresh && Number.isFinite(this.tuning.inFlight)) {
+			// After a 429 probes start one at a time per latency and widen as Graph admits them, so a
+			// probe into a full window costs one 429, and a window with room is found at full speed
+			// within a few answers.
+			const width = this.probeWidth();
+			if (this.probes.length >= width)
+				at = Math.max(
+					at,
+					this.probes[this.probes.length - width] + (this.latencyMs ?? INITIAL_LATENCY_MS),
+				);
 		}
-		return Math.max(1, Math.min(this.share, ceiling));
+		return at;
+	}
+
+	/**
+	 * Probes in flight: one after a 429, one more per that many admitted since (so about √(2 ×
+	 * admitted)).
+	 */
+	private probeWidth(): number {
+		return 1 + Math.floor(Math.sqrt(2 * this.probesAdmitted));
+	}
+
+	private sampleLatency(startedAt: number, now: number): void {
+		const sample = Math.max(0, now - startedAt);
+		this.latencyMs =
+			this.latencyMs === undefined
+				? sample
+				: (1 - LATENCY_WEIGHT) * this.latencyMs + LATENCY_WEIGHT * sample;
 	}
 
 	/** Starts in the window that have happened by `now` (later ones are reserved, not sent). */
@@ -214,15 +343,40 @@ function insertSorted(values: number[], value: number, from: number): void {
 	values.splice(index, 0, value);
 }
 
-const limiters = new Map<string, RateLimiter>();
-
-/** One limiter per budget key (cloud + tenant + app) for the life of the process. */
-export function sharedLimiter(key: string, windowMs: number): RateLimiter {
-	const mapKey = `${key}|${windowMs}`;
-	let limiter = limiters.get(mapKey);
-	if (!limiter) {
-		limiter = new RateLimiter(windowMs);
-		limiters.set(mapKey, limiter);
+/**
+ * Removes one `value` from a sorted array, scanning from the end (released reservations are
+ * recent).
+ */
+function removeFromEnd(values: number[], value: number, from: number): void {
+	for (let index = values.length - 1; index >= from; index--) {
+		if (values[index] === value) {
+			values.splice(index, 1);
+			return;
+		}
+		if (values[index] < value) return;
 	}
-	return limiter;
+}
+
+/**
+ * Limiters kept: one per budget key (cloud + tenant + app). A limiter with starts in its window or a
+ * pause ahead is in use and stays; one unused for ten minutes goes (after ten windows without a
+ * request it starts again from the whole budget anyway, so nothing is lost); beyond 1,000 budgets
+ * the least recently used idle one goes.
+ */
+export const LIMITER_CACHE_POLICY: Readonly<CachePolicy> = {
+	maxEntries: 1000,
+	idleMs: 10 * 60_000,
+};
+
+const limiters = new BoundedCache<RateLimiter>(LIMITER_CACHE_POLICY, {
+	inUse: (limiter, now) => limiter.countInWindow(now) > 0 || limiter.holdAt(now) > 0,
+});
+
+/**
+ * The limiter of a budget key (cloud + tenant + app), shared by every execution in the process.
+ * Callers look it up for each use rather than keeping it, so that a limiter dropped for idleness is
+ * never used beside its successor.
+ */
+export function sharedLimiter(key: string, windowMs: number, now = Date.now()): RateLimiter {
+	return limiters.obtain(`${key}|${windowMs}`, '', now, () => new RateLimiter(windowMs));
 }

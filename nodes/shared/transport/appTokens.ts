@@ -5,12 +5,13 @@ import {
 } from '@azure/msal-node';
 import { createHash } from 'crypto';
 
+import { BoundedCache, type CachePolicy } from '../cache/boundedCache';
 import type { CloudEndpoints } from './clouds';
 
 /**
  * App-only tokens through @azure/msal-node. MSAL keeps its token cache inside the client instance
- * and renews 5 minutes before expiry, so one instance per credential lives as long as the process:
- * later executions are served from that cache instead of asking Entra again.
+ * and renews 5 minutes before expiry, so one instance per credential is kept for as long as it is
+ * used: later executions are served from that cache instead of asking Entra again.
  */
 
 export interface AppCredential {
@@ -35,8 +36,24 @@ export function readAppCredential(data: Record<string, unknown>): AppCredential 
 	};
 }
 
-const MAX_CLIENTS = 100;
-const clients = new Map<string, ConfidentialClientApplication>();
+/**
+ * MSAL applications kept: one per app (cloud, login URL, tenant, client id), holding its secret or
+ * key and its tokens. A credential whose secret or key changed replaces the app at once, so the
+ * old secret and the tokens it earned leave memory; an app unused for an hour goes (its token,
+ * valid for about an hour, would need renewing anyway); beyond 100 apps the least recently used
+ * goes, but never one with a token request in flight.
+ */
+export const APP_CACHE_POLICY: Readonly<CachePolicy> = { maxEntries: 100, idleMs: 60 * 60_000 };
+
+interface CachedApp {
+	app: ConfidentialClientApplication;
+	/** Token requests under way with this app. */
+	inFlight: number;
+}
+
+const clients = new BoundedCache<CachedApp>(APP_CACHE_POLICY, {
+	inUse: (cached) => cached.inFlight > 0,
+});
 
 /** What a credential (possibly half-filled) lacks, so the node can say so before any request. */
 export function checkAppCredential(credential: AppCredential): string | undefined {
@@ -153,28 +170,36 @@ function clientFor(
 	cloud: string,
 	endpoints: CloudEndpoints,
 	credential: AppCredential,
-): ConfidentialClientApplication {
+	now: number,
+): CachedApp {
+	// Who the app is: one entry per app, whichever secret or key it signs in with today.
+	const identity = JSON.stringify([
+		cloud,
+		endpoints.loginBaseUrl,
+		credential.tenantId.toLowerCase(),
+		credential.clientId.toLowerCase(),
+	]);
 	const secretPart =
 		credential.authMethod === 'certificate'
 			? `${normalizeThumbprint(credential.certificateThumbprint ?? '')}|${credential.privateKey ?? ''}`
 			: (credential.clientSecret ?? '');
-	// The secret is part of the identity (a rotated secret needs a new client) but is only kept
-	// hashed.
-	const key = createHash('sha256')
+	// What it signs in with: a rotated secret or key is a new version. Only kept hashed.
+	const version = createHash('sha256')
 		.update(
-			JSON.stringify([
-				cloud,
-				endpoints.loginBaseUrl,
-				credential.tenantId,
-				credential.clientId,
-				credential.authMethod,
-				secretPart,
-			]),
+			JSON.stringify([credential.authMethod, secretPart, credential.tenantId, credential.clientId]),
 		)
 		.digest('hex');
-	const known = clients.get(key);
-	if (known) return known;
+	return clients.obtain(identity, version, now, () => ({
+		app: newClient(cloud, endpoints, credential),
+		inFlight: 0,
+	}));
+}
 
+function newClient(
+	cloud: string,
+	endpoints: CloudEndpoints,
+	credential: AppCredential,
+): ConfidentialClientApplication {
 	const custom =
 		cloud === 'custom' ? customAuthority(endpoints.loginBaseUrl, credential.tenantId) : undefined;
 	const kind = thumbprintKind(credential.certificateThumbprint ?? '');
@@ -203,10 +228,7 @@ function clientFor(
 			loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
 		},
 	};
-	const client = new ConfidentialClientApplication(configuration);
-	if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value as string);
-	clients.set(key, client);
-	return client;
+	return new ConfidentialClientApplication(configuration);
 }
 
 export class AppTokenError extends Error {
@@ -218,23 +240,30 @@ export class AppTokenError extends Error {
 	}
 }
 
-/** An access token for Graph; `forceRefresh` skips MSAL's cache (after Graph answered 401). */
+/**
+ * An access token for Graph; `forceRefresh` skips MSAL's cache (after Graph answered 401). `now` is
+ * the cache's clock (tests pass their own).
+ */
 export async function acquireAppToken(
 	cloud: string,
 	endpoints: CloudEndpoints,
 	credential: AppCredential,
 	forceRefresh = false,
+	now = Date.now(),
 ): Promise<string> {
-	const client = clientFor(cloud, endpoints, credential);
+	const client = clientFor(cloud, endpoints, credential, now);
 	let accessToken: string | undefined;
+	client.inFlight++;
 	try {
-		const result = await client.acquireTokenByClientCredential({
+		const result = await client.app.acquireTokenByClientCredential({
 			scopes: [appScope(cloud, endpoints)],
 			skipCache: forceRefresh,
 		});
 		accessToken = result?.accessToken;
 	} catch (error) {
 		throw describeMsalError(error);
+	} finally {
+		client.inFlight--;
 	}
 	if (!accessToken)
 		throw new AppTokenError('The token endpoint returned no access token', 'no_token');

@@ -85,8 +85,23 @@ export interface GraphRequest {
 
 type Outcome = (RawResponse & { token?: string }) | TransportFailure;
 
+/** Bounds on one client's life beyond the node's options (set by the code that makes it). */
+export interface ClientLimits {
+	/**
+	 * A request that cannot start by this time (ms since epoch), because the app's budget has no room
+	 * or Graph asked to wait longer, fails with StartDeadlineError instead of waiting: a poll that
+	 * cannot start before the next one is due is skipped rather than queued behind it.
+	 */
+	startBy?: number;
+}
+
+/**
+ * A request gave up waiting for its turn in the app's budget (ClientLimits.startBy): nothing was
+ * sent for it, and nothing is wrong with it.
+ */
+export class StartDeadlineError extends NodeOperationError {}
+
 export class GraphClient {
-	private readonly limiter: RateLimiter;
 	private readonly semaphore: Semaphore;
 	/**
 	 * When and how often to try again: the policy the endpoint modules follow for their own
@@ -109,10 +124,10 @@ export class GraphClient {
 		private readonly appCredential: AppCredential | undefined,
 		/** The app's client id: the default presence session id for Set / Clear Presence. */
 		readonly clientId: string,
-		budgetKey: string,
+		private readonly budgetKey: string,
 		private readonly options: GraphClientOptions,
+		private readonly limits: ClientLimits,
 	) {
-		this.limiter = sharedLimiter(budgetKey, LIMITER_WINDOW_MS);
 		this.semaphore = new Semaphore(options.concurrency);
 		this.retry = retryPolicy(options.maxRetries, options.maxRetryWaitSeconds);
 		this.signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
@@ -126,6 +141,7 @@ export class GraphClient {
 		ctx: GraphContext,
 		authentication: Authentication,
 		options: Record<string, unknown> = {},
+		limits: ClientLimits = {},
 	): Promise<GraphClient> {
 		const checked = readClientOptions(ctx.getNode(), options);
 		const credentialName =
@@ -165,11 +181,20 @@ export class GraphClient {
 			clientId,
 			budgetKey,
 			checked,
+			limits,
 		);
 	}
 
 	get node(): INode {
 		return this.ctx.getNode();
+	}
+
+	/**
+	 * The app's shared budget, looked up for each use: the process drops limiters nobody uses, and
+	 * a client must never keep using one beside its successor.
+	 */
+	private get limiter(): RateLimiter {
+		return sharedLimiter(this.budgetKey, LIMITER_WINDOW_MS);
 	}
 
 	/**
@@ -185,6 +210,9 @@ export class GraphClient {
 				startedAt = await this.startSlot();
 				return await this.sendOnce(request);
 			});
+			// The limiter paces by answer latency and widens probes Graph admitted (429s: below).
+			if (!('transportError' in outcome) && outcome.statusCode !== 429)
+				this.limiter.answeredAt(startedAt, Date.now());
 
 			let attempt: AttemptOutcome;
 			if ('transportError' in outcome) {
@@ -194,6 +222,8 @@ export class GraphClient {
 				// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
 				attempt = { kind: 'transport' };
 			} else {
+				if (outcome.statusCode >= 300 && outcome.statusCode < 400)
+					throw this.redirectError(request, outcome);
 				if (
 					outcome.statusCode === 401 &&
 					this.authentication === 'application' &&
@@ -224,8 +254,53 @@ export class GraphClient {
 					decision.fromRetryAfter ? decision.delayMs : undefined,
 				);
 			}
+			const retryAt = Date.now() + decision.delayMs;
+			if (this.limits.startBy !== undefined && retryAt > this.limits.startBy)
+				throw this.deadlineError(retryAt, true);
 			await this.wait(decision.delayMs);
 		}
+	}
+
+	/**
+	 * Graph requests never follow redirects: n8n's HTTP helper would send the token along (both n8n
+	 * lines re-add Authorization on any redirect target unless told otherwise), and Graph does not
+	 * redirect the requests this node makes. Only the target's origin is named: a redirect URL may
+	 * carry a pre-authenticated token of its own.
+	 */
+	private redirectError(request: GraphRequest, outcome: RawResponse): Error {
+		const location = headerValue(outcome.headers, 'location');
+		let target: string | undefined;
+		try {
+			target = location ? new URL(location, this.url(request.path)).origin : undefined;
+		} catch {
+			target = undefined;
+		}
+		return graphApiError(
+			this.ctx.getNode(),
+			{ message: 'redirect not followed' },
+			{
+				message: `Microsoft Graph answered ${outcome.statusCode} (a redirect${target ? ` to ${target}` : ''}) to ${request.method} ${request.path.split('?')[0]}; not followed, so the credential's token goes to its Graph host only`,
+				description:
+					"Graph does not redirect these requests. If the credential's Graph URL (Custom cloud) is a gateway or proxy that redirects, give the address it redirects to as the Graph URL.",
+				httpCode: String(outcome.statusCode),
+			},
+		);
+	}
+
+	/** `retry`: the request was sent, and the wait Graph asked for ends after `startBy`. */
+	private deadlineError(nextTurn: number, retry = false): StartDeadlineError {
+		const by = new Date(this.limits.startBy ?? nextTurn).toISOString();
+		const at = new Date(nextTurn).toISOString();
+		return new StartDeadlineError(
+			this.ctx.getNode(),
+			retry
+				? `Graph's retry of this request is due at ${at}, after ${by}; not tried again`
+				: `The app's Graph budget has no room for this request before ${by} (next turn at ${at}); not sent`,
+			{
+				description:
+					'Every workflow and tool using this app registration shares its Graph budget (1,500 requests per 30 seconds). Lower their use, or give this one its own app registration.',
+			},
+		);
 	}
 
 	/** The error for a request that will not be tried again. */
@@ -270,6 +345,10 @@ export class GraphClient {
 			ignoreHttpStatusErrors: this.authentication === 'application',
 			timeout: this.options.timeoutSeconds * 1000,
 			abortSignal: this.signal,
+			// A 3xx comes back as an answer (refused by the request loop) instead of being followed with
+			// the token: both n8n lines re-add Authorization on cross-origin redirects by default.
+			disableFollowRedirect: true,
+			sendCredentialsOnCrossOriginRedirect: false,
 			headers: { Accept: 'application/json', ...request.headers },
 		};
 		this.stats.requests++;
@@ -302,9 +381,10 @@ export class GraphClient {
 	}
 
 	/**
-	 * Graph paths below the version; next links are followed only on this credential's own Graph host.
+	 * The URL of a Graph path below the version; a full URL (a next link) only on this credential's
+	 * own Graph host.
 	 */
-	private url(path: string): string {
+	url(path: string): string {
 		if (!/^https?:\/\//i.test(path))
 			return `${this.endpoints.graphBaseUrl}/${this.options.apiVersion}${path}`;
 		if (!path.startsWith(`${this.endpoints.graphBaseUrl}/`)) {
@@ -359,20 +439,25 @@ export class GraphClient {
 	/**
 	 * Waits for this request's turn in the shared budget and returns its start time. A 429 seen by
 	 * another request while this one waited may have paused everyone: then the turn is given back and
-	 * taken anew.
+	 * taken anew. A turn after `startBy` is given back at once, and the request fails.
 	 */
 	private async startSlot(): Promise<number> {
 		for (;;) {
+			// One limiter for the whole turn: reserved, held and given back on the same one.
+			const limiter = this.limiter;
 			const reservedAt = Date.now();
-			const at =
-				reservedAt + this.limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
+			const at = reservedAt + limiter.reserve(reservedAt, this.options.maxRequestsPer30Seconds);
+			if (this.limits.startBy !== undefined && at > this.limits.startBy) {
+				limiter.release(at);
+				throw this.deadlineError(at);
+			}
 			let started = false;
 			try {
 				await this.wait(at - reservedAt);
-				started = this.limiter.holdAt(Date.now()) === 0;
+				started = limiter.holdAt(Date.now()) === 0;
 			} finally {
 				// Cancelled while waiting, or paused meanwhile: the turn was not used.
-				if (!started) this.limiter.release(at);
+				if (!started) limiter.release(at);
 			}
 			if (started) return at;
 		}

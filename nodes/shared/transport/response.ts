@@ -34,6 +34,10 @@ export function readResponse(response: unknown): RawResponse | TransportFailure 
  * else (a refresh that failed, a bug: not retried).
  */
 export function readFailure(error: unknown): RawResponse | TransportFailure | undefined {
+	return readCauses(error) ?? readBareNodeApiError(error);
+}
+
+function readCauses(error: unknown): RawResponse | TransportFailure | undefined {
 	for (
 		let current: unknown = error, depth = 0;
 		isRecord(current) && depth < 5;
@@ -59,6 +63,24 @@ export function readFailure(error: unknown): RawResponse | TransportFailure | un
 			};
 		}
 	}
+	return undefined;
+}
+
+/**
+ * n8n 1.x's NodeApiError (n8n-workflow 1.x) does not keep the axios error it wraps (its `cause`
+ * field is reset to undefined), so on the OAuth2 path the answer's headers are gone; what is left is
+ * the status or network code in `httpCode` and the body in `context.data`. Enough to retry, to
+ * refuse a redirect, and to show Graph's error; not enough for Retry-After or a redirect's target.
+ */
+function readBareNodeApiError(error: unknown): RawResponse | TransportFailure | undefined {
+	if (!isRecord(error) || error.name !== 'NodeApiError' || typeof error.httpCode !== 'string')
+		return undefined;
+	const { httpCode } = error;
+	if (/^[1-5]\d\d$/.test(httpCode)) {
+		const context = isRecord(error.context) ? error.context : {};
+		return { statusCode: Number(httpCode), headers: {}, body: parseBody(context.data) };
+	}
+	if (NETWORK_ERROR_CODES.has(httpCode)) return { transportError: httpCode };
 	return undefined;
 }
 
