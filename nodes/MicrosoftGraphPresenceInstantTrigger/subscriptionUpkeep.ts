@@ -7,7 +7,10 @@ import {
 	renewSubscription,
 	type Subscription,
 } from '../shared/graph/subscriptions';
-import { BASIC_CERTIFICATE, BASIC_CERTIFICATE_ID } from '../shared/notifications/basicCertificate';
+import {
+	BASIC_CERTIFICATE,
+	BASIC_SUBSCRIPTION_LABEL,
+} from '../shared/notifications/basicCertificate';
 import {
 	coversExactly,
 	expiryFrom,
@@ -57,7 +60,7 @@ const subscribeHint: Hint = (status) =>
 
 /** The certificate a subscription is made with: the credential's for rich ones, else the basic one. */
 function certificateOf(rich?: RichNotifications): { certificate: string; certificateId: string } {
-	return rich ?? { certificate: BASIC_CERTIFICATE, certificateId: BASIC_CERTIFICATE_ID };
+	return rich ?? { certificate: BASIC_CERTIFICATE, certificateId: BASIC_SUBSCRIPTION_LABEL };
 }
 
 /** Whether a subscription of ours still fits: the same users, the same certificate. */

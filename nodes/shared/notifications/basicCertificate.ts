@@ -27,4 +27,4 @@ export const BASIC_CERTIFICATE = [
 ].join('');
 
 /** The id Graph echoes for it (encryptionCertificateId), to recognise basic subscriptions of ours. */
-export const BASIC_CERTIFICATE_ID = 'n8n-msgraph-presence-basic-1';
+export const BASIC_SUBSCRIPTION_LABEL = 'n8n-msgraph-presence-basic-1';
