@@ -2,7 +2,15 @@ import type { IPairedItemData } from 'n8n-workflow';
 
 import type { GraphEmulator } from '../emulator';
 import type { HarnessCredential } from '../harness';
-import { findSecrets, runPresence, secretsOf, type TestApp, useEmulator } from './support';
+import {
+	appSecretCredential,
+	findSecrets,
+	registerApp,
+	runPresence,
+	secretsOf,
+	type TestApp,
+	useEmulator,
+} from './support';
 import { overlappingAsks } from '../shared/overlappingAsks';
 
 let emu: GraphEmulator;
@@ -29,6 +37,7 @@ const getMany = (
 	items: Array<Record<string, unknown>>,
 	extra: Record<string, unknown> = {},
 	continueOnFail = false,
+	withCredentials = credentials,
 ) =>
 	runPresence({
 		items,
@@ -36,7 +45,7 @@ const getMany = (
 		authentication: 'application',
 		credentialId: 'app',
 		continueOnFail,
-		credentials,
+		credentials: withCredentials,
 	});
 
 describe("Get Many through n8n's engine", () => {
@@ -156,6 +165,82 @@ describe("Get Many through n8n's engine", () => {
 		emu.retryAfterFormat = 'seconds';
 	});
 
+	/**
+	 * The credential of an app of its own: the process's limiter for an app remembers the 429s of earlier
+	 * tests (its share, its probe backoff), so a test that times throttling starts from a fresh one.
+	 */
+	const ownApp = async (clientId: string): Promise<Record<string, HarnessCredential>> => ({
+		app: appSecretCredential(emu, await registerApp(emu, clientId)),
+	});
+
+	it('a 429 storm (every attempt refused, Retry-After 1 s) until each request was refused 6 times: every presence at the defaults', async () => {
+		const own = await ownApp('aaaaaaaa-0000-4000-8000-000000000011');
+		emu.faults = { rate429: 1, retryAfterSeconds: 1 };
+		const refusals = (): Map<string, number[]> => {
+			const byRequest = new Map<string, number[]>();
+			for (const call of emu.requests('/communications/getPresencesByUserId')) {
+				const key = (call.body as { ids: string[] }).ids.join(',');
+				byRequest.set(key, [...(byRequest.get(key) ?? []), call.status]);
+			}
+			return byRequest;
+		};
+		// The storm ends once all 3 requests were refused more often than Max Retries (5) allows for faults
+		// (3 requests: their 21 attempts fit the share of the budget a process keeps during a storm, 30 per
+		// 30 s; more would time the rate limiter's recovery, which test/chaos reports).
+		const watch = setInterval(() => {
+			const byRequest = refusals();
+			if (byRequest.size === 3 && [...byRequest.values()].every((statuses) => statuses.length >= 6))
+				emu.faults = {};
+		}, 50);
+		const started = Date.now();
+		try {
+			const ids = emu.users.slice(0, 1950).map((user) => user.id);
+			const result = await getMany([{ ids }], {}, false, own);
+			const tookMs = Date.now() - started;
+			expect(result.error).toBeUndefined();
+			const output = result.output('Presence');
+			expect(output).toHaveLength(1950);
+			expect(new Set(output.map((item) => item.json.id))).toEqual(new Set(ids));
+			expect(output.every((item) => typeof item.json.availability === 'string')).toBe(true);
+			const byRequest = refusals();
+			expect(byRequest.size).toBe(3);
+			for (const statuses of byRequest.values()) {
+				expect(statuses.slice(0, 6)).toEqual([429, 429, 429, 429, 429, 429]);
+				expect(statuses.at(-1)).toBe(200);
+			}
+			console.log(
+				`429 storm: 3 requests refused 6 times or more each, every presence back in ${(tookMs / 1000).toFixed(1)} s (${emu.requests('/communications/getPresencesByUserId').length} attempts)`,
+			);
+		} finally {
+			clearInterval(watch);
+		}
+	});
+
+	it('a throttle budget that runs out fails the run with an error naming Max Throttle Wait', async () => {
+		const own = await ownApp('aaaaaaaa-0000-4000-8000-000000000012');
+		emu.faults = { rate429: 1, retryAfterSeconds: 1 };
+		const ids = emu.users.slice(0, 10).map((user) => user.id);
+		const started = Date.now();
+		// 3 s of throttling; Max Retries 0 shows that the count does not apply to throttling.
+		const result = await getMany(
+			[{ ids }],
+			{ options: { maxThrottleWaitMinutes: 0.05, maxRetries: 0 } },
+			false,
+			own,
+		);
+		const tookMs = Date.now() - started;
+		expect(result.error?.message).toContain('Microsoft Graph kept throttling this execution');
+		expect(result.error?.message).toContain('Max Throttle Wait (Minutes) = 0.05');
+		expect(result.error?.description).toContain('Max Throttle Wait (Minutes)');
+		// Retried as Graph asked (1 s each) while 3 s lasted (two or three retries, by how long each took),
+		// then it stops at once rather than wait out a wait it cannot afford.
+		const calls = emu.requests('/communications/getPresencesByUserId');
+		expect(calls.every((call) => call.status === 429)).toBe(true);
+		expect(calls.length).toBeGreaterThanOrEqual(3);
+		expect(calls.length).toBeLessThanOrEqual(4);
+		expect(tookMs).toBeLessThan(5000);
+	});
+
 	it('20 % 429, 10 % 503 and 5 % resets over 10,000 ids: every id exactly once', async () => {
 		emu.faults = { rate429: 0.2, rate503: 0.1, rateReset: 0.05, retryAfterSeconds: 1 };
 		const ids = emu.users.slice(0, 10_000).map((user) => user.id);
@@ -199,7 +284,9 @@ describe("Get Many through n8n's engine", () => {
 	});
 
 	it('gives up after Max Retries with a clear error, and with Continue On Fail marks exactly those users', async () => {
-		emu.faults = { rate503: 1, retryAfterSeconds: 0 };
+		// A 503 that names no wait is a fault, counted against Max Retries (with Retry-After it is throttling).
+		emu.faults = { rate503: 1 };
+		emu.retryAfterFormat = 'none';
 		const ids = emu.users.slice(0, 700).map((user) => user.id);
 		const failing = await getMany([{ ids }], { options: { maxRetries: 1 } });
 		expect(failing.error?.message).toContain('Microsoft Graph answered 503');

@@ -115,6 +115,7 @@ export function useEmulator(
 		if (emu === undefined) throw new Error('the emulator did not start');
 		emu.clearLog();
 		emu.faults = {};
+		emu.retryAfterFormat = 'seconds';
 		if (options.throttle) emu.throttle = { ...options.throttle };
 	});
 }

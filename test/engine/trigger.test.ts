@@ -210,7 +210,8 @@ describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
 		const ids = users(2040, 2045).map((user) => user.id);
 		const first = await poll({ userIds: ids });
 		flip(ids[2]);
-		emu.faults = { rate503: 1, retryAfterSeconds: 0 };
+		// 504: a fault, given up after Max Retries (a 503 with Retry-After would be throttling, waited out).
+		emu.faults = { rate504: 1 };
 		const failed = await poll({
 			userIds: ids,
 			staticData: first.staticData,

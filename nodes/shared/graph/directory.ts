@@ -7,6 +7,7 @@ import {
 	asNodeError,
 	GraphRequestError,
 	readGraphError,
+	throttleBudgetError,
 	toNodeApiError,
 	userLookupHint,
 } from '../transport/errors';
@@ -53,80 +54,132 @@ export async function lookUpUsers(
 	const resolved = new Map<string, LookupResult>();
 	const original = new Map(names.map((name) => [name.toLowerCase(), name]));
 	let pending = [...original.keys()];
-	for (let round = 0; pending.length > 0; round++) {
-		const again = new Set<string>();
-		let waitMs = 0;
-		/** A sub-request that did not succeed: retried as the policy says, or its error kept. */
-		const retryOrFail = (key: string, attempt: AttemptOutcome, error: () => NodeApiError): void => {
-			const decision = decideRetry(attempt, round, client.retry, Date.now(), Math.random());
-			if (!decision.retry) {
-				resolved.set(key, { error: error() });
-				return;
-			}
-			again.add(key);
-			waitMs = Math.max(waitMs, decision.delayMs);
-		};
-		await Promise.all(
-			chunk(pending, MAX_BATCH_REQUESTS).map(async (group) => {
-				const requests = group.map((key, index) => ({
-					id: String(index),
-					method: 'GET',
-					url: `/users/${encodeURIComponent(original.get(key) ?? key)}?$select=id`,
-				}));
-				let answer: BatchAnswer;
-				try {
-					answer = await client.request(
-						{ method: 'POST', path: '/$batch', body: { requests } },
-						isBatchAnswer,
+	// Per name, as the client counts per request: faults against Max Retries, throttling against the
+	// execution's throttle clock, held from a throttled answer until the name's next other answer.
+	const states = new Map<string, { faults: number; throttled: number }>();
+	const held = new Set<string>();
+	const release = (key: string): void => {
+		if (held.delete(key)) client.throttleClock.release(Date.now());
+	};
+	try {
+		for (; pending.length > 0; ) {
+			const again = new Set<string>();
+			let waitMs = 0;
+			/** A sub-request that did not succeed: retried as the policy says, or its error kept. */
+			const retryOrFail = (
+				key: string,
+				attempt: AttemptOutcome,
+				error: (budget?: { askedMs: number }) => NodeApiError,
+			): void => {
+				const state = states.get(key) ?? { faults: 0, throttled: 0 };
+				states.set(key, state);
+				const now = Date.now();
+				const decision = decideRetry(
+					attempt,
+					{ ...state, throttleHeldMs: client.throttleClock.heldMs(now) },
+					client.retry,
+					now,
+					Math.random(),
+				);
+				if (!decision.retry) {
+					resolved.set(
+						key,
+						decision.reason === 'throttleBudget'
+							? { error: error({ askedMs: decision.delayMs ?? 0 }) }
+							: { error: error() },
 					);
-				} catch (error) {
-					client.throwIfCancelled();
-					if (!(error instanceof NodeApiError)) throw asNodeError(client.node, error);
-					for (const key of group) resolved.set(key, { error });
+					release(key);
 					return;
 				}
-				for (const response of answer.responses) {
-					const key = group[Number(response.id)];
-					if (key === undefined) continue;
-					const { status, body } = response;
-					if (
-						status >= 200 &&
-						status < 300 &&
-						isRecord(body) &&
-						typeof body.id === 'string' &&
-						isGuid(body.id)
-					) {
-						resolved.set(key, { id: body.id.toLowerCase() });
-					} else if (status === 404) {
-						resolved.set(key, { notFound: true });
-					} else {
-						const retryAfter = headerValue(response.headers, 'retry-after');
-						retryOrFail(key, { kind: 'status', status, retryAfter }, () =>
+				if (decision.throttled) {
+					state.throttled++;
+					if (!held.has(key)) client.throttleClock.hold(now);
+					held.add(key);
+				} else {
+					state.faults++;
+					release(key);
+				}
+				again.add(key);
+				waitMs = Math.max(waitMs, decision.delayMs);
+			};
+			await Promise.all(
+				chunk(pending, MAX_BATCH_REQUESTS).map(async (group) => {
+					const requests = group.map((key, index) => ({
+						id: String(index),
+						method: 'GET',
+						url: `/users/${encodeURIComponent(original.get(key) ?? key)}?$select=id`,
+					}));
+					let answer: BatchAnswer;
+					try {
+						answer = await client.request(
+							{ method: 'POST', path: '/$batch', body: { requests } },
+							isBatchAnswer,
+						);
+					} catch (error) {
+						client.throwIfCancelled();
+						if (!(error instanceof NodeApiError)) throw asNodeError(client.node, error);
+						for (const key of group) {
+							resolved.set(key, { error });
+							release(key);
+						}
+						return;
+					}
+					for (const response of answer.responses) {
+						const key = group[Number(response.id)];
+						if (key === undefined) continue;
+						const { status, body } = response;
+						if (
+							status >= 200 &&
+							status < 300 &&
+							isRecord(body) &&
+							typeof body.id === 'string' &&
+							isGuid(body.id)
+						) {
+							resolved.set(key, { id: body.id.toLowerCase() });
+							release(key);
+						} else if (status === 404) {
+							resolved.set(key, { notFound: true });
+							release(key);
+						} else {
+							const retryAfter = headerValue(response.headers, 'retry-after');
+							retryOrFail(key, { kind: 'status', status, retryAfter }, (budget) =>
+								budget
+									? throttleBudgetError(
+											client.node,
+											status,
+											readGraphError(body),
+											client.throttleClock.heldMs(Date.now()),
+											client.retry.maxThrottleWaitMs / 60_000,
+											budget.askedMs,
+										)
+									: toNodeApiError(
+											client.node,
+											new GraphRequestError(
+												status,
+												readGraphError(body),
+												userLookupHint(status, undefined),
+											),
+										),
+							);
+						}
+					}
+					// A sub-request the answer left out is asked again, like a dropped connection.
+					for (const key of group) {
+						if (resolved.has(key) || again.has(key)) continue;
+						retryOrFail(key, { kind: 'transport' }, () =>
 							toNodeApiError(
 								client.node,
-								new GraphRequestError(
-									status,
-									readGraphError(body),
-									userLookupHint(status, undefined),
-								),
+								new GraphRequestError(500, undefined, "Graph's batch answer left this user out"),
 							),
 						);
 					}
-				}
-				// A sub-request the answer left out is asked again, like a dropped connection.
-				for (const key of group) {
-					if (resolved.has(key) || again.has(key)) continue;
-					retryOrFail(key, { kind: 'transport' }, () =>
-						toNodeApiError(
-							client.node,
-							new GraphRequestError(500, undefined, "Graph's batch answer left this user out"),
-						),
-					);
-				}
-			}),
-		);
-		pending = [...again];
-		if (pending.length > 0) await client.wait(waitMs);
+				}),
+			);
+			pending = [...again];
+			if (pending.length > 0) await client.wait(waitMs);
+		}
+	} finally {
+		for (const key of [...held]) release(key);
 	}
 	return resolved;
 }

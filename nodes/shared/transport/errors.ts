@@ -131,9 +131,42 @@ export const userLookupHint: Hint = (status, error) => {
 /** What the request loop says when the endpoint's hint has nothing to add. */
 export function retriesHint(status: number, retries: number): string | undefined {
 	if (status === 429) {
-		return `Graph kept throttling after ${retries} retries. If other tools share this app registration, lower "Max Requests per 30 Seconds".`;
+		return `Graph still throttled after ${retries} retries. If other tools share this app registration, lower "Max Requests per 30 Seconds".`;
 	}
 	if (status === 503 || status === 504)
 		return `Graph was unavailable after ${retries} retries; try again later.`;
 	return presenceHint(status, undefined);
+}
+
+/** A duration as people read it in an error: "45 s", "10 min", "10 min 5 s". */
+function duration(ms: number): string {
+	const seconds = Math.round(ms / 1000);
+	if (seconds < 60) return `${seconds} s`;
+	const minutes = Math.floor(seconds / 60);
+	const rest = seconds % 60;
+	return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+}
+
+/**
+ * Graph still throttles, and waiting as it asks would take the execution past its throttle budget:
+ * the error names the budget and the option that sets it, beside what Graph said.
+ */
+export function throttleBudgetError(
+	node: INode,
+	status: number,
+	graphError: GraphError | undefined,
+	heldMs: number,
+	budgetMinutes: number,
+	askedMs: number,
+): NodeApiError {
+	const error = toNodeApiError(
+		node,
+		new GraphRequestError(
+			status,
+			graphError,
+			`Graph asked to wait ${duration(askedMs)} more. Throttled requests are retried for as long as Graph asks, within "Max Throttle Wait (Minutes)" per execution: raise it for long runs, or lower "Max Requests per 30 Seconds" in other workflows and tools using this app registration.`,
+		),
+	);
+	error.message = `Microsoft Graph kept throttling this execution (${status} ${graphError?.code ?? `HTTP ${status}`}) for ${duration(heldMs)}; waiting longer would pass its throttle budget, Max Throttle Wait (Minutes) = ${budgetMinutes}`;
+	return error;
 }

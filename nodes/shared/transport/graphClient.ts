@@ -17,6 +17,7 @@ import { RateLimiter, sharedLimiter } from '../throttle/rateLimiter';
 import {
 	decideRetry,
 	retryPolicy,
+	ThrottleClock,
 	type AttemptOutcome,
 	type RetryPolicyOptions,
 } from '../throttle/retryPolicy';
@@ -35,6 +36,7 @@ import {
 	GraphRequestError,
 	readGraphError,
 	retriesHint,
+	throttleBudgetError,
 	toNodeApiError,
 	type Hint,
 } from './errors';
@@ -108,6 +110,11 @@ export class GraphClient {
 	 * sub-requests too.
 	 */
 	readonly retry: RetryPolicyOptions;
+	/**
+	 * How long this client's execution has been held by Graph's throttling, against Max Throttle
+	 * Wait: shared by every request of the client (and the endpoint modules' sub-requests).
+	 */
+	readonly throttleClock = new ThrottleClock();
 	private readonly signal: AbortSignal | undefined;
 	private appToken: Promise<string> | undefined;
 	/** The token `appToken` resolved to, to tell a stale 401 from a fresh one. */
@@ -129,7 +136,11 @@ export class GraphClient {
 		private readonly limits: ClientLimits,
 	) {
 		this.semaphore = new Semaphore(options.concurrency);
-		this.retry = retryPolicy(options.maxRetries, options.maxRetryWaitSeconds);
+		this.retry = retryPolicy(
+			options.maxRetries,
+			options.maxRetryWaitSeconds,
+			options.maxThrottleWaitMinutes,
+		);
 		this.signal = 'getExecutionCancelSignal' in ctx ? ctx.getExecutionCancelSignal() : undefined;
 	}
 
@@ -203,62 +214,108 @@ export class GraphClient {
 	 */
 	async request<T>(request: GraphRequest, guard: (body: unknown) => body is T): Promise<T> {
 		let refreshedToken = false;
-		for (let retries = 0; ; ) {
-			this.throwIfCancelled();
-			let startedAt = 0;
-			const outcome = await this.semaphore.run(async () => {
-				startedAt = await this.startSlot();
-				return await this.sendOnce(request);
-			});
-			// The limiter paces by answer latency and widens probes Graph admitted (429s: below).
-			if (!('transportError' in outcome) && outcome.statusCode !== 429)
-				this.limiter.answeredAt(startedAt, Date.now());
+		const state = { faults: 0, throttled: 0 };
+		// On the execution's throttle clock from a throttled answer to the next answer that is not
+		// throttling, or to the end of this request however it ends (cancel included).
+		let held = false;
+		const release = (now: number): void => {
+			if (held) this.throttleClock.release(now);
+			held = false;
+		};
+		try {
+			for (;;) {
+				this.throwIfCancelled();
+				let startedAt = 0;
+				const outcome = await this.semaphore.run(async () => {
+					startedAt = await this.startSlot();
+					return await this.sendOnce(request);
+				});
+				// The limiter paces by answer latency and widens probes Graph admitted (429s: below).
+				if (!('transportError' in outcome) && outcome.statusCode !== 429)
+					this.limiter.answeredAt(startedAt, Date.now());
 
-			let attempt: AttemptOutcome;
-			if ('transportError' in outcome) {
-				attempt = { kind: 'transport' };
-			} else if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
-				if (guard(outcome.body)) return outcome.body;
-				// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
-				attempt = { kind: 'transport' };
-			} else {
-				if (outcome.statusCode >= 300 && outcome.statusCode < 400)
-					throw this.redirectError(request, outcome);
-				if (
-					outcome.statusCode === 401 &&
-					this.authentication === 'application' &&
-					!refreshedToken
-				) {
-					refreshedToken = true;
-					this.tokenRejected(outcome.token);
-					continue;
+				let attempt: AttemptOutcome;
+				if ('transportError' in outcome) {
+					attempt = { kind: 'transport' };
+				} else if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
+					if (guard(outcome.body)) return outcome.body;
+					// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
+					attempt = { kind: 'transport' };
+				} else {
+					if (outcome.statusCode >= 300 && outcome.statusCode < 400)
+						throw this.redirectError(request, outcome);
+					if (
+						outcome.statusCode === 401 &&
+						this.authentication === 'application' &&
+						!refreshedToken
+					) {
+						refreshedToken = true;
+						this.tokenRejected(outcome.token);
+						continue;
+					}
+					attempt = {
+						kind: 'status',
+						status: outcome.statusCode,
+						retryAfter: headerValue(outcome.headers, 'retry-after'),
+					};
 				}
-				attempt = {
-					kind: 'status',
-					status: outcome.statusCode,
-					retryAfter: headerValue(outcome.headers, 'retry-after'),
-				};
-			}
 
-			const decision = decideRetry(attempt, retries, this.retry, Date.now(), Math.random());
-			if (!decision.retry) throw this.finalError(request, outcome, retries);
-			retries++;
-			this.stats.retries++;
-			if (attempt.kind === 'status' && attempt.status === 429) {
-				this.stats.throttled++;
-				// Graph throttles the app, not this request: everyone sharing the budget holds back, and this
-				// process takes a smaller share of it (other workers or tools spend the rest).
-				this.limiter.throttledAt(
-					startedAt,
-					Date.now(),
-					decision.fromRetryAfter ? decision.delayMs : undefined,
+				const now = Date.now();
+				const decision = decideRetry(
+					attempt,
+					{ ...state, throttleHeldMs: this.throttleClock.heldMs(now) },
+					this.retry,
+					now,
+					Math.random(),
 				);
+				if (!decision.retry) {
+					if (decision.reason === 'throttleBudget' && !('transportError' in outcome))
+						throw this.throttleBudgetError(outcome, decision.delayMs ?? 0, now);
+					throw this.finalError(request, outcome, state.faults + state.throttled);
+				}
+				if (decision.throttled) {
+					state.throttled++;
+					if (!held) this.throttleClock.hold(now);
+					held = true;
+				} else {
+					state.faults++;
+					// Graph answered something other than throttling: the request no longer stands refused.
+					release(now);
+				}
+				this.stats.retries++;
+				if (attempt.kind === 'status' && attempt.status === 429) {
+					this.stats.throttled++;
+					// Graph throttles the app, not this request: everyone sharing the budget holds back, and
+					// this process takes a smaller share of it (other workers or tools spend the rest).
+					this.limiter.throttledAt(
+						startedAt,
+						now,
+						decision.fromRetryAfter ? decision.delayMs : undefined,
+					);
+				}
+				const retryAt = now + decision.delayMs;
+				if (this.limits.startBy !== undefined && retryAt > this.limits.startBy)
+					throw this.deadlineError(retryAt, true);
+				await this.wait(decision.delayMs);
 			}
-			const retryAt = Date.now() + decision.delayMs;
-			if (this.limits.startBy !== undefined && retryAt > this.limits.startBy)
-				throw this.deadlineError(retryAt, true);
-			await this.wait(decision.delayMs);
+		} finally {
+			release(Date.now());
 		}
+	}
+
+	/**
+	 * Graph kept throttling until the execution's Max Throttle Wait would be spent: the error names
+	 * the budget and the option, with what Graph said.
+	 */
+	private throttleBudgetError(outcome: RawResponse, askedMs: number, now: number): Error {
+		return throttleBudgetError(
+			this.ctx.getNode(),
+			outcome.statusCode,
+			readGraphError(outcome.body),
+			this.throttleClock.heldMs(now),
+			this.options.maxThrottleWaitMinutes,
+			askedMs,
+		);
 	}
 
 	/**

@@ -17,6 +17,8 @@ export interface GraphClientOptions {
 	concurrency: number;
 	maxRetries: number;
 	maxRetryWaitSeconds: number;
+	/** How long one execution may be held by Graph's throttling in all before a request gives up. */
+	maxThrottleWaitMinutes: number;
 	timeoutSeconds: number;
 }
 
@@ -76,7 +78,7 @@ const SPEC: Spec = {
 		max: 10,
 		integer: true,
 		description:
-			'How often a throttled (429), unavailable (503, 504) or dropped request is tried again',
+			'How often a request is tried again after a fault: unavailable (504, or 503 without Retry-After), dropped, timed out or unreadable. Throttling (429, 503 with Retry-After) is retried within Max Throttle Wait instead.',
 	},
 	maxRetryWaitSeconds: {
 		displayName: 'Max Retry Wait (Seconds)',
@@ -84,6 +86,14 @@ const SPEC: Spec = {
 		min: 0,
 		max: 180,
 		description: "The longest single wait before a retry, whatever Graph's Retry-After says",
+	},
+	maxThrottleWaitMinutes: {
+		displayName: 'Max Throttle Wait (Minutes)',
+		default: 10,
+		min: 0,
+		max: 1440,
+		description:
+			'How long one execution may wait in all while Graph throttles it (429, or 503 with Retry-After). Throttled requests are retried as often as Graph asks within this time; then the request fails naming this option.',
 	},
 	timeoutSeconds: {
 		displayName: 'Timeout (Seconds)',
