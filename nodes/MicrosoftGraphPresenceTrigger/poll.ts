@@ -3,6 +3,7 @@ import { NodeOperationError, type INodeExecutionData, type IPollFunctions } from
 import {
 	diffPresences,
 	forgetUnwatched,
+	storedOf,
 	type PresenceState,
 } from '../shared/presence/presenceDiff';
 import { readPresences } from '../shared/graph/presence';
@@ -139,7 +140,7 @@ async function poll(
 		const users = state.users ?? {};
 		return [
 			presences.map((presence) =>
-				currentItem(presence, users[presence.id.toLowerCase()], observedAt),
+				currentItem(presence, storedOf(users, presence.id.toLowerCase()), observedAt),
 			),
 		];
 	}

@@ -11,6 +11,7 @@ import {
 	type Presence,
 	type PresenceNotification,
 } from '../emulator';
+import { decodeStored } from '../../nodes/shared/presence/compactState';
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
 import {
 	credentialTypes,
@@ -380,10 +381,8 @@ describe('Instant Presence Trigger: concurrent deliveries and the schedule', () 
 		await ticking;
 		await h.idle();
 		expect([...emitted(h)].sort()).toEqual(ids.map((id, i) => [id, after[i].availability]).sort());
-		const saved = h.staticData()['node:Presence changed'] as {
-			users: Record<string, { a: string }>;
-		};
-		expect(ids.map((id) => saved.users[id.toLowerCase()].a)).toEqual(
+		const saved = h.staticData()['node:Presence changed'] as { users: Record<string, string> };
+		expect(ids.map((id) => decodeStored(saved.users[id.toLowerCase()])?.a)).toEqual(
 			after.map((presence) => presence.availability),
 		);
 		// The safety read (every fifth tick) and a restart find nothing new to report.

@@ -2,6 +2,7 @@ import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import type { GraphEmulator } from '../emulator';
 import { runPoll, type HarnessCredential } from '../harness';
+import { decodeStored, encodeStored } from '../../nodes/shared/presence/compactState';
 import { credentialTypes, TRIGGER_TYPE, triggerNodeTypes, useEmulator } from './support';
 
 let emu: GraphEmulator;
@@ -220,9 +221,10 @@ describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
 		const id = users(2020, 2021)[0].id;
 		const { staticData } = await poll({ userIds: id });
 		// What a stale replica would look like: the stored version is newer than anything Graph answers now.
-		const state = staticData['node:Presence changed'] as { users: Record<string, { q: string }> };
-		expect(state.users[id].q).toBe(emu.getUser(id)?.presence.sequenceNumber);
-		state.users[id].q = '9999999999999999999999';
+		const state = staticData['node:Presence changed'] as { users: Record<string, string> };
+		const stored = decodeStored(state.users[id]);
+		expect(stored?.q).toBe(emu.getUser(id)?.presence.sequenceNumber);
+		state.users[id] = encodeStored({ ...stored!, q: '9999999999999999999999' });
 		flip(id);
 		const result = await poll({ userIds: id, staticData });
 		expect(result.items).toBeNull();
