@@ -8,7 +8,7 @@ import {
 } from '../shared/notifications/notifications';
 import { isPresence, type Presence } from '../shared/presence/presence';
 import { diffPresences, forgetUnwatched, inSequenceOrder } from '../shared/presence/presenceDiff';
-import { changeItem, diffOptions } from '../shared/trigger/events';
+import { changeItems, detailsForItems, diffOptions } from '../shared/trigger/events';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
 import { clientFor, instantOptions, richSettings } from './settings';
 import { syncSubscriptions, type InstantState } from './subscriptionUpkeep';
@@ -94,13 +94,22 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 	// Several notifications for one user arrive in any order: oldest version first, so each change is
 	// seen once.
 	const presences = inSequenceOrder([...decrypted, ...fetched]);
+	const options = instantOptions(this);
 	const diff = diffPresences(
 		users,
 		presences,
-		diffOptions(this.getNodeParameter('triggerOn', 'anyChange'), instantOptions(this)),
+		diffOptions(this.getNodeParameter('triggerOn', 'anyChange'), options),
 		new Date(now).toISOString(),
 	);
-	const items: INodeExecutionData[] = diff.changes.map(changeItem);
+	// Include User Details: names of the changed users only, from the per-process cache after once.
+	const details = await detailsForItems(
+		this,
+		client,
+		options,
+		diff.changes.map((change) => change.presence),
+		false,
+	);
+	const items: INodeExecutionData[] = changeItems(diff.changes, details);
 	return items.length > 0
 		? { workflowData: [items], noWebhookResponse: true }
 		: { noWebhookResponse: true };
