@@ -402,3 +402,33 @@ describe('Include User Details in the polling trigger', () => {
 		expect(test.items?.[999].json).toMatchObject({ displayName: watched[999].displayName });
 	});
 });
+
+describe('Set Preferred Presence as documented', () => {
+	it("sends no duration for Graph's default, and durations past 4 hours", async () => {
+		const user = emu.users[42];
+		const sent = () =>
+			emu.requests('/setUserPreferredPresence').map((entry) => entry.body as IDataObject);
+		for (const preferredExpiration of ['untilCleared', 'PT8H', 'P7D', 'PT36H']) {
+			const result = await run('setPreferredPresence', [{}], {
+				userIds: user.id,
+				preferredPresence: 'Busy/Busy',
+				preferredExpiration,
+			});
+			expect(result.error).toBeUndefined();
+		}
+		expect(sent()).toEqual([
+			{ availability: 'Busy', activity: 'Busy' },
+			{ availability: 'Busy', activity: 'Busy', expirationDuration: 'PT8H' },
+			{ availability: 'Busy', activity: 'Busy', expirationDuration: 'P7D' },
+			{ availability: 'Busy', activity: 'Busy', expirationDuration: 'PT36H' },
+		]);
+		const tooShort = await run('setPreferredPresence', [{}], {
+			userIds: user.id,
+			preferredPresence: 'Busy/Busy',
+			preferredExpiration: 'PT1M',
+		});
+		expect(tooShort.error?.message).toBe(
+			'Item 0: "PT1M" is not a duration of at least PT5M (5 minutes), such as PT8H or P1D',
+		);
+	});
+});
