@@ -3,6 +3,8 @@
  * workflows ready, against the project's Graph emulator (a few thousand users whose presence changes over time)
  * or, with GRAPH_TENANT_ID / GRAPH_CLIENT_ID / GRAPH_CLIENT_SECRET set, against a real tenant.
  * `npm run demo -- --check` runs the sample workflow, checks what it printed, starts n8n, signs in, and exits.
+ * Before anything slow it checks that its ports are free, and after starting n8n that the n8n answering is its own:
+ * either problem ends the demo with one line saying what is wrong and the way out (./ports.ts).
  */
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
@@ -18,12 +20,23 @@ import {
 	setupOwner,
 	startN8n,
 	type N8nInstall,
+	type RunningN8n,
 } from '../e2e/lib/n8n';
 import { appSecretData, delegatedData, registerApp } from '../shared/graphApp';
+import { firstFreePort, portProblem } from '../shared/ports';
+import {
+	alternativePorts,
+	demoPorts,
+	listensLine,
+	n8nNotUpMessage,
+	ownN8nProblem,
+	portsTakenMessage,
+	type PortPlan,
+	type TakenPort,
+} from './ports';
 import { meAndColleagueWorkflow, teamAvailabilityWorkflow } from './workflows';
 
 const check = process.argv.includes('--check');
-const port = Number(process.env.DEMO_PORT ?? 5678);
 const owner = {
 	email: process.env.DEMO_EMAIL ?? 'demo@example.com',
 	password: process.env.DEMO_PASSWORD ?? 'Presence-Demo-1',
@@ -43,6 +56,69 @@ function say(line: string): void {
 	process.stdout.write(`${line}\n`);
 }
 
+/** A problem the demo explains in its message: printed as it is, without a stack trace. */
+class DemoStop extends Error {}
+
+type Ports = Extract<PortPlan, { ok: true }>;
+
+/** The ports from the environment, each probed by listening on it; any taken one stops the demo here. */
+async function preflight(): Promise<Ports> {
+	const plan = demoPorts(process.env, { emulator: !realTenant });
+	if (!plan.ok) throw new DemoStop(plan.message);
+	const taken: TakenPort[] = [];
+	const avoid = plan.check.map((p) => p.port);
+	for (const wanted of plan.check) {
+		const code = await portProblem(wanted.port);
+		if (code === undefined) continue;
+		const suggestion = wanted.anyFreeAllowed
+			? 0
+			: await firstFreePort(alternativePorts(wanted.port, avoid));
+		if (suggestion) avoid.push(suggestion);
+		taken.push({ ...wanted, code, suggestion });
+	}
+	if (taken.length > 0) throw new DemoStop(portsTakenMessage(taken));
+	return plan;
+}
+
+/** n8n reads its task broker's port from N8N_RUNNERS_BROKER_PORT; `n8n start` and `n8n execute` both listen on it. */
+function brokerEnv(ports: Ports): NodeJS.ProcessEnv {
+	return { N8N_RUNNERS_BROKER_PORT: String(ports.broker) };
+}
+
+/**
+ * `n8n start`, then proof that what answers on the port is this n8n: startN8n returns as soon as anything on that
+ * port serves n8n's JSON, which another n8n that took the port after the preflight would do as well.
+ */
+async function startOwnN8n(
+	install: N8nInstall,
+	userFolder: string,
+	ports: Ports,
+): Promise<RunningN8n> {
+	let n8n: RunningN8n;
+	try {
+		n8n = await startN8n(install, userFolder, ports.n8n, brokerEnv(ports));
+	} catch (error: unknown) {
+		// startN8n's errors are one line saying what happened, then n8n's output.
+		const [what, ...log] = (error instanceof Error ? error.message : String(error)).split('\n');
+		throw new DemoStop(n8nNotUpMessage(ports.n8n, what.replace(/:$/, ''), log.join('\n')));
+	}
+	const alive = () => n8n.process.exitCode === null && n8n.process.signalCode === null;
+	// The answer may have come from another server while this n8n is still booting: wait until it says it listens
+	// on the port, or exits (n8n exits when its port is taken), as long as startN8n would have waited.
+	const deadline = Date.now() + 180_000;
+	while (alive() && !listensLine(ports.n8n).test(n8n.output()) && Date.now() < deadline)
+		await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+	const problem = ownN8nProblem(
+		{ output: n8n.output(), exitCode: n8n.process.exitCode, signal: n8n.process.signalCode },
+		ports.n8n,
+	);
+	if (problem) {
+		await n8n.stop();
+		throw new DemoStop(n8nNotUpMessage(ports.n8n, problem, n8n.output()));
+	}
+	return n8n;
+}
+
 interface Setup {
 	credentials: Array<{
 		id: string;
@@ -58,11 +134,8 @@ interface Setup {
 	available?: () => number;
 }
 
-async function emulatorSetup(): Promise<Setup> {
-	const emu = await GraphEmulator.start({
-		port: Number(process.env.DEMO_GRAPH_PORT ?? 0),
-		seed: 2026,
-	});
+async function emulatorSetup(ports: Ports): Promise<Setup> {
+	const emu = await GraphEmulator.start({ port: ports.emulator, seed: 2026 });
 	emu.addUsers(3000);
 	const app = await registerApp(emu, 'd3a0a990-0000-4000-8000-000000000001');
 	const team = emu.users.slice(0, 25);
@@ -144,10 +217,20 @@ function nodeItems(run: unknown, node: string): Array<{ json: Record<string, unk
 	return runs?.[runs.length - 1]?.data?.main?.[0] ?? [];
 }
 
-async function verify(install: N8nInstall, userFolder: string, setup: Setup): Promise<void> {
+async function verify(
+	install: N8nInstall,
+	userFolder: string,
+	setup: Setup,
+	ports: Ports,
+): Promise<void> {
 	setup.stopChanges?.();
 	const expected = setup.available?.();
-	const { result, run } = await executeWorkflow(install, userFolder, TEAM_WORKFLOW);
+	const { result, run } = await executeWorkflow(
+		install,
+		userFolder,
+		TEAM_WORKFLOW,
+		brokerEnv(ports),
+	);
 	const presences = nodeItems(run, 'Get presence of the team');
 	const messages = nodeItems(run, 'Message per person');
 	if (presences.length !== setup.teamIds.length) {
@@ -170,12 +253,15 @@ async function verify(install: N8nInstall, userFolder: string, setup: Setup): Pr
 }
 
 async function main(): Promise<void> {
+	if (realTenant && tenantSetup().teamIds.length === 0)
+		throw new DemoStop(
+			'Set GRAPH_USER_IDS to the object ids (or UPNs) of a few users of your tenant',
+		);
+	const ports = await preflight();
 	say('Preparing n8n (the first run installs it into a cache: several minutes)…');
 	const install = await ensureN8n(N8N_LINES.v2);
 	const userFolder = await createUserFolder(await packPackage(), 'n8n-presence-demo-');
-	const setup = realTenant ? tenantSetup() : await emulatorSetup();
-	if (realTenant && setup.teamIds.length === 0)
-		throw new Error('Set GRAPH_USER_IDS to the object ids (or UPNs) of a few users of your tenant');
+	const setup = realTenant ? tenantSetup() : await emulatorSetup(ports);
 
 	await importJson(install, userFolder, 'credentials', setup.credentials);
 	const credentials = {
@@ -187,9 +273,9 @@ async function main(): Promise<void> {
 		meAndColleagueWorkflow(ME_WORKFLOW, setup.colleague, credentials),
 	]);
 
-	if (check) await verify(install, userFolder, setup);
+	if (check) await verify(install, userFolder, setup, ports);
 
-	const n8n = await startN8n(install, userFolder, port);
+	const n8n = await startOwnN8n(install, userFolder, ports);
 	await setupOwner(n8n.url, owner);
 	const login = await fetch(`${n8n.url}/rest/login`, {
 		method: 'POST',
@@ -228,8 +314,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-	process.stderr.write(
-		`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-	);
+	// A DemoStop says what is wrong and what to do; a stack trace would only bury that. Anything else is a bug.
+	const text =
+		error instanceof DemoStop
+			? error.message
+			: error instanceof Error
+				? (error.stack ?? error.message)
+				: String(error);
+	process.stderr.write(`${text}\n`);
 	process.exit(1);
 });
