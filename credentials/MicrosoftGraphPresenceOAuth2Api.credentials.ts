@@ -84,9 +84,10 @@ const login = cloudHostExpression('login');
 const graph = cloudHostExpression('graph');
 // n8n evaluates this with the credential's own fields as $self (defaults filled in): the purposes'
 // scopes in a fixed order, then Additional Scopes. A credential without the field (saved before it
-// existed) counts as the preset, so it asks for exactly what it asked for before. National clouds
+// existed), or with none ticked (n8n's credential form shows a new multi-select empty, whatever its
+// default), counts as the preset, so it asks for exactly what version 0.1 asked for. National clouds
 // only accept delegated Graph scopes qualified with their own Graph host.
-const purposes = `(Array.isArray($self.purposes) ? $self.purposes : ${JSON.stringify(DEFAULT_PURPOSES)})`;
+const purposes = `(Array.isArray($self.purposes) && $self.purposes.length > 0 ? $self.purposes : ${JSON.stringify(DEFAULT_PURPOSES)})`;
 const purposeScopes = `${JSON.stringify(SCOPE_ORDER)}.filter((s) => ${purposes}.some((p) => (${JSON.stringify(SCOPES_BY_PURPOSE)}[p] || []).includes(s)))`;
 const scopeExpression =
 	`={{ ['openid', 'offline_access'].concat(${purposeScopes}` +
@@ -129,7 +130,7 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 			options: PURPOSES.map(({ name, value, description }) => ({ name, value, description })),
 			default: DEFAULT_PURPOSES,
 			description:
-				'What the workflows using this credential do: sign-in asks for exactly the scopes these need (plus openid offline_access). Changing it needs a reconnect, and the app registration must list the same delegated permissions.',
+				'What the workflows using this credential do: sign-in asks for exactly the scopes these need (plus openid offline_access); none ticked asks for the preset of version 0.1. Changing it needs a reconnect, and the app registration must list the same delegated permissions.',
 		},
 		{
 			displayName: 'Additional Scopes',

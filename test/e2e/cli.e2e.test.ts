@@ -49,6 +49,7 @@ const WORKFLOW_IDS = {
 	getMany: 'msgpWfGetMany001',
 	continueOnFail: 'msgpWfBadInput01',
 	throttled: 'msgpWfThrottle01',
+	byMail: 'msgpWfByMailDet1',
 } as const;
 
 const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
@@ -147,6 +148,8 @@ describe.each(lines)(
 		let throttledIds: string[] = [];
 		let me: { id: string; availability: string };
 		let getUsers: Array<{ id: string; userPrincipalName: string }>;
+		/** Named by e-mail address (mail ≠ UPN), two by UPN, one by id; plus an address nobody has. */
+		let byMail: Array<{ id: string; displayName: string; userPrincipalName: string; mail: string }>;
 
 		function workflows(): N8nWorkflow[] {
 			const users = emu.users;
@@ -172,6 +175,7 @@ describe.each(lines)(
 			};
 			throttledIds = users.slice(0, 6500).map((user) => user.id);
 			getUsers = [users[2200], users[2201]];
+			byMail = users.slice(3000, 3060).filter((user) => user.mail !== user.userPrincipalName);
 			return [
 				presenceWorkflow({
 					id: WORKFLOW_IDS.getMe,
@@ -213,6 +217,27 @@ describe.each(lines)(
 						options: { maxRetries: 10 },
 					},
 				}),
+				presenceWorkflow({
+					id: WORKFLOW_IDS.byMail,
+					name: 'Presence: Get Many by e-mail address, with user details',
+					items: [
+						{ ids: byMail.slice(0, 40).map((user) => user.mail) },
+						{
+							ids: [
+								byMail[40].userPrincipalName,
+								byMail[41].userPrincipalName,
+								byMail[42].id,
+								'nobody@contoso.example',
+							],
+						},
+					],
+					authentication: 'application',
+					parameters: {
+						operation: 'getMany',
+						userIds: '={{ $json.ids }}',
+						options: { simplify: true, includeUserDetails: true },
+					},
+				}),
 			];
 		}
 
@@ -250,7 +275,7 @@ describe.each(lines)(
 			]);
 			expect(imported.stdout).toContain('Successfully imported 2 credentials');
 			const importedWorkflows = await importFile('workflow', workflows());
-			expect(importedWorkflows.stdout).toMatch(/Successfully imported 5 workflows/);
+			expect(importedWorkflows.stdout).toMatch(/Successfully imported 6 workflows/);
 			timings.push(`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`);
 		}, 900_000);
 
@@ -396,6 +421,40 @@ describe.each(lines)(
 					(item) => typeof item.json.availability === 'string' && item.json.error === undefined,
 				),
 			).toBe(true);
+		});
+
+		it('Get Many by e-mail address where mail differs from the UPN, with user details: all found and named', async () => {
+			const { output } = await execute(WORKFLOW_IDS.byMail);
+			const asked = byMail.slice(0, 43);
+			expect(output).toHaveLength(asked.length + 1);
+			const byId = new Map(output.map((item) => [String(item.json.id), item]));
+			for (const [index, user] of asked.entries()) {
+				expect(byId.get(user.id)?.json).toMatchObject({
+					id: user.id,
+					availability: emu.getUser(user.id)?.presence.availability,
+					displayName: user.displayName,
+					userPrincipalName: user.userPrincipalName,
+					mail: user.mail,
+				});
+				expect(pairedItems(byId.get(user.id)?.pairedItem)).toEqual([index < 40 ? 0 : 1]);
+			}
+			expect(byId.get('nobody@contoso.example')?.json).toMatchObject({ notFound: true });
+			// Names resolved by filters (UPN, then mail, then alias), never /users/{mail}; the names came with them,
+			// and the one id took one filter more.
+			const subRequests = emu.log.filter((entry) => entry.batchSubRequest === true);
+			expect(
+				subRequests.every((entry) => entry.path === '/v1.0/users' && entry.status === 200),
+			).toBe(true);
+			expect(subRequests.map((entry) => entry.query.$filter.split(' ')[0])).toEqual([
+				'userPrincipalName',
+				'userPrincipalName',
+				'userPrincipalName',
+				'mail',
+				'mail',
+				'mail',
+				'proxyAddresses/any(p:p',
+				'id',
+			]);
 		});
 
 		it('prints no secret: no client secret and no token the emulator issued, in any output or log of any command', () => {

@@ -45,8 +45,10 @@ describe('delegated scopes per purpose', () => {
 		);
 	});
 
-	it('defaults new credentials to that same choice', async () => {
+	it('defaults new credentials to that same choice, and counts none ticked as it', async () => {
 		expect(await scopeOf({ purposes: DEFAULT_PURPOSES })).toBe(SCOPES_BEFORE);
+		// n8n's form shows a new multi-select empty and may save it so.
+		expect(await scopeOf({ purposes: [] })).toBe(SCOPES_BEFORE);
 		const field = new MicrosoftGraphPresenceOAuth2Api().properties.find(
 			(p) => p.name === 'purposes',
 		);
@@ -64,7 +66,6 @@ describe('delegated scopes per purpose', () => {
 			[['groups'], 'GroupMember.Read.All'],
 			[['ownPresence', 'writePresence'], 'Presence.Read Presence.ReadWrite'],
 			[['othersPresence', 'instantTrigger', 'groups'], 'Presence.Read.All GroupMember.Read.All'],
-			[[], ''],
 		];
 		for (const [purposes, scopes] of cases) {
 			expect([purposes, await scopeOf({ purposes })]).toEqual([
