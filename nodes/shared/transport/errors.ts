@@ -174,7 +174,7 @@ export const writeHint: Hint = (status) =>
 		: presenceStatusHint(status);
 
 /** Group names and members, and the user picker's pages. */
-export const directoryHint: Hint = (status, error) => {
+export const directoryHint: Hint = (status) => {
 	if (status === 403) {
 		return `${missingPermission(
 			'Reading a group',
@@ -183,7 +183,7 @@ export const directoryHint: Hint = (status, error) => {
 		)} Listing users (the user picker) needs User.ReadBasic.All (delegated, "${PURPOSE_LABELS.userLookups}") or User.Read.All (application).`;
 	}
 	if (status === 404) return 'No such group or user in this tenant.';
-	return presenceStatusHint(status) ?? presenceHint(status, error);
+	return presenceStatusHint(status);
 };
 
 /** Finding users by user principal name or e-mail address. */
