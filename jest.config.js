@@ -1,4 +1,7 @@
-/** Unit tests (pure modules, emulator), engine tests (workflow JSON through n8n-core against the emulator). */
+/**
+ * Unit tests of the product's pure modules (test/unit), self-tests of the Graph emulator and the n8n-core harness
+ * (test/selftest), engine tests (workflow JSON through n8n-core against the emulator, test/engine).
+ */
 module.exports = {
 	testEnvironment: 'node',
 	testMatch: ['<rootDir>/test/**/*.test.ts'],

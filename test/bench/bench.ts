@@ -14,7 +14,7 @@ import { homedir, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 import { TENANT } from '../shared/graphApp';
-import { DIST } from './built';
+import { DIST } from '../shared/builtPackage';
 import { EmulatorProcess, forkTs, workerChannel } from './processes';
 import { boundMs, type Measurement } from './measure';
 import { renderMarkdown, renderSvg, type BenchReport, type Machine, type Row } from './report';

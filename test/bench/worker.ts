@@ -5,7 +5,13 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import type { ICredentialType, INode, INodeType, IVersionedNodeType } from 'n8n-workflow';
+import type {
+	ICredentialType,
+	INode,
+	INodeParameters,
+	INodeType,
+	IVersionedNodeType,
+} from 'n8n-workflow';
 
 import {
 	HARNESS_ITEMS_TYPE,
@@ -94,115 +100,111 @@ function nextMessage(): Promise<CoordinatorMessage> {
 	);
 }
 
-const start: INode = {
-	id: 's',
+/** A node of a case's workflow; `caseWorkflow` gives it its id and position. */
+type NodeSpec = Omit<INode, 'id' | 'position'>;
+
+const APP_CREDENTIAL = { microsoftGraphPresenceAppApi: { id: 'app', name: 'Graph app' } };
+const OAUTH2_CREDENTIAL = { oAuth2Api: { id: 'oauth', name: 'Graph (generic OAuth2)' } };
+
+const start: NodeSpec = {
 	name: 'Start',
 	type: MANUAL_TRIGGER_TYPE,
 	typeVersion: 1,
-	position: [0, 0],
 	parameters: {},
 };
 
-function chain(nodes: INode[]): HarnessWorkflow {
-	const connections: HarnessWorkflow['connections'] = {};
-	for (let i = 0; i + 1 < nodes.length; i++)
-		connections[nodes[i].name] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
-	return { nodes, connections };
-}
-
-function itemsNode(items: Array<Record<string, unknown>>): INode {
+function itemsNode(items: Array<Record<string, unknown>>): NodeSpec {
 	return {
-		id: 'i',
 		name: 'Items',
 		type: HARNESS_ITEMS_TYPE,
 		typeVersion: 1,
-		position: [200, 0],
 		parameters: { items: JSON.stringify(items) },
 	};
 }
 
-interface Built {
+/** n8n's HTTP Request with n8n's generic OAuth2 credential: how users call Graph without this package. */
+function httpRequest(parameters: INodeParameters): NodeSpec {
+	return {
+		name: 'HTTP Request',
+		type: HTTP_TYPE,
+		typeVersion: 4.2,
+		parameters: {
+			authentication: 'genericCredentialType',
+			genericAuthType: 'oAuth2Api',
+			...parameters,
+		},
+		credentials: OAUTH2_CREDENTIAL,
+	};
+}
+
+interface CaseWorkflow {
 	workflow: HarnessWorkflow;
+	/** The measured node: the last one. */
 	nodeName: string;
 }
 
-function build(spec: CaseSpec, ids: readonly string[], key: string): Built {
+/** Start → the given nodes, each feeding the next. */
+function caseWorkflow(...nodes: NodeSpec[]): CaseWorkflow {
+	const all = [start, ...nodes].map(
+		(node, index): INode => ({ ...node, id: String(index), position: [index * 200, 0] }),
+	);
+	const connections: HarnessWorkflow['connections'] = {};
+	for (let i = 0; i + 1 < all.length; i++)
+		connections[all[i].name] = { main: [[{ node: all[i + 1].name, type: 'main', index: 0 }]] };
+	return { workflow: { nodes: all, connections }, nodeName: all[all.length - 1].name };
+}
+
+function build(spec: CaseSpec, ids: readonly string[], key: string): CaseWorkflow {
 	switch (spec.kind) {
-		case 'node': {
-			const items = spec.shape === 'itemPerId' ? ids.map((id) => ({ id })) : [{ ids }];
-			const presence: INode = {
-				id: 'p',
-				name: 'Presence',
-				type: PRESENCE_TYPE,
-				typeVersion: 1,
-				position: [400, 0],
-				parameters: {
-					authentication: 'application',
-					operation: 'getMany',
-					userIds: spec.shape === 'itemPerId' ? '={{ $json.id }}' : '={{ $json.ids }}',
-					...(spec.details ? { options: { includeUserDetails: true, simplify: true } } : {}),
+		case 'node':
+			return caseWorkflow(
+				itemsNode(spec.shape === 'itemPerId' ? ids.map((id) => ({ id })) : [{ ids }]),
+				{
+					name: 'Presence',
+					type: PRESENCE_TYPE,
+					typeVersion: 1,
+					parameters: {
+						authentication: 'application',
+						operation: 'getMany',
+						userIds: spec.shape === 'itemPerId' ? '={{ $json.id }}' : '={{ $json.ids }}',
+						...(spec.details ? { options: { includeUserDetails: true, simplify: true } } : {}),
+					},
+					credentials: APP_CREDENTIAL,
 				},
-				credentials: { microsoftGraphPresenceAppApi: { id: 'app', name: 'Graph app' } },
-			};
-			return { workflow: chain([start, itemsNode(items), presence]), nodeName: 'Presence' };
-		}
-		case 'client': {
+			);
+		case 'client':
 			idLists.set(key, ids);
-			const client: INode = {
-				id: 'c',
+			return caseWorkflow({
 				name: 'Client',
 				type: BENCH_CLIENT_TYPE,
 				typeVersion: 1,
-				position: [200, 0],
 				parameters: { idsKey: key },
-				credentials: { microsoftGraphPresenceAppApi: { id: 'app', name: 'Graph app' } },
-			};
-			return { workflow: chain([start, client]), nodeName: 'Client' };
-		}
+				credentials: APP_CREDENTIAL,
+			});
 		case 'httpGet': {
 			const batch = spec.httpBatch ?? { size: 50, intervalMs: 1000 };
-			const http: INode = {
-				id: 'h',
-				name: 'HTTP Request',
-				type: HTTP_TYPE,
-				typeVersion: 4.2,
-				position: [400, 0],
-				parameters: {
+			return caseWorkflow(
+				itemsNode(ids.map((id) => ({ id }))),
+				httpRequest({
 					url: `={{ "${spec.graphBaseUrl}/v1.0/users/" + $json.id + "/presence" }}`,
-					authentication: 'genericCredentialType',
-					genericAuthType: 'oAuth2Api',
 					options: {
 						batching: { batch: { batchSize: batch.size, batchInterval: batch.intervalMs } },
 					},
-				},
-				credentials: { oAuth2Api: { id: 'oauth', name: 'Graph (generic OAuth2)' } },
-			};
-			return {
-				workflow: chain([start, itemsNode(ids.map((id) => ({ id }))), http]),
-				nodeName: 'HTTP Request',
-			};
+				}),
+			);
 		}
-		case 'httpPost': {
-			const http: INode = {
-				id: 'h',
-				name: 'HTTP Request',
-				type: HTTP_TYPE,
-				typeVersion: 4.2,
-				position: [400, 0],
-				parameters: {
+		case 'httpPost':
+			return caseWorkflow(
+				itemsNode([{ ids }]),
+				httpRequest({
 					method: 'POST',
 					url: `${spec.graphBaseUrl}/v1.0/communications/getPresencesByUserId`,
-					authentication: 'genericCredentialType',
-					genericAuthType: 'oAuth2Api',
 					sendBody: true,
 					specifyBody: 'json',
 					jsonBody: '={{ { ids: $json.ids } }}',
 					options: {},
-				},
-				credentials: { oAuth2Api: { id: 'oauth', name: 'Graph (generic OAuth2)' } },
-			};
-			return { workflow: chain([start, itemsNode([{ ids }]), http]), nodeName: 'HTTP Request' };
-		}
+				}),
+			);
 	}
 }
 

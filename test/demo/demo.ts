@@ -12,8 +12,6 @@ import { GraphEmulator } from '../emulator';
 import {
 	createUserFolder,
 	ensureN8n,
-	executeWorkflow,
-	importJson,
 	N8N_LINES,
 	packPackage,
 	removeUserFolder,
@@ -22,6 +20,7 @@ import {
 	type N8nInstall,
 	type RunningN8n,
 } from '../e2e/lib/n8n';
+import { N8nCliSession } from '../e2e/fixtures/n8nSession';
 import { appSecretData, delegatedData, registerApp } from '../shared/graphApp';
 import { firstFreePort, portProblem } from '../shared/ports';
 import {
@@ -217,25 +216,15 @@ function nodeItems(run: unknown, node: string): Array<{ json: Record<string, unk
 	return runs?.[runs.length - 1]?.data?.main?.[0] ?? [];
 }
 
-async function verify(
-	install: N8nInstall,
-	userFolder: string,
-	setup: Setup,
-	ports: Ports,
-): Promise<void> {
+async function verify(session: N8nCliSession, setup: Setup): Promise<void> {
 	setup.stopChanges?.();
 	const expected = setup.available?.();
-	const { result, run } = await executeWorkflow(
-		install,
-		userFolder,
-		TEAM_WORKFLOW,
-		brokerEnv(ports),
-	);
+	const run = await session.execute(TEAM_WORKFLOW);
 	const presences = nodeItems(run, 'Get presence of the team');
 	const messages = nodeItems(run, 'Message per person');
 	if (presences.length !== setup.teamIds.length) {
 		throw new Error(
-			`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`,
+			`demo check: expected ${setup.teamIds.length} presences, got ${presences.length}\n${JSON.stringify(run).slice(-3000)}`,
 		);
 	}
 	if (expected !== undefined && messages.length !== expected) {
@@ -263,17 +252,19 @@ async function main(): Promise<void> {
 	const userFolder = await createUserFolder(await packPackage(), 'n8n-presence-demo-');
 	const setup = realTenant ? tenantSetup() : await emulatorSetup(ports);
 
-	await importJson(install, userFolder, 'credentials', setup.credentials);
+	// The broker port goes to every command: `n8n execute` listens on it, the imports ignore it.
+	const session = new N8nCliSession(install, userFolder, brokerEnv(ports));
+	await session.importFile('credentials', setup.credentials);
 	const credentials = {
 		app: APP_CREDENTIAL,
 		delegated: setup.delegated ? DELEGATED_CREDENTIAL : undefined,
 	};
-	await importJson(install, userFolder, 'workflow', [
+	await session.importFile('workflow', [
 		teamAvailabilityWorkflow(TEAM_WORKFLOW, setup.teamIds, credentials),
 		meAndColleagueWorkflow(ME_WORKFLOW, setup.colleague, credentials),
 	]);
 
-	if (check) await verify(install, userFolder, setup, ports);
+	if (check) await verify(session, setup);
 
 	const n8n = await startOwnN8n(install, userFolder, ports);
 	await setupOwner(n8n.url, owner);

@@ -5,7 +5,7 @@
  * `n8n execute --id --rawOutput`; assertions on the run JSON n8n prints and on the emulator's request log.
  * Both n8n lines (2.x and 1.123.x) run on the Node 24 from the e2e cache.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
 import { GraphEmulator } from '../emulator';
@@ -17,29 +17,22 @@ import {
 	secretsOf,
 	type TestApp,
 } from '../shared/graphApp';
-import {
-	createUserFolder,
-	ensureN8n,
-	N8N_LINES,
-	n8nCli,
-	packPackage,
-	removeUserFolder,
-	type CliResult,
-	type N8nInstall,
-	type N8nLine,
-} from './lib/n8n';
+import { overlappingAsks } from '../shared/overlappingAsks';
+import { n8nLineCases, removeUserFolder, type N8nLine } from './lib/n8n';
+import { N8nCliSession } from './fixtures/n8nSession';
 import {
 	APP_CREDENTIAL_TYPE,
 	CREDENTIAL_IDS,
-	credentialRecord,
-	nodeOutput,
+	graphCredentialRecord,
 	OAUTH2_CREDENTIAL_TYPE,
+	PRESENCE_TYPE,
+	type N8nWorkflow,
+} from './fixtures/n8nJson';
+import {
+	nodeOutput,
 	pairedItems,
 	PRESENCE_NODE,
-	PRESENCE_TYPE,
 	presenceWorkflow,
-	runError,
-	type N8nWorkflow,
 	type RunItem,
 } from './fixtures/workflows';
 
@@ -52,97 +45,23 @@ const WORKFLOW_IDS = {
 	byMail: 'msgpWfByMailDet1',
 } as const;
 
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
-	(key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const,
-);
-
-/**
- * The run `n8n execute --rawOutput` printed, among n8n's other log lines: `JSON.stringify(run, null, 2)` as one log
- * message, i.e. from the first line that is exactly "{" to the first line that is exactly "}".
- */
-function parseRun(stdout: string): unknown {
-	const start = stdout.search(/^\{$/m);
-	if (start < 0) return undefined;
-	const end = stdout.indexOf('\n}', start);
-	if (end < 0) return undefined;
-	try {
-		return JSON.parse(stdout.slice(start, end + 2));
-	} catch {
-		return undefined;
-	}
-}
-
-describe.each(lines)(
+describe.each(n8nLineCases())(
 	'%s: the packed tarball in a real n8n, driven by its CLI',
 	(_label, key, line: N8nLine) => {
-		let install: N8nInstall;
+		let session: N8nCliSession;
 		let userFolder: string;
 		let emu: GraphEmulator;
 		let app: TestApp;
-		/** Everything every n8n command printed, scanned for secrets at the end. */
-		const transcripts: string[] = [];
-		const timings: string[] = [];
-		/** Commands that did their work, printed it whole, and then died with SIGSEGV while exiting (see `cli`). */
-		const exitCrashes: string[] = [];
-		let commands = 0;
 		let lineStarted = 0;
 
-		/**
-		 * One n8n command, its stdout and stderr through files (with pipes, n8n loses the end of long output when it
-		 * exits). n8n here (2.41.1 and 1.123.81 on Node 24.9.0) sometimes dies with SIGSEGV *while exiting*, after its
-		 * work is done and printed, in about a third of runs, also for workflows of n8n's own nodes only; it does not
-		 * with N8N_EXPRESSION_ENGINE=legacy, so it is the isolated-vm expression engine's teardown. The default engine
-		 * is kept (it is what users run), and such an exit is accepted but recorded; every caller then asserts on the
-		 * complete output, so a command that crashed before finishing still fails the test.
-		 */
-		async function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-			const started = Date.now();
-			const result = await n8nCli(install, userFolder, args, extraEnv);
-			commands += 1;
-			const crashed = result.signal === 'SIGSEGV';
-			timings.push(
-				`${args.join(' ').slice(0, 40)}: ${((Date.now() - started) / 1000).toFixed(1)} s${crashed ? ' (SIGSEGV while exiting)' : ''}`,
-			);
-			transcripts.push(result.stdout, result.stderr);
-			if (crashed) exitCrashes.push(args.join(' '));
-			else if (result.code !== 0)
-				throw new Error(
-					`n8n ${args.join(' ')} failed (exit ${result.code}, ${result.signal ?? 'no signal'}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`,
-				);
-			return result;
-		}
-
-		/** `n8n import:<kind> --input=<file>`; the file is removed afterwards. A failed import may still exit 0. */
-		async function importFile(kind: 'credentials' | 'workflow', data: unknown): Promise<CliResult> {
-			const file = join(userFolder, `import-${kind}.json`);
-			writeFileSync(file, JSON.stringify(data));
-			try {
-				return await cli([`import:${kind}`, `--input=${file}`]);
-			} finally {
-				rmSync(file, { force: true });
-			}
-		}
-
-		/** `n8n execute --id --rawOutput`: the run n8n printed, which must be complete and successful. */
+		/** `n8n execute --id --rawOutput`: the complete successful run, and the Presence node's items in it. */
 		async function execute(workflowId: string): Promise<{ run: unknown; output: RunItem[] }> {
-			const result = await cli(['execute', `--id=${workflowId}`, '--rawOutput']);
-			const run = parseRun(result.stdout) as { status?: string; finished?: boolean } | undefined;
-			if (
-				run === undefined ||
-				runError(run) !== undefined ||
-				run.status !== 'success' ||
-				run.finished !== true
-			) {
-				throw new Error(
-					`n8n execute --id=${workflowId}: no complete successful run printed (exit ${result.code}, ${result.signal ?? 'no signal'}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`,
-				);
-			}
+			const run = await session.execute(workflowId);
 			return { run, output: nodeOutput(run, PRESENCE_NODE) };
 		}
 
-		// Get Many: 2,000 ids over 300 items; item i asks for ids [7i, 7i+7) (mod 2,000) and every third item one more id
-		// in upper case, so many ids are asked for by two or three items in different letter case.
-		const askers = new Map<string, Set<number>>();
+		// Get Many: 2,000 ids over 300 items, many ids asked for by two or three items in different letter case.
+		let askers = new Map<string, Set<number>>();
 		let manyIds: string[] = [];
 		let badInput: { good: string[]; items: Array<Record<string, unknown>> };
 		let throttledIds: string[] = [];
@@ -154,16 +73,8 @@ describe.each(lines)(
 		function workflows(): N8nWorkflow[] {
 			const users = emu.users;
 			manyIds = users.slice(0, 2000).map((user) => user.id);
-			const manyItems = Array.from({ length: 300 }, (_, item) => {
-				const mine = Array.from({ length: 7 }, (_, k) => manyIds[(item * 7 + k) % 2000]);
-				if (item % 3 === 0) mine.push(manyIds[(item * 13) % 2000].toUpperCase());
-				for (const id of mine) {
-					const lower = id.toLowerCase();
-					if (!askers.has(lower)) askers.set(lower, new Set());
-					askers.get(lower)!.add(item);
-				}
-				return { ids: item % 2 === 0 ? mine.join(', ') : mine };
-			});
+			const many = overlappingAsks(manyIds);
+			askers = many.askers;
 			const good = users.slice(2100, 2104).map((user) => user.id);
 			badInput = {
 				good: [good[0], good[2], good[3]],
@@ -194,7 +105,7 @@ describe.each(lines)(
 				presenceWorkflow({
 					id: WORKFLOW_IDS.getMany,
 					name: 'Presence: Get Many, 2,000 ids over 300 items',
-					items: manyItems,
+					items: many.items,
 					authentication: 'application',
 					parameters: { operation: 'getMany', userIds: '={{ $json.ids }}' },
 				}),
@@ -243,12 +154,8 @@ describe.each(lines)(
 
 		beforeAll(async () => {
 			lineStarted = Date.now();
-			install = await ensureN8n(line);
-			const tarball = await packPackage();
-			userFolder = await createUserFolder(tarball, `n8n-e2e-cli-${key}-`);
-			timings.push(
-				`pack + npm install into .n8n/nodes ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`,
-			);
+			session = await N8nCliSession.open(line, `n8n-e2e-cli-${key}-`);
+			userFolder = session.userFolder;
 
 			emu = await GraphEmulator.start({ seed: 29 });
 			emu.addUsers(7000);
@@ -259,24 +166,16 @@ describe.each(lines)(
 
 			// Everything imported with one command each, as an admin moving a setup over would. The credentials file holds
 			// plain secrets (n8n encrypts them on import), so it is removed right after.
-			const imported = await importFile('credentials', [
-				credentialRecord(
-					CREDENTIAL_IDS.app,
-					'Graph app (client secret)',
-					APP_CREDENTIAL_TYPE,
-					appSecretData(emu, app),
-				),
-				credentialRecord(
-					CREDENTIAL_IDS.delegated,
-					'Graph (delegated)',
-					OAUTH2_CREDENTIAL_TYPE,
-					delegated,
-				),
+			const imported = await session.importFile('credentials', [
+				graphCredentialRecord('app', appSecretData(emu, app)),
+				graphCredentialRecord('delegated', delegated),
 			]);
 			expect(imported.stdout).toContain('Successfully imported 2 credentials');
-			const importedWorkflows = await importFile('workflow', workflows());
+			const importedWorkflows = await session.importFile('workflow', workflows());
 			expect(importedWorkflows.stdout).toMatch(/Successfully imported 6 workflows/);
-			timings.push(`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`);
+			session.timings.push(
+				`imports done after ${((Date.now() - lineStarted) / 1000).toFixed(1)} s`,
+			);
 		}, 900_000);
 
 		beforeEach(() => {
@@ -288,15 +187,13 @@ describe.each(lines)(
 		afterAll(async () => {
 			await emu?.stop();
 			if (userFolder) removeUserFolder(userFolder);
-			process.stderr.write(
-				`[n8n-e2e] ${line.label} ${line.version}: ${((Date.now() - lineStarted) / 1000).toFixed(1)} s in all, ` +
-					`${exitCrashes.length} of ${commands} n8n commands died with SIGSEGV while exiting after finishing their work\n  ${timings.join('\n  ')}\n`,
-			);
+			if (session)
+				process.stderr.write(session.summary(`${line.label} ${line.version}`, lineStarted));
 		});
 
 		it('loads our node and both credential types from the tarball in .n8n/nodes', async () => {
 			const nodesFile = join(userFolder, 'nodes-export.json');
-			const exported = await cli(['export:nodes', `--output=${nodesFile}`]);
+			const exported = await session.cli(['export:nodes', `--output=${nodesFile}`]);
 			expect(exported.stdout).toContain('Successfully exported');
 			const nodes = JSON.parse(readFileSync(nodesFile, 'utf8')) as Array<{
 				name: string;
@@ -312,7 +209,7 @@ describe.each(lines)(
 
 			// Both credentials were imported (and encrypted) by n8n, and the workflows reference them.
 			const credentialsFile = join(userFolder, 'credentials-export.json');
-			await cli(['export:credentials', '--all', `--output=${credentialsFile}`]);
+			await session.cli(['export:credentials', '--all', `--output=${credentialsFile}`]);
 			const stored = JSON.parse(readFileSync(credentialsFile, 'utf8')) as Array<{
 				id: string;
 				type: string;
@@ -461,8 +358,8 @@ describe.each(lines)(
 			const secrets = secretsOf(emu, app);
 			// The client secret, and at least the delegated access and refresh tokens plus one app token per run.
 			expect(emu.tokensIssued.length).toBeGreaterThanOrEqual(3);
-			expect(transcripts.length).toBeGreaterThan(10);
-			expect(findSecrets(transcripts.join('\n'), secrets)).toEqual([]);
+			expect(session.transcripts.length).toBeGreaterThan(10);
+			expect(findSecrets(session.transcripts.join('\n'), secrets)).toEqual([]);
 			// Nor in what n8n stored: credentials encrypted, and the saved executions (their items and errors) clean.
 			const n8nDir = join(userFolder, '.n8n');
 			const databases = readdirSync(n8nDir).filter((name) => name.startsWith('database.sqlite'));

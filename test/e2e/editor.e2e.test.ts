@@ -37,7 +37,7 @@ import {
 import {
 	createUserFolder,
 	ensureN8n,
-	N8N_LINES,
+	n8nLineCases,
 	packPackage,
 	removeUserFolder,
 	setupOwner,
@@ -78,11 +78,7 @@ const SCREENSHOTS = join(__dirname, 'screenshots');
 
 /** Which n8n lines to run: `N8N_E2E_EDITOR_LINES=v2` for the 2.x line only. */
 const wanted = (process.env.N8N_E2E_EDITOR_LINES ?? 'v2,v1').split(',').map((name) => name.trim());
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>)
-	.filter((key) => wanted.includes(key))
-	.map((key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const);
-
-describe.each(lines)('editor in %s', (_label, key, line) => {
+describe.each(n8nLineCases((key) => wanted.includes(key)))('editor in %s', (_label, key, line) => {
 	/** Screenshots for the README come from the 2.x run only. */
 	const takeScreenshots = key === 'v2';
 	let install: N8nInstall;

@@ -33,10 +33,7 @@ import {
 	type TestApp,
 } from '../shared/graphApp';
 import {
-	createUserFolder,
-	ensureN8n,
-	N8N_LINES,
-	packPackage,
+	n8nLineCases,
 	removeUserFolder,
 	setupOwner,
 	startN8n,
@@ -52,6 +49,7 @@ import {
 } from './fixtures/instantWorkflow';
 import {
 	explainer,
+	finishedExecutions,
 	freePort,
 	listExecutions,
 	N8nCliSession,
@@ -59,7 +57,7 @@ import {
 	waitFor,
 	type ExecutionSummary,
 } from './fixtures/n8nSession';
-import { CREDENTIAL_IDS, credentialRecord, OAUTH2_CREDENTIAL_TYPE } from './fixtures/workflows';
+import { graphCredentialRecord } from './fixtures/n8nJson';
 
 const WORKFLOW_ID = 'msgpWfInstant001';
 const WEBHOOK_ID = '6f1c2d3e-4b5a-4c6d-8e7f-90a1b2c3d4e5';
@@ -90,11 +88,7 @@ if (shift) {
 }
 `;
 
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
-	(key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const,
-);
-
-describe.each(lines)(
+describe.each(n8nLineCases())(
 	'%s: Instant Trigger (Graph change notifications) in an active workflow',
 	(_label, key, line: N8nLine) => {
 		let install: N8nInstall;
@@ -241,12 +235,8 @@ describe.each(lines)(
 
 		beforeAll(async () => {
 			started = Date.now();
-			install = await ensureN8n(line);
-			userFolder = await createUserFolder(await packPackage(), `n8n-e2e-instant-${key}-`);
-			session = new N8nCliSession(install, userFolder);
-			session.timings.push(
-				`pack + npm install into .n8n/nodes ${((Date.now() - started) / 1000).toFixed(1)} s`,
-			);
+			session = await N8nCliSession.open(line, `n8n-e2e-instant-${key}-`);
+			({ install, userFolder } = session);
 
 			emu = await GraphEmulator.start({ seed: key === 'v2' ? 61 : 63 });
 			emu.addUsers(20);
@@ -258,12 +248,7 @@ describe.each(lines)(
 			webhookUrl = `http://127.0.0.1:${port}/webhook/${WEBHOOK_ID}/${INSTANT_WEBHOOK_PATH}`;
 
 			await session.importFile('credentials', [
-				credentialRecord(
-					CREDENTIAL_IDS.delegated,
-					'Graph (delegated)',
-					OAUTH2_CREDENTIAL_TYPE,
-					await delegatedData(emu, app),
-				),
+				graphCredentialRecord('delegated', await delegatedData(emu, app)),
 			]);
 			await session.importFile('workflow', [
 				instantWorkflow({
@@ -386,18 +371,7 @@ describe.each(lines)(
 				previous: { availability: change.before.availability, activity: change.before.activity },
 			});
 			const runs = await explain(
-				waitFor(
-					'the execution to be listed as finished',
-					async () => {
-						const list = await executions();
-						return list.length > 0 &&
-							list.every((run) => run.status !== 'running' && run.status !== 'new')
-							? list
-							: undefined;
-					},
-					30_000,
-					1_000,
-				),
+				finishedExecutions('the execution to be listed as finished', executions),
 			);
 			expect(runs.map((run) => [run.mode, run.status])).toEqual([['webhook', 'success']]);
 			await sleep(3_000);

@@ -52,7 +52,7 @@ import { fleetWorkflow } from './fixtures/queueWorkflows';
 import { startPostgres, startRedis, type LocalService } from './fixtures/services';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
-import { APP_CREDENTIAL_TYPE, CREDENTIAL_IDS, credentialRecord } from './fixtures/workflows';
+import { graphCredentialRecord } from './fixtures/n8nJson';
 
 const LINE = N8N_LINES.v2;
 const BUDGET = { limit: 200, windowMs: 30_000 };
@@ -183,12 +183,7 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		folders.push(mainFolder);
 		session = new N8nCliSession(install, mainFolder, queueEnv);
 		await session.importFile('credentials', [
-			credentialRecord(
-				CREDENTIAL_IDS.app,
-				'Graph app (client secret)',
-				APP_CREDENTIAL_TYPE,
-				appSecretData(emu, app),
-			),
+			graphCredentialRecord('app', appSecretData(emu, app)),
 			smtpCredentialRecord(smtp.port),
 		]);
 		await session.importFile('workflow', [

@@ -22,10 +22,7 @@ import {
 	type TestApp,
 } from '../shared/graphApp';
 import {
-	createUserFolder,
-	ensureN8n,
-	N8N_LINES,
-	packPackage,
+	n8nLineCases,
 	removeUserFolder,
 	setupOwner,
 	startN8n,
@@ -34,6 +31,7 @@ import {
 } from './lib/n8n';
 import {
 	explainer,
+	finishedExecutions,
 	freePort,
 	listExecutions,
 	N8nCliSession,
@@ -43,7 +41,7 @@ import {
 } from './fixtures/n8nSession';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
-import { APP_CREDENTIAL_TYPE, CREDENTIAL_IDS, credentialRecord } from './fixtures/workflows';
+import { graphCredentialRecord } from './fixtures/n8nJson';
 
 const WORKFLOW_ID = 'msgpWfTrigMail01';
 const PRESENCES = '/communications/getPresencesByUserId';
@@ -53,11 +51,7 @@ const OWNER = { email: 'owner@example.test', password: 'E2e-Trigger-Passw0rd' };
 const MAIL_FROM = 'n8n@example.test';
 const MAIL_TO = 'presence-desk@example.test';
 
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
-	(key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const,
-);
-
-describe.each(lines)(
+describe.each(n8nLineCases())(
 	'%s: Presence Trigger in an active workflow → Send Email',
 	(_label, key, line: N8nLine) => {
 		let session: N8nCliSession;
@@ -123,12 +117,8 @@ describe.each(lines)(
 
 		beforeAll(async () => {
 			started = Date.now();
-			const install = await ensureN8n(line);
-			userFolder = await createUserFolder(await packPackage(), `n8n-e2e-trigger-${key}-`);
-			session = new N8nCliSession(install, userFolder);
-			session.timings.push(
-				`pack + npm install into .n8n/nodes ${((Date.now() - started) / 1000).toFixed(1)} s`,
-			);
+			session = await N8nCliSession.open(line, `n8n-e2e-trigger-${key}-`);
+			userFolder = session.userFolder;
 
 			emu = await GraphEmulator.start({ seed: key === 'v2' ? 41 : 43 });
 			emu.addUsers(20);
@@ -147,12 +137,7 @@ describe.each(lines)(
 				.join(', ');
 
 			await session.importFile('credentials', [
-				credentialRecord(
-					CREDENTIAL_IDS.app,
-					'Graph app (client secret)',
-					APP_CREDENTIAL_TYPE,
-					appSecretData(emu, app),
-				),
+				graphCredentialRecord('app', appSecretData(emu, app)),
 				smtpCredentialRecord(smtp.port),
 			]);
 			await session.importFile('workflow', [
@@ -172,7 +157,7 @@ describe.each(lines)(
 			const port = await freePort();
 			const brokerPort = await freePort();
 			n8nStarted = Date.now();
-			n8n = await startN8n(install, userFolder, port, {
+			n8n = await startN8n(session.install, userFolder, port, {
 				N8N_RUNNERS_BROKER_PORT: String(brokerPort),
 			});
 			cookie = await setupOwner(n8n.url, OWNER);
@@ -260,20 +245,7 @@ describe.each(lines)(
 			// No attribution footer (the option is off), nothing else in the mail.
 			expect(text).not.toContain('sent automatically');
 
-			const runs = await explain(
-				waitFor(
-					'the execution to be listed',
-					async () => {
-						const list = await executions();
-						return list.length > 0 &&
-							list.every((run) => run.status !== 'running' && run.status !== 'new')
-							? list
-							: undefined;
-					},
-					30_000,
-					1_000,
-				),
-			);
+			const runs = await explain(finishedExecutions('the execution to be listed', executions));
 			expect(runs.map((run) => [run.mode, run.status])).toEqual([['trigger', 'success']]);
 		}, 180_000);
 

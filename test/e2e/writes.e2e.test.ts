@@ -16,24 +16,11 @@ import {
 	secretsOf,
 	type TestApp,
 } from '../shared/graphApp';
-import {
-	createUserFolder,
-	ensureN8n,
-	N8N_LINES,
-	packPackage,
-	removeUserFolder,
-	type N8nLine,
-} from './lib/n8n';
+import { n8nLineCases, removeUserFolder, type N8nLine } from './lib/n8n';
 import { N8nCliSession } from './fixtures/n8nSession';
 import { READ_BACK_NODE, WRITE_NODE, writeReadBackWorkflow } from './fixtures/triggerWorkflows';
-import {
-	APP_CREDENTIAL_TYPE,
-	CREDENTIAL_IDS,
-	credentialRecord,
-	nodeOutput,
-	pairedItems,
-	PRESENCE_TYPE,
-} from './fixtures/workflows';
+import { graphCredentialRecord, PRESENCE_TYPE } from './fixtures/n8nJson';
+import { nodeOutput, pairedItems } from './fixtures/workflows';
 
 const WORKFLOW_IDS = {
 	setPresence: 'msgpWfSetPres001',
@@ -44,11 +31,7 @@ const STATUS_MESSAGE = 'Workshop in room 4.12 — back at 3 pm';
 const STATUS_EXPIRES_AT = '2030-01-15T17:00:00';
 const WORKFLOW_TIMEZONE = 'Europe/Berlin';
 
-const lines = (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>).map(
-	(key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const,
-);
-
-describe.each(lines)(
+describe.each(n8nLineCases())(
 	'%s: presence writes read back in the same run',
 	(_label, key, line: N8nLine) => {
 		let session: N8nCliSession;
@@ -64,12 +47,8 @@ describe.each(lines)(
 
 		beforeAll(async () => {
 			started = Date.now();
-			const install = await ensureN8n(line);
-			userFolder = await createUserFolder(await packPackage(), `n8n-e2e-writes-${key}-`);
-			session = new N8nCliSession(install, userFolder);
-			session.timings.push(
-				`pack + npm install into .n8n/nodes ${((Date.now() - started) / 1000).toFixed(1)} s`,
-			);
+			session = await N8nCliSession.open(line, `n8n-e2e-writes-${key}-`);
+			userFolder = session.userFolder;
 
 			emu = await GraphEmulator.start({ seed: key === 'v2' ? 51 : 53 });
 			emu.addUsers(30);
@@ -85,12 +64,7 @@ describe.each(lines)(
 			statusUser = { id: other.id, upn: other.userPrincipalName };
 
 			await session.importFile('credentials', [
-				credentialRecord(
-					CREDENTIAL_IDS.app,
-					'Graph app (client secret)',
-					APP_CREDENTIAL_TYPE,
-					appSecretData(emu, app),
-				),
+				graphCredentialRecord('app', appSecretData(emu, app)),
 			]);
 			await session.importFile('workflow', [
 				writeReadBackWorkflow({

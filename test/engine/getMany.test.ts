@@ -1,34 +1,24 @@
 import type { IPairedItemData } from 'n8n-workflow';
 
-import { GraphEmulator } from '../emulator';
-import { runWorkflow, type HarnessCredential } from '../harness';
-import {
-	appSecretCredential,
-	credentialTypes,
-	findSecrets,
-	nodeTypes,
-	presenceWorkflow,
-	registerApp,
-	secretsOf,
-	type TestApp,
-} from './support';
+import type { GraphEmulator } from '../emulator';
+import type { HarnessCredential } from '../harness';
+import { findSecrets, runPresence, secretsOf, type TestApp, useEmulator } from './support';
+import { overlappingAsks } from '../shared/overlappingAsks';
 
 let emu: GraphEmulator;
 let app: TestApp;
 let credentials: Record<string, HarnessCredential>;
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 7 });
-	emu.addUsers(12_000);
-	app = await registerApp(emu, 'aaaaaaaa-0000-4000-8000-000000000001');
-	credentials = { app: appSecretCredential(emu, app) };
-});
-afterAll(async () => await emu.stop());
-beforeEach(() => {
-	emu.clearLog();
-	emu.faults = {};
-	emu.throttle = { limit: 1500, windowMs: 30_000 };
-});
+useEmulator(
+	{
+		seed: 7,
+		users: 12_000,
+		clientId: 'aaaaaaaa-0000-4000-8000-000000000001',
+		credentials: ['app'],
+		throttle: { limit: 1500, windowMs: 30_000 },
+	},
+	(started) => ({ emu, app, credentials } = started),
+);
 
 const pairedItems = (paired: unknown): number[] =>
 	(Array.isArray(paired) ? (paired as IPairedItemData[]) : [paired as IPairedItemData])
@@ -40,35 +30,18 @@ const getMany = (
 	extra: Record<string, unknown> = {},
 	continueOnFail = false,
 ) =>
-	runWorkflow({
-		workflow: presenceWorkflow({
-			items,
-			parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', ...extra },
-			authentication: 'application',
-			credentialId: 'app',
-			continueOnFail,
-		}),
-		nodeTypes,
-		credentialTypes,
+	runPresence({
+		items,
+		parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', ...extra },
+		authentication: 'application',
+		credentialId: 'app',
+		continueOnFail,
 		credentials,
 	});
 
 describe("Get Many through n8n's engine", () => {
 	it('2,000 ids over 300 items with duplicates in other case: 4 requests, one item per id, every asker paired', async () => {
-		const ids = emu.users.slice(0, 2000).map((user) => user.id);
-		// Item i asks for ids [7i, 7i+7) (mod 2,000), sometimes upper-cased, so every id is asked for about once
-		// and a good share twice or more, by different items.
-		const askers = new Map<string, Set<number>>();
-		const items = Array.from({ length: 300 }, (_, item) => {
-			const mine = Array.from({ length: 7 }, (_, k) => ids[(item * 7 + k) % 2000]);
-			if (item % 3 === 0) mine.push(ids[(item * 13) % 2000].toUpperCase());
-			for (const id of mine)
-				(
-					askers.get(id.toLowerCase()) ??
-					askers.set(id.toLowerCase(), new Set()).get(id.toLowerCase())!
-				).add(item);
-			return { ids: item % 2 === 0 ? mine.join(', ') : mine };
-		});
+		const { items, askers } = overlappingAsks(emu.users.slice(0, 2000).map((user) => user.id));
 		expect(askers.size).toBe(2000);
 		expect([...askers.values()].some((set) => set.size > 1)).toBe(true);
 
@@ -257,19 +230,15 @@ describe("Get Many through n8n's engine", () => {
 		const ids = emu.users.slice(0, 10_000).map((user) => user.id);
 		const controller = new AbortController();
 		const started = Date.now();
-		const running = runWorkflow({
-			workflow: presenceWorkflow({
-				items: [{ ids }],
-				parameters: {
-					operation: 'getMany',
-					userIds: '={{ $json.ids }}',
-					options: { concurrency: 2 },
-				},
-				authentication: 'application',
-				credentialId: 'app',
-			}),
-			nodeTypes,
-			credentialTypes,
+		const running = runPresence({
+			items: [{ ids }],
+			parameters: {
+				operation: 'getMany',
+				userIds: '={{ $json.ids }}',
+				options: { concurrency: 2 },
+			},
+			authentication: 'application',
+			credentialId: 'app',
 			credentials,
 			signal: controller.signal,
 		});

@@ -12,11 +12,10 @@ import {
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
 import {
 	credentialTypes,
-	delegatedCredential,
 	INSTANT_TYPE,
 	instantNodeTypes,
-	registerApp,
 	type TestApp,
+	useEmulator,
 } from './support';
 
 let emu: GraphEmulator;
@@ -24,17 +23,22 @@ let app: TestApp;
 let delegated: HarnessCredential;
 const hosts: WebhookHost[] = [];
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 41 });
-	emu.addUsers(1400);
-	app = await registerApp(emu, 'eeeeeeee-0000-4000-8000-000000000001');
-	delegated = await delegatedCredential(emu, app);
-});
+// Declared before the emulator's fixture, so it runs first: the hosts close while Graph still answers.
 afterAll(async () => {
 	for (const host of hosts) await host.close();
-	await emu.stop();
 });
-beforeEach(() => emu.clearLog());
+useEmulator(
+	{
+		seed: 41,
+		users: 1400,
+		clientId: 'eeeeeeee-0000-4000-8000-000000000001',
+		credentials: ['delegated'],
+	},
+	(started) => {
+		({ emu, app } = started);
+		delegated = started.credentials.delegated;
+	},
+);
 
 async function host(
 	userIds: string[],

@@ -1,31 +1,24 @@
-import { GraphEmulator } from '../emulator';
-import { runWorkflow, type HarnessCredential } from '../harness';
+import type { GraphEmulator } from '../emulator';
+import type { HarnessCredential } from '../harness';
 import {
 	appCertificateCredential,
 	appSecretCredential,
-	credentialTypes,
 	delegatedCredential,
 	findSecrets,
-	nodeTypes,
-	presenceWorkflow,
+	runPresence,
 	registerApp,
 	secretsOf,
 	type TestApp,
+	useEmulator,
 } from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 11 });
-	emu.addUsers(50);
-	app = await registerApp(emu, 'bbbbbbbb-0000-4000-8000-000000000001');
-});
-afterAll(async () => await emu.stop());
-beforeEach(() => {
-	emu.clearLog();
-	emu.faults = {};
-});
+useEmulator(
+	{ seed: 11, users: 50, clientId: 'bbbbbbbb-0000-4000-8000-000000000001' },
+	(started) => ({ emu, app } = started),
+);
 
 function run(
 	credentials: Record<string, HarnessCredential>,
@@ -34,16 +27,12 @@ function run(
 	parameters: Record<string, unknown>,
 	continueOnFail = false,
 ) {
-	return runWorkflow({
-		workflow: presenceWorkflow({
-			items,
-			parameters,
-			authentication,
-			credentialId: 'cred',
-			continueOnFail,
-		}),
-		nodeTypes,
-		credentialTypes,
+	return runPresence({
+		items,
+		parameters,
+		authentication,
+		credentialId: 'cred',
+		continueOnFail,
 		credentials,
 	});
 }

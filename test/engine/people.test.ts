@@ -1,7 +1,7 @@
-import { join } from 'path';
 import type { IDataObject, INode, INodeParameters, IPairedItemData } from 'n8n-workflow';
 
 import { GraphEmulator, type LogEntry } from '../emulator';
+import { DIST, requireBuilt } from '../shared/builtPackage';
 import { runPoll, runWorkflow, type HarnessCredential } from '../harness';
 import {
 	appSecretCredential,
@@ -22,11 +22,10 @@ import {
  */
 
 // The cache of names lives in the built module the node loads: forgotten between tests that count requests.
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { clearUserDetails } = require(
-	join(__dirname, '..', '..', 'dist', 'nodes/shared/users/userDetails.js'),
-) as { clearUserDetails: () => void };
-/* eslint-enable @typescript-eslint/no-require-imports */
+const { clearUserDetails } = requireBuilt<{ clearUserDetails: () => void }>(
+	DIST,
+	'nodes/shared/users/userDetails.js',
+);
 
 const TENANT_USERS = 100_000;
 

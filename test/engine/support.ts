@@ -1,47 +1,29 @@
-import { join } from 'path';
-import type { ICredentialType, INode, INodeType } from 'n8n-workflow';
+import type { INode } from 'n8n-workflow';
 
-import type { GraphEmulator } from '../emulator';
-import { appCertificateData, appSecretData, delegatedData, type TestApp } from '../shared/graphApp';
+import { GraphEmulator, type ThrottleConfig } from '../emulator';
+import { loadBuiltPackage } from '../shared/builtPackage';
+import {
+	appCertificateData,
+	appSecretData,
+	delegatedData,
+	registerApp,
+	type TestApp,
+} from '../shared/graphApp';
 import {
 	HARNESS_ITEMS_TYPE,
 	MANUAL_TRIGGER_TYPE,
+	runWorkflow,
 	type HarnessCredential,
 	type HarnessWorkflow,
 } from '../harness';
 
-/** The package as n8n loads it: the built files under dist/ (npm test builds first). */
-const dist = join(__dirname, '..', '..', 'dist');
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { MicrosoftGraphPresence } = require(
-	join(dist, 'nodes/MicrosoftGraphPresence/MicrosoftGraphPresence.node.js'),
-) as {
-	MicrosoftGraphPresence: new () => INodeType;
-};
-const { MicrosoftGraphPresenceOAuth2Api } = require(
-	join(dist, 'credentials/MicrosoftGraphPresenceOAuth2Api.credentials.js'),
-) as {
-	MicrosoftGraphPresenceOAuth2Api: new () => ICredentialType;
-};
-const { MicrosoftGraphPresenceAppApi } = require(
-	join(dist, 'credentials/MicrosoftGraphPresenceAppApi.credentials.js'),
-) as {
-	MicrosoftGraphPresenceAppApi: new () => ICredentialType;
-};
-const { MicrosoftGraphPresenceTrigger } = require(
-	join(dist, 'nodes/MicrosoftGraphPresenceTrigger/MicrosoftGraphPresenceTrigger.node.js'),
-) as {
-	MicrosoftGraphPresenceTrigger: new () => INodeType;
-};
-const { MicrosoftGraphPresenceInstantTrigger } = require(
-	join(
-		dist,
-		'nodes/MicrosoftGraphPresenceInstantTrigger/MicrosoftGraphPresenceInstantTrigger.node.js',
-	),
-) as {
-	MicrosoftGraphPresenceInstantTrigger: new () => INodeType;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
+const {
+	MicrosoftGraphPresence,
+	MicrosoftGraphPresenceTrigger,
+	MicrosoftGraphPresenceInstantTrigger,
+	MicrosoftGraphPresenceOAuth2Api,
+	MicrosoftGraphPresenceAppApi,
+} = loadBuiltPackage();
 
 export const PRESENCE_TYPE = 'n8n-nodes-msgraph-presence.microsoftGraphPresence';
 export const nodeTypes = { [PRESENCE_TYPE]: new MicrosoftGraphPresence() };
@@ -85,6 +67,56 @@ export async function delegatedCredential(
 		name: 'Graph (delegated)',
 		data: await delegatedData(emu, app),
 	};
+}
+
+export interface EmulatorFixtureOptions {
+	seed: number;
+	users: number;
+	/** Each test file registers its own app, so that no file's requests count against another's throttle. */
+	clientId: string;
+	/** Credentials made for the app, under these names: the client secret, or a user signed in (delegated). */
+	credentials?: Array<'app' | 'delegated'>;
+	/** Graph's throttle, set again before every test (tests that tighten it leave it so). */
+	throttle?: ThrottleConfig;
+}
+
+export interface StartedEmulator {
+	emu: GraphEmulator;
+	app: TestApp;
+	credentials: Record<string, HarnessCredential>;
+}
+
+/**
+ * The Graph emulator for one engine test file: started with the app registered and the credentials made before
+ * the file's tests, stopped after them, and before every test its log cleared and its faults (and throttle, if
+ * given) reset, so that no test sees what another left. `started` receives the emulator, app and credentials.
+ * Jest runs hooks in the order they are declared: an `afterAll` the file declares before this call runs first.
+ */
+export function useEmulator(
+	options: EmulatorFixtureOptions,
+	started: (value: StartedEmulator) => void,
+): void {
+	let emu: GraphEmulator | undefined;
+	beforeAll(async () => {
+		const emulator = await GraphEmulator.start({ seed: options.seed });
+		emu = emulator;
+		emulator.addUsers(options.users);
+		const app = await registerApp(emulator, options.clientId);
+		const credentials: Record<string, HarnessCredential> = {};
+		for (const name of options.credentials ?? [])
+			credentials[name] =
+				name === 'app'
+					? appSecretCredential(emulator, app)
+					: await delegatedCredential(emulator, app);
+		started({ emu: emulator, app, credentials });
+	});
+	afterAll(async () => await emu?.stop());
+	beforeEach(() => {
+		if (emu === undefined) throw new Error('the emulator did not start');
+		emu.clearLog();
+		emu.faults = {};
+		if (options.throttle) emu.throttle = { ...options.throttle };
+	});
 }
 
 export interface PresenceWorkflowOptions {
@@ -137,4 +169,21 @@ export function presenceWorkflow(options: PresenceWorkflowOptions): HarnessWorkf
 			Items: { main: [[{ node: 'Presence', type: 'main', index: 0 }]] },
 		},
 	};
+}
+
+export interface PresenceRunOptions extends PresenceWorkflowOptions {
+	credentials: Record<string, HarnessCredential>;
+	/** Aborting it cancels the execution. */
+	signal?: AbortSignal;
+}
+
+/** `presenceWorkflow` run through n8n's engine with the built package. */
+export function runPresence({ credentials, signal, ...workflow }: PresenceRunOptions) {
+	return runWorkflow({
+		workflow: presenceWorkflow(workflow),
+		nodeTypes,
+		credentialTypes,
+		credentials,
+		signal,
+	});
 }

@@ -1,35 +1,21 @@
 import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
-import { GraphEmulator } from '../emulator';
+import type { GraphEmulator } from '../emulator';
 import { runPoll, type HarnessCredential } from '../harness';
-import {
-	appSecretCredential,
-	credentialTypes,
-	delegatedCredential,
-	registerApp,
-	TRIGGER_TYPE,
-	triggerNodeTypes,
-	type TestApp,
-} from './support';
+import { credentialTypes, TRIGGER_TYPE, triggerNodeTypes, useEmulator } from './support';
 
 let emu: GraphEmulator;
-let app: TestApp;
 let credentials: Record<string, HarnessCredential>;
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 21 });
-	emu.addUsers(10_500);
-	app = await registerApp(emu, 'cccccccc-0000-4000-8000-000000000001');
-	credentials = {
-		app: appSecretCredential(emu, app),
-		delegated: await delegatedCredential(emu, app),
-	};
-});
-afterAll(async () => await emu.stop());
-beforeEach(() => {
-	emu.clearLog();
-	emu.faults = {};
-});
+useEmulator(
+	{
+		seed: 21,
+		users: 10_500,
+		clientId: 'cccccccc-0000-4000-8000-000000000001',
+		credentials: ['app', 'delegated'],
+	},
+	(started) => ({ emu, credentials } = started),
+);
 
 interface PollArgs {
 	userIds: string | string[];

@@ -1,36 +1,22 @@
 import type { ILoadOptionsFunctions, INodeParameters } from 'n8n-workflow';
 
-import { GraphEmulator } from '../emulator';
-import { runWorkflow, type HarnessCredential } from '../harness';
-import {
-	appSecretCredential,
-	credentialTypes,
-	delegatedCredential,
-	nodeTypes,
-	PRESENCE_TYPE,
-	presenceWorkflow,
-	registerApp,
-	type TestApp,
-} from './support';
+import type { GraphEmulator } from '../emulator';
+import type { HarnessCredential } from '../harness';
+import { nodeTypes, PRESENCE_TYPE, runPresence, type TestApp, useEmulator } from './support';
 
 let emu: GraphEmulator;
 let app: TestApp;
 let credentials: Record<string, HarnessCredential>;
 
-beforeAll(async () => {
-	emu = await GraphEmulator.start({ seed: 31 });
-	emu.addUsers(1500);
-	app = await registerApp(emu, 'dddddddd-0000-4000-8000-000000000001');
-	credentials = {
-		app: appSecretCredential(emu, app),
-		delegated: await delegatedCredential(emu, app),
-	};
-});
-afterAll(async () => await emu.stop());
-beforeEach(() => {
-	emu.clearLog();
-	emu.faults = {};
-});
+useEmulator(
+	{
+		seed: 31,
+		users: 1500,
+		clientId: 'dddddddd-0000-4000-8000-000000000001',
+		credentials: ['app', 'delegated'],
+	},
+	(started) => ({ emu, app, credentials } = started),
+);
 
 function run(
 	authentication: 'application' | 'oAuth2',
@@ -38,16 +24,12 @@ function run(
 	parameters: INodeParameters,
 	continueOnFail = false,
 ) {
-	return runWorkflow({
-		workflow: presenceWorkflow({
-			items,
-			parameters,
-			authentication,
-			credentialId: authentication === 'application' ? 'app' : 'delegated',
-			continueOnFail,
-		}),
-		nodeTypes,
-		credentialTypes,
+	return runPresence({
+		items,
+		parameters,
+		authentication,
+		credentialId: authentication === 'application' ? 'app' : 'delegated',
+		continueOnFail,
 		credentials,
 	});
 }

@@ -5,23 +5,21 @@
  * the time of execute() is reported (median of `runs`). Needs `npm run build`. What is left in the node's time
  * beyond this is n8n (expressions, engine) and the HTTP stack.
  */
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { DIST } from '../built';
+import { requireBuilt } from '../../shared/builtPackage';
+import { benchDist } from '../built';
 
 type Execute = (this: unknown, client: unknown, simplify: boolean) => Promise<unknown[]>;
 const count = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 5);
 /** Built trees to compare (e.g. a copy of dist/ from before a change, and dist/), run alternately. */
-const dists = process.argv.length > 4 ? process.argv.slice(4) : [process.env.BENCH_DIST ?? DIST];
+const dists = process.argv.length > 4 ? process.argv.slice(4) : [benchDist()];
 const executes = dists.map(
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	(dir) =>
-		(
-			require(join(dir, 'nodes/MicrosoftGraphPresence/actions/presence/getMany.operation.js')) as {
-				execute: Execute;
-			}
+		requireBuilt<{ execute: Execute }>(
+			dir,
+			'nodes/MicrosoftGraphPresence/actions/presence/getMany.operation.js',
 		).execute,
 );
 

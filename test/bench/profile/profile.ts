@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { TENANT } from '../../shared/graphApp';
-import { DIST } from '../built';
+import { DIST } from '../../shared/builtPackage';
 import { EmulatorProcess, forkTs, workerChannel } from '../processes';
 import type { CaseSpec, CoordinatorMessage, WorkerMessage } from '../worker';
 import { analyze } from './analyze';

@@ -5,11 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { Probe } from '../measure';
-import { DIST } from '../built';
+import { requireBuilt } from '../../shared/builtPackage';
+import { benchDist, GRAPH_CLIENT_FILE } from '../built';
 
 const out = process.env.PROFILE_OUT;
 if (out === undefined) throw new Error('PROFILE_OUT is not set');
@@ -37,12 +37,9 @@ let t0 = 0;
 let measuring = false;
 
 // The client module as the worker loads it (same file, same require cache entry).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const clientModule = require(
-	join(process.env.BENCH_DIST ?? DIST, 'nodes/shared/transport/graphClient.js'),
-) as {
+const clientModule = requireBuilt<{
 	GraphClient: { prototype: Record<string, (...args: unknown[]) => Promise<unknown>> };
-};
+}>(benchDist(), GRAPH_CLIENT_FILE);
 const proto = clientModule.GraphClient.prototype;
 const originalRequest = proto.request;
 proto.request = async function (

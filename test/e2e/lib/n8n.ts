@@ -50,6 +50,13 @@ export const N8N_LINES: Record<'v2' | 'v1', N8nLine> = {
 	},
 };
 
+/** The lines as `describe.each` takes them, `[label, key, line]`: all of them, or those `keep` accepts. */
+export function n8nLineCases(keep: (key: keyof typeof N8N_LINES) => boolean = () => true) {
+	return (Object.keys(N8N_LINES) as Array<keyof typeof N8N_LINES>)
+		.filter(keep)
+		.map((key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const);
+}
+
 export interface N8nInstall {
 	line: N8nLine;
 	dir: string;
@@ -225,54 +232,20 @@ export async function n8nCli(
 	}
 }
 
-/** Writes JSON to a file in the user folder and imports it with n8n's CLI. */
-export async function importJson(
-	install: N8nInstall,
-	userFolder: string,
-	kind: 'credentials' | 'workflow',
-	data: unknown,
-): Promise<void> {
-	const file = join(
-		userFolder,
-		`import-${kind}-${Date.now()}-${Math.random().toString(16).slice(2)}.json`,
-	);
-	writeFileSync(file, JSON.stringify(data));
-	const result = await n8nCli(install, userFolder, [`import:${kind}`, `--input=${file}`]);
-	// A failed import may still exit 0, and n8n on Node 24 sometimes dies with SIGSEGV while exiting after a
-	// complete run (isolated-vm's teardown): what counts is n8n's own success line.
-	if (!/Successfully imported/i.test(result.stdout + result.stderr)) {
-		throw new Error(
-			`n8n import:${kind} failed (exit ${result.code}, ${result.signal ?? 'no signal'}): ${(result.stderr || result.stdout).slice(-3000)}`,
-		);
-	}
-}
-
 /**
- * `n8n execute --id` prints the run as JSON through its logger; the JSON is the last `{...}` block of stdout.
- * On failure there is none and the error is in the log, which is returned whole.
+ * The run `n8n execute --rawOutput` printed, among n8n's other log lines: `JSON.stringify(run, null, 2)` as one log
+ * message, i.e. from the first line that is exactly "{" to the first line that is exactly "}".
  */
-export async function executeWorkflow(
-	install: N8nInstall,
-	userFolder: string,
-	id: string,
-	extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ result: CliResult; run: unknown }> {
-	const result = await n8nCli(
-		install,
-		userFolder,
-		['execute', `--id=${id}`, '--rawOutput'],
-		extraEnv,
-	);
-	const start = result.stdout.indexOf('{');
-	let runData: unknown;
-	if (start >= 0) {
-		try {
-			runData = JSON.parse(result.stdout.slice(start));
-		} catch {
-			runData = undefined;
-		}
+export function parseRun(stdout: string): unknown {
+	const start = stdout.search(/^\{$/m);
+	if (start < 0) return undefined;
+	const end = stdout.indexOf('\n}', start);
+	if (end < 0) return undefined;
+	try {
+		return JSON.parse(stdout.slice(start, end + 2));
+	} catch {
+		return undefined;
 	}
-	return { result, run: runData };
 }
 
 export interface RunningN8n {

@@ -10,13 +10,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { generate } from 'selfsigned';
 import { asArray, asRecord, str } from '../shared/json';
+import {
+	call,
+	CLIENT,
+	emulatorClient,
+	graphError,
+	registerClient,
+	SECRET,
+	TENANT,
+} from '../shared/emulatorClient';
 import { GraphEmulator, type Delivery } from '../emulator';
 
-const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
-const CLIENT = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
 const OTHER_CLIENT = '7c8d9e0f-1a2b-4c3d-9e4f-5a6b7c8d9e0f';
-const SECRET = 'emuSecret~value.With_Chars-123';
-const SCOPE = 'https://graph.example.test/.default';
 const MINUTE = 60_000;
 const CLIENT_STATE = 'secret-client-state~42';
 
@@ -164,71 +169,11 @@ class Receiver {
 
 // ---- Graph calls ----
 
-interface Reply {
-	status: number;
-	body: Record<string, unknown>;
-}
-
 let emu: GraphEmulator;
 let receiver: Receiver;
 let me: string;
 let app: string;
-
-async function call(url: string, init: RequestInit = {}): Promise<Reply> {
-	const res = await fetch(url, init);
-	const text = await res.text();
-	return { status: res.status, body: text === '' ? {} : asRecord(JSON.parse(text)) };
-}
-
-function graph(token: string, path: string, method = 'GET', body?: unknown): Promise<Reply> {
-	const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
-	return call(`${emu.url}${path}`, {
-		method,
-		headers,
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
-}
-
-function error(res: Reply): { code: string; message: string } {
-	const e = asRecord(res.body.error);
-	return { code: str(e.code), message: str(e.message) };
-}
-
-async function appToken(): Promise<string> {
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'client_credentials',
-			client_id: CLIENT,
-			client_secret: SECRET,
-			scope: SCOPE,
-		}).toString(),
-	});
-	return str(res.body.access_token);
-}
-
-async function delegatedToken(clientId = CLIENT): Promise<string> {
-	const redirect = 'http://127.0.0.1:1/cb';
-	const authorize = await fetch(
-		`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=${clientId}&response_type=code&redirect_uri=${encodeURIComponent(redirect)}`,
-		{ redirect: 'manual' },
-	);
-	const code = str(new URL(str(authorize.headers.get('location'))).searchParams.get('code'));
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'authorization_code',
-			code,
-			client_id: clientId,
-			client_secret: SECRET,
-			redirect_uri: redirect,
-		}).toString(),
-	});
-	return str(res.body.access_token);
-}
+const { graph, post, appToken, signIn } = emulatorClient(() => emu);
 
 const inMinutes = (minutes: number): string => new Date(emu.now + minutes * MINUTE).toISOString();
 const filterOf = (ids: string[]): string =>
@@ -249,7 +194,7 @@ async function subscribe(
 	overrides: Record<string, unknown> = {},
 	token = me,
 ): Promise<Record<string, unknown>> {
-	const res = await graph(token, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
+	const res = await post(token, '/v1.0/subscriptions', subscriptionBody(overrides));
 	if (res.status !== 201)
 		throw new Error(`subscription not created: ${res.status} ${JSON.stringify(res.body)}`);
 	return res.body;
@@ -262,10 +207,10 @@ function deliveries(kind: Delivery['kind']): Delivery[] {
 beforeEach(async () => {
 	emu = await GraphEmulator.start({ seed: 11 });
 	emu.addUsers(10);
-	emu.registerApp({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET });
+	registerClient(emu);
 	emu.registerApp({ tenantId: TENANT, clientId: OTHER_CLIENT, clientSecret: SECRET });
 	receiver = await Receiver.start();
-	me = await delegatedToken();
+	me = (await signIn()).access;
 	app = await appToken();
 });
 
@@ -278,7 +223,7 @@ describe('POST /subscriptions', () => {
 	it('validates the notification and lifecycle URLs with a handshake, then answers 201 with the subscription', async () => {
 		const expiry = inMinutes(45);
 		const ids = [emu.users[1].id, emu.users[2].id.toUpperCase()];
-		const res = await graph(me, '/v1.0/subscriptions', 'POST', {
+		const res = await post(me, '/v1.0/subscriptions', {
 			...subscriptionBody(),
 			resource: filterOf(ids),
 			lifecycleNotificationUrl: `${receiver.url}/lifecycle`,
@@ -364,10 +309,10 @@ describe('POST /subscriptions', () => {
 		'refuses the subscription when the receiver answers %s',
 		async (_label, mode, message) => {
 			receiver.validation['/notify'] = mode;
-			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody());
+			const res = await post(me, '/v1.0/subscriptions', subscriptionBody());
 			expect(res.status).toBe(400);
-			expect(error(res).code).toBe('ValidationError');
-			expect(error(res).message).toContain(message);
+			expect(graphError(res).code).toBe('ValidationError');
+			expect(graphError(res).message).toContain(message);
 			expect(emu.subscriptions).toEqual([]);
 			expect(deliveries('validation')).toEqual([
 				expect.objectContaining({
@@ -380,14 +325,13 @@ describe('POST /subscriptions', () => {
 
 	it('refuses the subscription when only the lifecycle URL fails the handshake, or a receiver is too slow', async () => {
 		receiver.validation['/lifecycle'] = 'wrong';
-		const lifecycle = await graph(
+		const lifecycle = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ lifecycleNotificationUrl: `${receiver.url}/lifecycle` }),
 		);
 		expect(lifecycle.status).toBe(400);
-		expect(error(lifecycle)).toEqual({
+		expect(graphError(lifecycle)).toEqual({
 			code: 'ValidationError',
 			message:
 				'Subscription validation request failed. Response must exactly match validationToken query parameter.',
@@ -396,14 +340,13 @@ describe('POST /subscriptions', () => {
 
 		emu.deliveryPolicy = { validationTimeoutMs: 200 };
 		receiver.validation['/slow'] = 'slow';
-		const slow = await graph(
+		const slow = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ notificationUrl: `${receiver.url}/slow` }),
 		);
 		expect(slow.status).toBe(400);
-		expect(error(slow)).toMatchObject({
+		expect(graphError(slow)).toMatchObject({
 			code: 'ValidationError',
 			message: 'Subscription validation request timed out.',
 		});
@@ -417,46 +360,41 @@ describe('POST /subscriptions', () => {
 	it('allows at most 60 minutes (plus a minute of skew) ahead of the emulator clock, and nothing in the past', async () => {
 		expect(
 			(
-				await graph(
+				await post(
 					me,
 					'/v1.0/subscriptions',
-					'POST',
 					subscriptionBody({ expirationDateTime: inMinutes(60) }),
 				)
 			).status,
 		).toBe(201);
 		expect(
 			(
-				await graph(
+				await post(
 					me,
 					'/v1.0/subscriptions',
-					'POST',
 					subscriptionBody({ expirationDateTime: inMinutes(60.5) }),
 				)
 			).status,
 		).toBe(201);
 
-		const tooFar = await graph(
+		const tooFar = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ expirationDateTime: inMinutes(62) }),
 		);
 		expect(tooFar.status).toBe(400);
-		expect(error(tooFar).message).toBe(
+		expect(graphError(tooFar).message).toBe(
 			'Subscription expiration can only be 60 minutes in the future.',
 		);
-		const past = await graph(
+		const past = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ expirationDateTime: inMinutes(-1) }),
 		);
 		expect(past.status).toBe(400);
-		const garbage = await graph(
+		const garbage = await post(
 			me,
 			'/v1.0/subscriptions',
-			'POST',
 			subscriptionBody({ expirationDateTime: 'tomorrow' }),
 		);
 		expect(garbage.status).toBe(400);
@@ -465,21 +403,14 @@ describe('POST /subscriptions', () => {
 		emu.advanceClock(90 * MINUTE);
 		const wall = new Date(Date.now() + 30 * MINUTE).toISOString();
 		expect(
-			(
-				await graph(
-					me,
-					'/v1.0/subscriptions',
-					'POST',
-					subscriptionBody({ expirationDateTime: wall }),
-				)
-			).status,
+			(await post(me, '/v1.0/subscriptions', subscriptionBody({ expirationDateTime: wall })))
+				.status,
 		).toBe(400);
 		expect(
 			(
-				await graph(
+				await post(
 					me,
 					'/v1.0/subscriptions',
-					'POST',
 					subscriptionBody({ expirationDateTime: inMinutes(59) }),
 				)
 			).status,
@@ -489,14 +420,8 @@ describe('POST /subscriptions', () => {
 	it('takes one presence or a $filter of at most 650 quoted GUIDs, and changeType updated only', async () => {
 		const many = Array.from({ length: 650 }, () => randomUUID());
 		expect(
-			(
-				await graph(
-					me,
-					'/v1.0/subscriptions',
-					'POST',
-					subscriptionBody({ resource: filterOf(many) }),
-				)
-			).status,
+			(await post(me, '/v1.0/subscriptions', subscriptionBody({ resource: filterOf(many) })))
+				.status,
 		).toBe(201);
 		expect(emu.subscriptions[0].userIds).toHaveLength(650);
 		const single = await subscribe({ resource: `communications/presences/${emu.users[3].id}` });
@@ -515,16 +440,16 @@ describe('POST /subscriptions', () => {
 			['changeType updated,deleted', { changeType: 'updated,deleted' }],
 		];
 		for (const [label, overrides] of bad) {
-			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
+			const res = await post(me, '/v1.0/subscriptions', subscriptionBody(overrides));
 			expect([label, res.status]).toEqual([label, 400]);
 		}
 		expect(emu.subscriptions).toHaveLength(2);
 	});
 
 	it('refuses application tokens for presence: 403, and no handshake', async () => {
-		const res = await graph(app, '/v1.0/subscriptions', 'POST', subscriptionBody());
+		const res = await post(app, '/v1.0/subscriptions', subscriptionBody());
 		expect(res.status).toBe(403);
-		expect(error(res).message).toMatch(
+		expect(graphError(res).message).toMatch(
 			/Application permissions are not supported for presence subscriptions/,
 		);
 		expect(receiver.requests).toEqual([]);
@@ -553,8 +478,8 @@ describe('POST /subscriptions', () => {
 			['unknown TLS version', { latestSupportedTlsVersion: 'v9_9' }],
 		];
 		for (const [label, overrides] of cases) {
-			const res = await graph(me, '/v1.0/subscriptions', 'POST', subscriptionBody(overrides));
-			expect([label, res.status, error(res).code]).toEqual([label, 400, 'InvalidRequest']);
+			const res = await post(me, '/v1.0/subscriptions', subscriptionBody(overrides));
+			expect([label, res.status, graphError(res).code]).toEqual([label, 400, 'InvalidRequest']);
 		}
 		expect(receiver.requests).toEqual([]);
 		const ok = await subscribe({ clientState: 'y'.repeat(128), latestSupportedTlsVersion: 'v1_3' });
@@ -569,14 +494,13 @@ describe('POST /subscriptions', () => {
 		});
 		const secure = await Receiver.start({ key: pems.private, cert: pems.cert });
 		try {
-			const untrusted = await graph(
+			const untrusted = await post(
 				me,
 				'/v1.0/subscriptions',
-				'POST',
 				subscriptionBody({ notificationUrl: `${secure.url}/notify` }),
 			);
 			expect(untrusted.status).toBe(400);
-			expect(error(untrusted).code).toBe('ValidationError');
+			expect(graphError(untrusted).code).toBe('ValidationError');
 			expect(deliveries('validation')[0]).toMatchObject({ status: 0, error: expect.any(String) });
 
 			emu.webhookCa = pems.cert;
@@ -591,7 +515,7 @@ describe('POST /subscriptions', () => {
 	});
 
 	it('works inside $batch too', async () => {
-		const res = await graph(me, '/v1.0/$batch', 'POST', {
+		const res = await post(me, '/v1.0/$batch', {
 			requests: [
 				{
 					id: '1',
@@ -620,8 +544,11 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		const id = str(sub.id);
 
 		const renewedTo = inMinutes(60);
-		const renewed = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: renewedTo,
+		const renewed = await graph(me, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: renewedTo,
+			},
 		});
 		expect(renewed.status).toBe(200);
 		expect(renewed.body).toMatchObject({
@@ -631,26 +558,35 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		});
 		expect(emu.subscriptions[0].expirationDateTime).toBe(renewedTo);
 
-		const tooFar = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: inMinutes(75),
+		const tooFar = await graph(me, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: inMinutes(75),
+			},
 		});
 		expect(tooFar.status).toBe(400);
-		expect(error(tooFar).message).toBe(
+		expect(graphError(tooFar).message).toBe(
 			'Subscription expiration can only be 60 minutes in the future.',
 		);
-		const byApp = await graph(app, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: inMinutes(30),
+		const byApp = await graph(app, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: inMinutes(30),
+			},
 		});
 		expect(byApp.status).toBe(403);
 
 		emu.advanceClock(59 * MINUTE);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(200);
 		emu.advanceClock(2 * MINUTE);
-		const gone = await graph(me, `/v1.0/subscriptions/${id}`, 'PATCH', {
-			expirationDateTime: inMinutes(30),
+		const gone = await graph(me, `/v1.0/subscriptions/${id}`, {
+			method: 'PATCH',
+			body: {
+				expirationDateTime: inMinutes(30),
+			},
 		});
 		expect(gone.status).toBe(404);
-		expect(error(gone).code).toBe('ResourceNotFound');
+		expect(graphError(gone).code).toBe('ResourceNotFound');
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(404);
 		expect(emu.subscriptions).toEqual([]);
 
@@ -668,8 +604,10 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		});
 		expect(deleted.status).toBe(204);
 		expect((await graph(me, `/v1.0/subscriptions/${id}`)).status).toBe(404);
-		expect((await graph(me, `/v1.0/subscriptions/${id}`, 'DELETE')).status).toBe(404);
-		expect((await graph(me, `/v1.0/subscriptions/${randomUUID()}`, 'DELETE')).status).toBe(404);
+		expect((await graph(me, `/v1.0/subscriptions/${id}`, { method: 'DELETE' })).status).toBe(404);
+		expect(
+			(await graph(me, `/v1.0/subscriptions/${randomUUID()}`, { method: 'DELETE' })).status,
+		).toBe(404);
 		emu.setPresence(emu.users[1].id, { availability: 'Busy', activity: 'Busy' });
 		await pause(150);
 		expect(receiver.notifications()).toEqual([]);
@@ -677,7 +615,7 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 
 	it("lists only the calling app's subscriptions", async () => {
 		const mine = await subscribe();
-		const theirs = await subscribe({}, await delegatedToken(OTHER_CLIENT));
+		const theirs = await subscribe({}, (await signIn(OTHER_CLIENT)).access);
 		expect(theirs.applicationId).toBe(OTHER_CLIENT);
 
 		const list = await graph(me, '/v1.0/subscriptions');
@@ -690,7 +628,7 @@ describe('PATCH, DELETE and GET /subscriptions', () => {
 		).toEqual([mine.id]);
 		expect((await graph(me, `/v1.0/subscriptions/${str(theirs.id)}`)).status).toBe(404);
 		expect(emu.subscriptions.map((s) => s.id).sort()).toEqual([mine.id, theirs.id].sort());
-		expect((await graph(me, '/v1.0/subscriptions', 'PUT', {})).status).toBe(405);
+		expect((await graph(me, '/v1.0/subscriptions', { method: 'PUT', body: {} })).status).toBe(405);
 	});
 });
 
@@ -725,7 +663,7 @@ describe('notifications', () => {
 		expect(first.path).toBe('/notify');
 
 		// A write route (an app's presence session) ...
-		const write = await graph(app, `/v1.0/users/${b.id}/presence/setPresence`, 'POST', {
+		const write = await post(app, `/v1.0/users/${b.id}/presence/setPresence`, {
 			sessionId: CLIENT,
 			availability: 'Away',
 			activity: 'Away',
@@ -970,8 +908,11 @@ describe('lifecycle events, dropped subscriptions, stop()', () => {
 		expect((await graph(me, `/v1.0/subscriptions/${old}`)).status).toBe(404);
 		expect(
 			(
-				await graph(me, `/v1.0/subscriptions/${old}`, 'PATCH', {
-					expirationDateTime: inMinutes(30),
+				await graph(me, `/v1.0/subscriptions/${old}`, {
+					method: 'PATCH',
+					body: {
+						expirationDateTime: inMinutes(30),
+					},
 				})
 			).status,
 		).toBe(404);

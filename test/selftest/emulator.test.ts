@@ -13,72 +13,17 @@ import {
 } from '@azure/msal-node';
 import { generate } from 'selfsigned';
 import { asArray, asRecord, str } from '../shared/json';
+import {
+	CLIENT,
+	emulatorClient,
+	graphError,
+	registerClient,
+	SCOPE,
+	SECRET,
+	TENANT,
+	type Reply,
+} from '../shared/emulatorClient';
 import { GraphEmulator } from '../emulator';
-
-const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
-const CLIENT = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
-const SECRET = 'emuSecret~value.With_Chars-123';
-const SCOPE = 'https://graph.example.test/.default';
-
-interface JsonResponse {
-	status: number;
-	headers: Headers;
-	body: Record<string, unknown>;
-}
-
-async function call(url: string, init: RequestInit = {}): Promise<JsonResponse> {
-	const res = await fetch(url, init);
-	const text = await res.text();
-	return {
-		status: res.status,
-		headers: res.headers,
-		body: text === '' ? {} : asRecord(JSON.parse(text)),
-	};
-}
-
-function postForm(
-	emu: GraphEmulator,
-	fields: Record<string, string>,
-	headers: Record<string, string> = {},
-	tenant = TENANT,
-): Promise<JsonResponse> {
-	return call(`${emu.loginBaseUrl}/${tenant}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
-		body: new URLSearchParams(fields).toString(),
-	});
-}
-
-async function appToken(emu: GraphEmulator, clientId = CLIENT, secret = SECRET): Promise<string> {
-	const res = await postForm(emu, {
-		grant_type: 'client_credentials',
-		client_id: clientId,
-		client_secret: secret,
-		scope: SCOPE,
-	});
-	expect(res.status).toBe(200);
-	return str(res.body.access_token);
-}
-
-function graph(
-	emu: GraphEmulator,
-	token: string | undefined,
-	path: string,
-	init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<JsonResponse> {
-	const headers: Record<string, string> = { ...init.headers };
-	if (token !== undefined) headers.Authorization = `Bearer ${token}`;
-	if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-	return call(`${emu.url}${path}`, {
-		method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-		headers,
-		body: init.body === undefined ? undefined : JSON.stringify(init.body),
-	});
-}
-
-function errorCode(res: JsonResponse): string {
-	return str(asRecord(res.body.error).code);
-}
 
 function b64url(value: unknown): string {
 	return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -121,11 +66,12 @@ function buildAssertion(o: AssertionOptions): string {
 }
 
 let emu: GraphEmulator;
+const { graph, tokenRequest, appToken, signIn } = emulatorClient(() => emu);
 
 beforeEach(async () => {
 	emu = await GraphEmulator.start({ seed: 42 });
 	emu.addUsers(30);
-	emu.registerApp({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET });
+	registerClient(emu);
 });
 
 afterEach(async () => {
@@ -173,7 +119,7 @@ describe('users', () => {
 
 describe('token endpoint', () => {
 	it('issues an opaque app token for the right secret', async () => {
-		const res = await postForm(emu, {
+		const res = await tokenRequest({
 			grant_type: 'client_credentials',
 			client_id: CLIENT,
 			client_secret: SECRET,
@@ -199,7 +145,7 @@ describe('token endpoint', () => {
 	});
 
 	it('rejects a wrong secret, unknown tenant, unknown client and a non-.default scope like Entra', async () => {
-		const wrong = await postForm(emu, {
+		const wrong = await tokenRequest({
 			grant_type: 'client_credentials',
 			client_id: CLIENT,
 			client_secret: 'nope',
@@ -214,8 +160,7 @@ describe('token endpoint', () => {
 		).toBe(true);
 		expect(JSON.stringify(wrong.body)).not.toContain('nope');
 
-		const tenant = await postForm(
-			emu,
+		const tenant = await tokenRequest(
 			{ grant_type: 'client_credentials', client_id: CLIENT, client_secret: SECRET, scope: SCOPE },
 			{},
 			'no-such-tenant',
@@ -223,7 +168,7 @@ describe('token endpoint', () => {
 		expect(tenant.status).toBe(400);
 		expect(tenant.body).toMatchObject({ error: 'invalid_request', error_codes: [90002] });
 
-		const client = await postForm(emu, {
+		const client = await tokenRequest({
 			grant_type: 'client_credentials',
 			client_id: randomUUID(),
 			client_secret: SECRET,
@@ -232,7 +177,7 @@ describe('token endpoint', () => {
 		expect(client.status).toBe(400);
 		expect(client.body).toMatchObject({ error: 'unauthorized_client', error_codes: [700016] });
 
-		const scope = await postForm(emu, {
+		const scope = await tokenRequest({
 			grant_type: 'client_credentials',
 			client_id: CLIENT,
 			client_secret: SECRET,
@@ -261,8 +206,8 @@ describe('token endpoint', () => {
 		});
 
 		const aud = (): string => `${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`;
-		const request = (assertion: string): Promise<JsonResponse> =>
-			postForm(emu, {
+		const request = (assertion: string): Promise<Reply> =>
+			tokenRequest({
 				grant_type: 'client_credentials',
 				client_id: certClient,
 				client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
@@ -301,8 +246,8 @@ describe('token endpoint', () => {
 				thumbprintHeader: 'x5t#S256',
 				aud: aud(),
 			});
-			const send = (assertion: string): Promise<JsonResponse> =>
-				postForm(emu, {
+			const send = (assertion: string): Promise<Reply> =>
+				tokenRequest({
 					grant_type: 'client_credentials',
 					client_id: CLIENT,
 					client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
@@ -411,7 +356,7 @@ describe('token endpoint', () => {
 				const result = await app.acquireTokenByClientCredential({ scopes: [SCOPE] });
 				expect(result?.accessToken).toMatch(/^emu-at-/);
 				expect(
-					(await graph(emu, result?.accessToken, `/v1.0/users/${emu.users[0].id}/presence`)).status,
+					(await graph(result?.accessToken, `/v1.0/users/${emu.users[0].id}/presence`)).status,
 				).toBe(200);
 			}
 		});
@@ -436,8 +381,7 @@ describe('token endpoint', () => {
 		const code = str(location.searchParams.get('code'));
 
 		const basic = `Basic ${Buffer.from(`${CLIENT}:${SECRET}`).toString('base64')}`;
-		const first = await postForm(
-			emu,
+		const first = await tokenRequest(
 			{ grant_type: 'authorization_code', code, redirect_uri: redirectUri },
 			{ Authorization: basic },
 			'common',
@@ -452,8 +396,7 @@ describe('token endpoint', () => {
 		});
 		expect(emu.tokensIssued).toEqual(expect.arrayContaining([access, refresh]));
 
-		const replay = await postForm(
-			emu,
+		const replay = await tokenRequest(
 			{ grant_type: 'authorization_code', code, redirect_uri: redirectUri },
 			{ Authorization: basic },
 			'common',
@@ -461,7 +404,7 @@ describe('token endpoint', () => {
 		expect(replay.status).toBe(400);
 		expect(replay.body.error).toBe('invalid_grant');
 
-		const refreshed = await postForm(emu, {
+		const refreshed = await tokenRequest({
 			grant_type: 'refresh_token',
 			refresh_token: refresh,
 			client_id: CLIENT,
@@ -471,7 +414,7 @@ describe('token endpoint', () => {
 		expect(refreshed.body.access_token).not.toBe(access);
 		expect(typeof refreshed.body.refresh_token).toBe('string');
 
-		const badSecret = await postForm(emu, {
+		const badSecret = await tokenRequest({
 			grant_type: 'refresh_token',
 			refresh_token: refresh,
 			client_id: CLIENT,
@@ -481,59 +424,41 @@ describe('token endpoint', () => {
 	});
 });
 
-async function delegatedToken(e: GraphEmulator): Promise<{ access: string; refresh: string }> {
-	const authorize = await fetch(
-		`${e.loginBaseUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=${CLIENT}&response_type=code&redirect_uri=${encodeURIComponent('http://127.0.0.1:1/cb')}`,
-		{ redirect: 'manual' },
-	);
-	const code = str(new URL(str(authorize.headers.get('location'))).searchParams.get('code'));
-	const res = await postForm(e, {
-		grant_type: 'authorization_code',
-		code,
-		client_id: CLIENT,
-		client_secret: SECRET,
-		redirect_uri: 'http://127.0.0.1:1/cb',
-	});
-	return { access: str(res.body.access_token), refresh: str(res.body.refresh_token) };
-}
-
 describe('authentication on Graph routes', () => {
 	it('answers 401 InvalidAuthenticationToken without a token, with an unknown one, and after expireAllTokens', async () => {
 		const path = `/v1.0/users/${emu.users[0].id}/presence`;
-		const none = await graph(emu, undefined, path);
+		const none = await graph(undefined, path);
 		expect(none.status).toBe(401);
-		expect(errorCode(none)).toBe('InvalidAuthenticationToken');
+		expect(graphError(none).code).toBe('InvalidAuthenticationToken');
 		expect(none.headers.get('www-authenticate')).toContain('Bearer');
 		const inner = asRecord(asRecord(none.body.error).innerError);
 		expect(inner['request-id']).toBe(none.headers.get('request-id'));
 		expect(str(inner['request-id'])).toMatch(/^[0-9a-f-]{36}$/);
 
-		expect((await graph(emu, 'emu-at-bogus', path)).status).toBe(401);
+		expect((await graph('emu-at-bogus', path)).status).toBe(401);
 
-		const token = await appToken(emu);
-		const { access, refresh } = await delegatedToken(emu);
-		expect((await graph(emu, token, path)).status).toBe(200);
+		const token = await appToken();
+		const { access, refresh } = await signIn();
+		expect((await graph(token, path)).status).toBe(200);
 		emu.expireAllTokens();
-		const expired = await graph(emu, token, path);
+		const expired = await graph(token, path);
 		expect(expired.status).toBe(401);
 		expect(asRecord(expired.body.error).message).toMatch(/expired/);
-		expect((await graph(emu, access, '/v1.0/me/presence')).status).toBe(401);
+		expect((await graph(access, '/v1.0/me/presence')).status).toBe(401);
 
 		// Refresh tokens survive, and so do tokens issued afterwards.
-		const refreshed = await postForm(emu, {
+		const refreshed = await tokenRequest({
 			grant_type: 'refresh_token',
 			refresh_token: refresh,
 			client_id: CLIENT,
 			client_secret: SECRET,
 		});
-		expect((await graph(emu, str(refreshed.body.access_token), '/v1.0/me/presence')).status).toBe(
-			200,
-		);
-		expect((await graph(emu, await appToken(emu), path)).status).toBe(200);
+		expect((await graph(str(refreshed.body.access_token), '/v1.0/me/presence')).status).toBe(200);
+		expect((await graph(await appToken(), path)).status).toBe(200);
 	});
 
 	it('echoes client-request-id', async () => {
-		const res = await graph(emu, undefined, '/v1.0/me/presence', {
+		const res = await graph(undefined, '/v1.0/me/presence', {
 			headers: { 'client-request-id': 'abc-123' },
 		});
 		expect(res.headers.get('client-request-id')).toBe('abc-123');
@@ -543,28 +468,28 @@ describe('authentication on Graph routes', () => {
 
 describe('presence routes', () => {
 	it('serves /me/presence for delegated tokens only', async () => {
-		const { access } = await delegatedToken(emu);
-		const me = await graph(emu, access, '/beta/me/presence');
+		const { access } = await signIn();
+		const me = await graph(access, '/beta/me/presence');
 		expect(me.status).toBe(200);
 		expect(me.body.id).toBe(emu.meUserId);
 		expect(me.body['@odata.context']).toContain('/beta/$metadata#');
 
-		const app = await graph(emu, await appToken(emu), '/v1.0/me/presence');
+		const app = await graph(await appToken(), '/v1.0/me/presence');
 		expect(app.status).toBe(400);
-		expect(errorCode(app)).toBe('BadRequest');
+		expect(graphError(app).code).toBe('BadRequest');
 		expect(asRecord(app.body.error).message).toBe(
 			'/me request is only valid with delegated authentication flow.',
 		);
 	});
 
 	it('serves single presences by id, 404 for unknown, 400 for a non-GUID', async () => {
-		const token = await appToken(emu);
+		const token = await appToken();
 		const u = emu.users[4];
 		for (const path of [
 			`/v1.0/users/${u.id.toUpperCase()}/presence`,
 			`/v1.0/communications/presences/${u.id}`,
 		]) {
-			const res = await graph(emu, token, path);
+			const res = await graph(token, path);
 			expect(res.status).toBe(200);
 			expect(res.body).toMatchObject({
 				id: u.id,
@@ -575,30 +500,27 @@ describe('presence routes', () => {
 			});
 			expect(typeof res.body['@odata.context']).toBe('string');
 		}
-		expect((await graph(emu, token, `/v1.0/users/${randomUUID()}/presence`)).status).toBe(404);
-		expect((await graph(emu, token, `/v1.0/users/${u.userPrincipalName}/presence`)).status).toBe(
-			400,
-		);
+		expect((await graph(token, `/v1.0/users/${randomUUID()}/presence`)).status).toBe(404);
+		expect((await graph(token, `/v1.0/users/${u.userPrincipalName}/presence`)).status).toBe(400);
 	});
 
 	it('getPresencesByUserId: 650 max, GUIDs only, unknown omitted, de-duplicated, shuffled, case-insensitive', async () => {
-		const token = await appToken(emu);
+		const token = await appToken();
 		const path = '/v1.0/communications/getPresencesByUserId';
-		const tooMany = await graph(emu, token, path, {
+		const tooMany = await graph(token, path, {
 			body: { ids: Array.from({ length: 651 }, () => randomUUID()) },
 		});
 		expect(tooMany.status).toBe(400);
-		expect(errorCode(tooMany)).toBe('BadRequest');
+		expect(graphError(tooMany).code).toBe('BadRequest');
 		expect(
 			(
-				await graph(emu, token, path, {
+				await graph(token, path, {
 					body: { ids: Array.from({ length: 650 }, () => randomUUID()) },
 				})
 			).status,
 		).toBe(200);
 		expect(
-			(await graph(emu, token, path, { body: { ids: [emu.users[0].id, 'user1@contoso.test'] } }))
-				.status,
+			(await graph(token, path, { body: { ids: [emu.users[0].id, 'user1@contoso.test'] } })).status,
 		).toBe(400);
 
 		const ids = emu.users.map((u) => u.id);
@@ -608,7 +530,7 @@ describe('presence routes', () => {
 			unknown,
 			ids[3],
 		];
-		const res = await graph(emu, token, path, { body: { ids: requested } });
+		const res = await graph(token, path, { body: { ids: requested } });
 		expect(res.status).toBe(200);
 		const value = asArray(res.body.value).map(asRecord);
 		const returned = value.map((p) => str(p.id));
@@ -619,39 +541,36 @@ describe('presence routes', () => {
 	});
 
 	it('GET /users/{upn} with $select resolves ids; unknown is Request_ResourceNotFound', async () => {
-		const token = await appToken(emu);
+		const token = await appToken();
 		const u = emu.users[7];
 		const res = await graph(
-			emu,
 			token,
 			`/v1.0/users/${encodeURIComponent('USER8@contoso.test')}?$select=id,userPrincipalName`,
 		);
 		expect(res.status).toBe(200);
 		expect(res.body).toMatchObject({ id: u.id, userPrincipalName: 'user8@contoso.test' });
 		expect(res.body.displayName).toBeUndefined();
-		const full = await graph(emu, token, `/v1.0/users/${u.id}`);
+		const full = await graph(token, `/v1.0/users/${u.id}`);
 		expect(full.body).toMatchObject({
 			id: u.id,
 			displayName: 'User 8',
 			mail: 'user8@contoso.test',
 		});
-		const missing = await graph(emu, token, '/v1.0/users/nobody@contoso.test?$select=id');
+		const missing = await graph(token, '/v1.0/users/nobody@contoso.test?$select=id');
 		expect(missing.status).toBe(404);
-		expect(errorCode(missing)).toBe('Request_ResourceNotFound');
+		expect(graphError(missing).code).toBe('Request_ResourceNotFound');
 	});
 });
 
 describe('$batch', () => {
 	it('rejects more than 20 requests and answers a mix by id', async () => {
-		const token = await appToken(emu);
+		const token = await appToken();
 		const many = Array.from({ length: 21 }, (_, i) => ({
 			id: String(i),
 			method: 'GET',
 			url: `/users/user${i + 1}@contoso.test?$select=id`,
 		}));
-		expect((await graph(emu, token, '/v1.0/$batch', { body: { requests: many } })).status).toBe(
-			400,
-		);
+		expect((await graph(token, '/v1.0/$batch', { body: { requests: many } })).status).toBe(400);
 
 		const requests = [
 			{ id: 'a', method: 'GET', url: '/users/user1@contoso.test?$select=id' },
@@ -664,7 +583,7 @@ describe('$batch', () => {
 				body: { ids: [emu.users[1].id] },
 			},
 		];
-		const res = await graph(emu, token, '/v1.0/$batch', { body: { requests } });
+		const res = await graph(token, '/v1.0/$batch', { body: { requests } });
 		expect(res.status).toBe(200);
 		const byId = new Map(
 			asArray(res.body.responses).map((r) => [str(asRecord(r).id), asRecord(r)]),
@@ -688,18 +607,18 @@ describe('$batch', () => {
 describe('throttling', () => {
 	it('answers 429 with Retry-After in seconds or as an HTTP date, per tenant + client, sliding window', async () => {
 		emu.throttle = { limit: 3, windowMs: 1500 };
-		const token = await appToken(emu);
+		const token = await appToken();
 		const path = `/v1.0/users/${emu.users[0].id}/presence`;
-		for (let i = 0; i < 3; i++) expect((await graph(emu, token, path)).status).toBe(200);
+		for (let i = 0; i < 3; i++) expect((await graph(token, path)).status).toBe(200);
 
-		const seconds = await graph(emu, token, path);
+		const seconds = await graph(token, path);
 		expect(seconds.status).toBe(429);
-		expect(errorCode(seconds)).toBe('TooManyRequests');
+		expect(graphError(seconds).code).toBe('TooManyRequests');
 		expect(Number(seconds.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 		expect(Number(seconds.headers.get('retry-after'))).toBeLessThanOrEqual(2);
 
 		emu.retryAfterFormat = 'date';
-		const dated = await graph(emu, token, path);
+		const dated = await graph(token, path);
 		expect(dated.status).toBe(429);
 		const when = Date.parse(str(dated.headers.get('retry-after')));
 		expect(when).toBeGreaterThan(Date.now());
@@ -707,11 +626,11 @@ describe('throttling', () => {
 
 		// Another app in the same tenant has its own budget; login requests are not counted.
 		emu.registerApp({ tenantId: TENANT, clientId: 'other-client', clientSecret: 'other' });
-		expect((await graph(emu, await appToken(emu, 'other-client', 'other'), path)).status).toBe(200);
+		expect((await graph(await appToken('other-client', 'other'), path)).status).toBe(200);
 
 		// A throttled $batch sub-request carries its own 429 and Retry-After.
 		emu.retryAfterFormat = 'alternate';
-		const batch = await graph(emu, token, '/v1.0/$batch', {
+		const batch = await graph(token, '/v1.0/$batch', {
 			body: {
 				requests: [
 					{ id: '1', method: 'GET', url: `/users/${emu.users[0].id}/presence` },
@@ -728,17 +647,17 @@ describe('throttling', () => {
 		expect(emu.stats.throttled).toBe(4);
 
 		await new Promise((resolve) => setTimeout(resolve, 1600));
-		expect((await graph(emu, token, path)).status).toBe(200);
+		expect((await graph(token, path)).status).toBe(200);
 
 		emu.throttle = false;
-		for (let i = 0; i < 10; i++) expect((await graph(emu, token, path)).status).toBe(200);
+		for (let i = 0; i < 10; i++) expect((await graph(token, path)).status).toBe(200);
 	});
 });
 
 describe('fault injection', () => {
 	it('honours rates roughly, and injected 429/503 carry Retry-After', async () => {
 		emu.throttle = false;
-		const token = await appToken(emu);
+		const token = await appToken();
 		emu.faults = { rate429: 0.2, rate503: 0.2, rate504: 0.1, retryAfterSeconds: 2 };
 		const n = 400;
 		const statuses: number[] = [];
@@ -764,7 +683,7 @@ describe('fault injection', () => {
 
 	it('resets sockets, sends malformed JSON and truncated bodies', async () => {
 		emu.throttle = false;
-		const token = await appToken(emu);
+		const token = await appToken();
 		const url = `${emu.url}/v1.0/users/${emu.users[0].id}/presence`;
 		const init = { headers: { Authorization: `Bearer ${token}` } };
 
@@ -816,10 +735,10 @@ describe('fault injection', () => {
 
 describe('request log', () => {
 	it('records requests and redacts credentials', async () => {
-		const token = await appToken(emu);
-		const { access, refresh } = await delegatedToken(emu);
-		await graph(emu, token, `/v1.0/users/${emu.users[0].id}/presence?x=1`);
-		await graph(emu, access, '/v1.0/me/presence');
+		const token = await appToken();
+		const { access, refresh } = await signIn();
+		await graph(token, `/v1.0/users/${emu.users[0].id}/presence?x=1`);
+		await graph(access, '/v1.0/me/presence');
 
 		const presence = emu.requests('/users/');
 		expect(presence).toHaveLength(1);

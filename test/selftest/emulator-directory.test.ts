@@ -1,4 +1,12 @@
 import { asArray, asRecord, str } from '../shared/json';
+import {
+	emulatorClient,
+	registerClient,
+	TENANT,
+	CLIENT,
+	SECRET,
+	type Reply,
+} from '../shared/emulatorClient';
 import { GraphEmulator, MAX_FILTER_EXPRESSIONS, parseUserFilter } from '../emulator';
 
 /**
@@ -6,33 +14,21 @@ import { GraphEmulator, MAX_FILTER_EXPRESSIONS, parseUserFilter } from '../emula
  * them (mail, proxyAddresses) within the documented value limit, and $batch sub-requests are throttled one by one.
  */
 
-const TENANT = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
-const CLIENT = 'c0ffee00-1234-4abc-8def-0123456789ab';
-const SECRET = 'directory~secret.Value_1';
-
-interface Answer {
-	status: number;
-	headers: Headers;
-	body: Record<string, unknown>;
-}
+type Answer = Reply;
 
 let emu: GraphEmulator;
 let app: string;
-
-async function call(url: string, init: RequestInit = {}): Promise<Answer> {
-	const res = await fetch(url, init);
-	const text = await res.text();
-	return { status: res.status, headers: res.headers, body: text ? asRecord(JSON.parse(text)) : {} };
-}
-
-async function token(fields: Record<string, string>): Promise<string> {
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({ client_id: CLIENT, client_secret: SECRET, ...fields }).toString(),
+const client = emulatorClient(() => emu);
+const call = (url: string, init: RequestInit = {}) =>
+	fetch(url, init).then(async (res) => {
+		const text = await res.text();
+		return {
+			status: res.status,
+			headers: res.headers,
+			text,
+			body: text ? asRecord(JSON.parse(text)) : {},
+		};
 	});
-	return str(res.body.access_token);
-}
 
 /** A user's token with these delegated scopes, through the authorization code flow. */
 async function delegated(scope: string): Promise<string> {
@@ -42,18 +38,19 @@ async function delegated(scope: string): Promise<string> {
 		{ redirect: 'manual' },
 	);
 	const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-	return await token({ grant_type: 'authorization_code', code, redirect_uri: redirect, scope });
+	const res = await client.tokenRequest({
+		grant_type: 'authorization_code',
+		code,
+		redirect_uri: redirect,
+		scope,
+		client_id: CLIENT,
+		client_secret: SECRET,
+	});
+	return str(res.body.access_token);
 }
 
 function graph(path: string, bearer = app, body?: unknown): Promise<Answer> {
-	return call(`${emu.url}${path}`, {
-		method: body === undefined ? 'GET' : 'POST',
-		headers: {
-			Authorization: `Bearer ${bearer}`,
-			...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-		},
-		body: body === undefined ? undefined : JSON.stringify(body),
-	});
+	return client.graph(bearer, path, body === undefined ? {} : { body });
 }
 
 const users = (answer: Answer) =>
@@ -65,11 +62,8 @@ const filterPath = (filter: string, select = 'id,mail,userPrincipalName') =>
 beforeAll(async () => {
 	emu = await GraphEmulator.start({ seed: 3, throttle: false });
 	emu.addUsers(40);
-	emu.registerApp({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET });
-	app = await token({
-		grant_type: 'client_credentials',
-		scope: 'https://graph.example.test/.default',
-	});
+	registerClient(emu);
+	app = await client.appToken();
 });
 afterAll(async () => await emu.stop());
 

@@ -1,93 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { asArray, asRecord, str } from '../shared/json';
+import {
+	CLIENT,
+	emulatorClient,
+	graphError,
+	registerClient,
+	type Reply,
+} from '../shared/emulatorClient';
 import { GraphEmulator } from '../emulator';
 
-const TENANT = '0f1e2d3c-4b5a-4987-a6b5-c4d3e2f1a0b9';
-const CLIENT = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
-const SECRET = 'emuSecret~value.With_Chars-123';
-const SCOPE = 'https://graph.example.test/.default';
 const SESSION = CLIENT;
 const MINUTE = 60_000;
-
-interface Reply {
-	status: number;
-	headers: Headers;
-	text: string;
-	body: Record<string, unknown>;
-}
-
-async function call(url: string, init: RequestInit = {}): Promise<Reply> {
-	const res = await fetch(url, init);
-	const text = await res.text();
-	return {
-		status: res.status,
-		headers: res.headers,
-		text,
-		body: text === '' ? {} : asRecord(JSON.parse(text)),
-	};
-}
 
 let emu: GraphEmulator;
 let app: string;
 let me: string;
-
-function graph(
-	token: string | undefined,
-	path: string,
-	init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-	const headers: Record<string, string> = { ...init.headers };
-	if (token !== undefined) headers.Authorization = `Bearer ${token}`;
-	if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-	return call(path.startsWith('http') ? path : `${emu.url}${path}`, {
-		method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-		headers,
-		body: init.body === undefined ? undefined : JSON.stringify(init.body),
-	});
-}
-
-const post = (token: string, path: string, body?: unknown): Promise<Reply> =>
-	graph(token, path, { method: 'POST', body });
-
-function error(res: Reply): { code: string; message: string } {
-	const e = asRecord(res.body.error);
-	return { code: str(e.code), message: str(e.message) };
-}
-
-async function appToken(): Promise<string> {
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'client_credentials',
-			client_id: CLIENT,
-			client_secret: SECRET,
-			scope: SCOPE,
-		}).toString(),
-	});
-	return str(res.body.access_token);
-}
-
-async function delegatedToken(): Promise<string> {
-	const redirect = 'http://127.0.0.1:1/cb';
-	const authorize = await fetch(
-		`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/authorize?client_id=${CLIENT}&response_type=code&redirect_uri=${encodeURIComponent(redirect)}`,
-		{ redirect: 'manual' },
-	);
-	const code = str(new URL(str(authorize.headers.get('location'))).searchParams.get('code'));
-	const res = await call(`${emu.loginBaseUrl}/${TENANT}/oauth2/v2.0/token`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-		body: new URLSearchParams({
-			grant_type: 'authorization_code',
-			code,
-			client_id: CLIENT,
-			client_secret: SECRET,
-			redirect_uri: redirect,
-		}).toString(),
-	});
-	return str(res.body.access_token);
-}
+const { graph, post, appToken, signIn } = emulatorClient(() => emu);
 
 /** The presence as both read routes show it; they must agree. */
 async function readPresence(userId: string): Promise<Record<string, unknown>> {
@@ -117,12 +45,12 @@ function seq(userId: string): string {
 beforeEach(async () => {
 	emu = await GraphEmulator.start({ seed: 7 });
 	emu.addUsers(30);
-	emu.registerApp({ tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET });
+	registerClient(emu);
 	// Base presences that none of the writes below produce, so every override is visible.
 	for (const u of emu.users)
 		emu.setPresence(u.id, { availability: 'Offline', activity: 'Offline' });
 	app = await appToken();
-	me = await delegatedToken();
+	me = (await signIn()).access;
 });
 
 afterEach(async () => {
@@ -206,8 +134,8 @@ describe('setPresence / clearPresence', () => {
 			activity: 'Away',
 		});
 		expect(pair.status).toBe(400);
-		expect(error(pair).code).toBe('BadRequest');
-		expect(error(pair).message).toContain("'Busy/Away'");
+		expect(graphError(pair).code).toBe('BadRequest');
+		expect(graphError(pair).message).toContain("'Busy/Away'");
 		// Valid for preferred presence, not for an app session.
 		expect(
 			(await post(app, path, { sessionId: SESSION, availability: 'Busy', activity: 'Busy' }))
@@ -222,7 +150,7 @@ describe('setPresence / clearPresence', () => {
 				activity: 'Available',
 			});
 			expect(res.status).toBe(400);
-			expect(error(res).message).toContain('sessionId');
+			expect(graphError(res).message).toContain('sessionId');
 		}
 		for (const expirationDuration of [
 			'PT4M59S',
@@ -241,7 +169,7 @@ describe('setPresence / clearPresence', () => {
 				expirationDuration,
 			});
 			expect(res.status).toBe(400);
-			expect(error(res).message).toContain('expirationDuration');
+			expect(graphError(res).message).toContain('expirationDuration');
 		}
 		expect((await post(app, path)).status).toBe(400);
 		expect(
@@ -286,8 +214,8 @@ describe('setPresence / clearPresence', () => {
 			sessionId: SESSION,
 		});
 		expect(missing.status).toBe(404);
-		expect(error(missing).code).toBe('NotFound');
-		expect(error(missing).message).toMatch(/does not exist/);
+		expect(graphError(missing).code).toBe('NotFound');
+		expect(graphError(missing).message).toMatch(/does not exist/);
 		expect(
 			(await post(app, `/v1.0/users/${u.id}/presence/clearPresence`, { sessionId: 'x' })).status,
 		).toBe(400);
@@ -343,14 +271,14 @@ describe('setUserPreferredPresence / clearUserPreferredPresence', () => {
 			activity: 'InACall',
 		});
 		expect(pair.status).toBe(400);
-		expect(error(pair).message).toContain("'Busy/InACall'");
+		expect(graphError(pair).message).toContain("'Busy/InACall'");
 		const duration = await post(app, `${path}/setUserPreferredPresence`, {
 			availability: 'Offline',
 			activity: 'OffWork',
 			expirationDuration: 'PT4M',
 		});
 		expect(duration.status).toBe(400);
-		expect(error(duration).message).toContain('PT5M');
+		expect(graphError(duration).message).toContain('PT5M');
 		expect((await readPresence(u.id)).availability).toBe('BeRightBack');
 
 		expectEmpty200(
@@ -541,7 +469,7 @@ describe('setStatusMessage', () => {
 		const kept = seq(u.id);
 		for (const body of bad) {
 			const res = await post(app, path, body);
-			expect([res.status, error(res).code]).toEqual([400, 'BadRequest']);
+			expect([res.status, graphError(res).code]).toEqual([400, 'BadRequest']);
 		}
 		expect(seq(u.id)).toBe(kept);
 
@@ -575,7 +503,7 @@ describe('/me only', () => {
 				workLocationType: 'office',
 			});
 			expect(res.status).toBe(400);
-			expect(error(res)).toEqual({
+			expect(graphError(res)).toEqual({
 				code: 'BadRequest',
 				message: '/me request is only valid with delegated authentication flow.',
 			});
@@ -648,7 +576,7 @@ describe('/me only', () => {
 		]) {
 			const res = await post(me, '/v1.0/me/presence/setManualLocation', body);
 			expect(res.status).toBe(400);
-			expect(error(res).code).toBe('BadRequest');
+			expect(graphError(res).code).toBe('BadRequest');
 		}
 		// Graph has these for /me only.
 		expect(
@@ -846,7 +774,7 @@ describe('groups', () => {
 			`/v1.0/groups/${randomUUID()}/transitiveMembers/microsoft.graph.user`,
 		);
 		expect(unknown.status).toBe(404);
-		expect(error(unknown).code).toBe('Request_ResourceNotFound');
+		expect(graphError(unknown).code).toBe('Request_ResourceNotFound');
 		expect((await graph(app, `/v1.0/groups/${randomUUID()}/transitiveMembers`)).status).toBe(404);
 		expect((await graph(app, '/v1.0/groups/not-a-guid/transitiveMembers')).status).toBe(400);
 	});
@@ -873,7 +801,7 @@ describe('groups', () => {
 		expect((await filter("displayName eq 'Nobody'")).body.value).toEqual([]);
 		const unsupported = await filter("startswith(displayName,'Sal')");
 		expect(unsupported.status).toBe(400);
-		expect(error(unsupported).code).toBe('Request_UnsupportedQuery');
+		expect(graphError(unsupported).code).toBe('Request_UnsupportedQuery');
 
 		const got = await graph(app, `/v1.0/groups/${sales.id}?$select=displayName`);
 		expect(got.body).toMatchObject({ displayName: 'Sales' });
@@ -918,7 +846,7 @@ describe('GET /users', () => {
 			`/v1.0/users?$search=${encodeURIComponent('"displayName:User 1"')}`,
 		);
 		expect(res.status).toBe(400);
-		expect(error(res)).toEqual({
+		expect(graphError(res)).toEqual({
 			code: 'Request_UnsupportedQuery',
 			message:
 				"Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
