@@ -149,19 +149,15 @@ function requestsFor(kind: CaseKind, ids: number): number {
 }
 
 /**
- * The directory requests Include User Details adds, as the node chooses them (users/userDetails.ts): up to 300
- * users ⌈n / 15⌉ filters; more, one to count and the tenant's list when that is under half the filters.
+ * The directory requests in a row that Include User Details adds at least, as the node chooses them
+ * (users/userDetails.ts): up to 300 users one batch of filters; more, one to count, then the tenant's list when
+ * that is under half the filters (read until every user asked for has been seen: at least ⌈n / 999⌉ pages), else
+ * the filters in batches at once.
  */
-function detailRequestsFor(
-	ids: number,
-	tenantUsers: number,
-): { requests: number; sequential: number } {
+function detailRequestsInARow(ids: number, tenantUsers: number): number {
 	const filters = Math.ceil(ids / 15);
-	if (filters <= 20) return { requests: filters, sequential: 1 };
-	const pages = Math.ceil(tenantUsers / 999);
-	return 2 * pages < filters
-		? { requests: 1 + pages, sequential: 1 + pages }
-		: { requests: 1 + filters, sequential: 2 };
+	if (filters <= 20) return 1;
+	return 2 * Math.ceil(tenantUsers / 999) < filters ? 1 + Math.ceil(ids / 999) : 2;
 }
 
 function concurrencyFor(kind: CaseKind): number {
@@ -318,8 +314,7 @@ async function measureAll(): Promise<void> {
 			);
 			if (plan.details) {
 				// The user list is read a page after another, beside the presence requests: the bound is the longer.
-				const detail = detailRequestsFor(plan.ids, maxIds);
-				const listMs = detail.sequential * LATENCY_MS;
+				const listMs = detailRequestsInARow(plan.ids, maxIds) * LATENCY_MS;
 				if (listMs > bound.boundMs) {
 					bound.boundMs = listMs;
 					bound.latencyBoundMs = listMs;
