@@ -13,7 +13,13 @@ import {
 	StartDeadlineError,
 	type Authentication,
 } from '../shared/transport/graphClient';
-import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/trigger/events';
+import {
+	changeItems,
+	currentItem,
+	detailsForItems,
+	diffOptions,
+	type EventOptions,
+} from '../shared/trigger/events';
 import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
 import { pollIntervalMs } from './pollInterval';
 
@@ -138,9 +144,10 @@ async function poll(
 	if (manual) {
 		// "Fetch Test Event": everyone's current presence, to build the rest of the workflow with.
 		const users = state.users ?? {};
+		const details = await detailsForItems(this, client, options, presences, true);
 		return [
 			presences.map((presence) =>
-				currentItem(presence, storedOf(users, presence.id.toLowerCase()), observedAt),
+				currentItem(presence, storedOf(users, presence.id.toLowerCase()), observedAt, details),
 			),
 		];
 	}
@@ -156,9 +163,16 @@ async function poll(
 	if (failures.length === 0) forgetUnwatched(users, ids);
 	const diff = diffPresences(users, presences, diffOptions(triggerOn, options), observedAt);
 
-	const out: INodeExecutionData[] = diff.changes.map(changeItem);
-	if (firstPoll && options.emitOnActivation) {
-		out.push(...presences.map((presence) => currentItem(presence, undefined, observedAt)));
-	}
+	const current = firstPoll && options.emitOnActivation ? presences : [];
+	// Names only for the users emitted now (a quiet poll looks nobody up), from the cache after once.
+	const details = await detailsForItems(
+		this,
+		client,
+		options,
+		[...diff.changes.map((change) => change.presence), ...current],
+		false,
+	);
+	const out: INodeExecutionData[] = changeItems(diff.changes, details);
+	out.push(...current.map((presence) => currentItem(presence, undefined, observedAt, details)));
 	return out.length > 0 ? [out] : null;
 }
