@@ -1,14 +1,96 @@
 import type { ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
 
 import { cloudFields, cloudHostExpression } from '../nodes/shared/transport/clouds';
+import { PURPOSE_LABELS } from '../nodes/shared/transport/errors';
 
+/** The preset scopes of version 0.1: what a credential saved before "Used For" existed asks for. */
 export const PRESENCE_SCOPES = ['Presence.Read', 'Presence.Read.All', 'User.ReadBasic.All'];
+
+/**
+ * What the credential is for, and the delegated scopes each purpose needs (the permissions of the
+ * Graph pages each operation calls). Scopes go out in this order, once each.
+ */
+export const PURPOSES: Array<{
+	value: string;
+	name: string;
+	description: string;
+	scopes: string[];
+}> = [
+	{
+		value: 'ownPresence',
+		name: PURPOSE_LABELS.ownPresence,
+		description: 'Get Me. Presence.Read.',
+		scopes: ['Presence.Read'],
+	},
+	{
+		value: 'othersPresence',
+		name: PURPOSE_LABELS.othersPresence,
+		description:
+			'Get User, Get Many, the polling trigger. Presence.Read.All (admin consent in most tenants).',
+		scopes: ['Presence.Read.All'],
+	},
+	{
+		value: 'instantTrigger',
+		name: PURPOSE_LABELS.instantTrigger,
+		description:
+			'Presence subscriptions, which Graph accepts only with delegated sign-in. Presence.Read.All.',
+		scopes: ['Presence.Read.All'],
+	},
+	{
+		value: 'writePresence',
+		name: PURPOSE_LABELS.writePresence,
+		description:
+			'Set or clear presence, preferred presence, status message, work location. Presence.ReadWrite.',
+		scopes: ['Presence.ReadWrite'],
+	},
+	{
+		value: 'userLookups',
+		name: PURPOSE_LABELS.userLookups,
+		description:
+			'Users named by user principal name or e-mail address, Include User Details, the user picker. User.ReadBasic.All.',
+		scopes: ['User.ReadBasic.All'],
+	},
+	{
+		value: 'aliasLookups',
+		name: PURPOSE_LABELS.aliasLookups,
+		description:
+			'Users named by an alias (proxyAddresses), which the basic profile does not include. User.Read.All (admin consent).',
+		scopes: ['User.Read.All'],
+	},
+	{
+		value: 'groups',
+		name: PURPOSE_LABELS.groups,
+		description: 'Users From: Group Members. GroupMember.Read.All (admin consent).',
+		scopes: ['GroupMember.Read.All'],
+	},
+];
+
+/** The choice that asks for exactly the preset scopes, so saved credentials keep them. */
+export const DEFAULT_PURPOSES = ['ownPresence', 'othersPresence', 'userLookups'];
+
+const SCOPE_ORDER = [
+	'Presence.Read',
+	'Presence.Read.All',
+	'Presence.ReadWrite',
+	'User.ReadBasic.All',
+	'User.Read.All',
+	'GroupMember.Read.All',
+];
+const SCOPES_BY_PURPOSE = Object.fromEntries(
+	PURPOSES.map((purpose) => [purpose.value, purpose.scopes]),
+);
 
 const login = cloudHostExpression('login');
 const graph = cloudHostExpression('graph');
-// National clouds only accept delegated Graph scopes qualified with their own Graph host.
+// n8n evaluates this with the credential's own fields as $self (defaults filled in): the purposes'
+// scopes in a fixed order, then Additional Scopes. A credential without the field (saved before it
+// existed), or with none ticked (n8n's credential form shows a new multi-select empty, whatever its
+// default), counts as the preset, so it asks for exactly what version 0.1 asked for. National clouds
+// only accept delegated Graph scopes qualified with their own Graph host.
+const purposes = `(Array.isArray($self.purposes) && $self.purposes.length > 0 ? $self.purposes : ${JSON.stringify(DEFAULT_PURPOSES)})`;
+const purposeScopes = `${JSON.stringify(SCOPE_ORDER)}.filter((s) => ${purposes}.some((p) => (${JSON.stringify(SCOPES_BY_PURPOSE)}[p] || []).includes(s)))`;
 const scopeExpression =
-	`={{ ['openid', 'offline_access'].concat(${JSON.stringify(PRESENCE_SCOPES)}` +
+	`={{ ['openid', 'offline_access'].concat(${purposeScopes}` +
 	`.concat(String($self.additionalScopes || '').split(/[\\s,]+/).filter((s) => s !== ''))` +
 	`.map((s) => ['global', 'custom', '', undefined].includes($self.cloud) || s.includes('/') ? s : ${graph} + '/' + s)).join(' ') }}`;
 
@@ -42,12 +124,21 @@ export class MicrosoftGraphPresenceOAuth2Api implements ICredentialType {
 				'Directory (tenant) ID or domain, or "organizations" to let anyone with a work account sign in',
 		},
 		{
+			displayName: 'Used For',
+			name: 'purposes',
+			type: 'multiOptions',
+			options: PURPOSES.map(({ name, value, description }) => ({ name, value, description })),
+			default: DEFAULT_PURPOSES,
+			description:
+				'What the workflows using this credential do: sign-in asks for exactly the scopes these need (plus openid offline_access); none ticked asks for the preset of version 0.1. Changing it needs a reconnect, and the app registration must list the same delegated permissions.',
+		},
+		{
 			displayName: 'Additional Scopes',
 			name: 'additionalScopes',
 			type: 'string',
 			default: '',
-			placeholder: 'Presence.ReadWrite',
-			description: `Added to the preset scopes (openid offline_access ${PRESENCE_SCOPES.join(' ')}), separated by spaces`,
+			placeholder: 'Presence.ReadWrite.All',
+			description: 'Scopes added to those of Used For, separated by spaces',
 		},
 		{
 			displayName: 'Notification Encryption Certificate',

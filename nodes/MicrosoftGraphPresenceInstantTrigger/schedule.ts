@@ -6,7 +6,7 @@ import { splitWatched } from '../shared/notifications/notifications';
 import { forgetUnwatched } from '../shared/presence/presenceDiff';
 import type { GraphClient } from '../shared/transport/graphClient';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
-import { applyChanges } from './changes';
+import { applyChanges, itemsOf } from './changes';
 import { memoryFor, singleFlight, type InstantState, type Memory } from './instantState';
 import { clientFor, instantOptions, richSettings, type InstantContext } from './settings';
 import { ensureSubscription } from './subscriptionUpkeep';
@@ -111,7 +111,8 @@ async function runTick(ctx: ITriggerFunctions, state: InstantState, memory: Memo
 	if (memory.conflict || due(pollMinutes(ctx))) for (const id of polled) read.add(id);
 	if (read.size > 0) {
 		const { presences, failures } = await readPresences(client, read);
-		const items = applyChanges(ctx, state, memory, { presences }, Date.now());
+		const changes = applyChanges(ctx, state, memory, { presences }, Date.now());
+		const items = await itemsOf(ctx, client, changes);
 		if (items.length > 0) ctx.emit([items]);
 		problem ??= failures[0];
 	}

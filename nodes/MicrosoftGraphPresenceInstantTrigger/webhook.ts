@@ -14,7 +14,7 @@ import { checkValidationToken } from '../shared/notifications/validationTokens';
 import { forgetUnwatched } from '../shared/presence/presenceDiff';
 import type { GraphClient } from '../shared/transport/graphClient';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
-import { applyChanges } from './changes';
+import { applyChanges, itemsOf } from './changes';
 import { memoryFor, singleFlight, type InstantState, type Memory } from './instantState';
 import { clientFor, richSettings, type InstantContext } from './settings';
 import { signingKeys } from './signingKeys';
@@ -77,7 +77,8 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 		if (items.length > 0) return { workflowData: [items], noWebhookResponse: true };
 	}
 	const presences = reread.size > 0 ? (await readPresences(client, reread)).presences : [];
-	const items = applyChanges(this, state, memory, { contents, presences }, Date.now());
+	const changes = applyChanges(this, state, memory, { contents, presences }, Date.now());
+	const items = await itemsOf(this, client, changes);
 	return items.length > 0
 		? { workflowData: [items], noWebhookResponse: true }
 		: { noWebhookResponse: true };
@@ -212,7 +213,7 @@ async function readEveryone(
 	const items = await singleFlight(memory, 'fullRead', async () => {
 		memory.lastFullRead = Date.now();
 		const { presences } = await readPresences(client, ids);
-		return applyChanges(ctx, state, memory, { presences }, Date.now());
+		return await itemsOf(ctx, client, applyChanges(ctx, state, memory, { presences }, Date.now()));
 	});
 	return items ?? [];
 }

@@ -1,8 +1,9 @@
-import type { INodeExecutionData, IPollFunctions } from 'n8n-workflow';
+import { NodeOperationError, type INodeExecutionData, type IPollFunctions } from 'n8n-workflow';
 
 import {
 	diffPresences,
 	forgetUnwatched,
+	storedOf,
 	type PresenceState,
 } from '../shared/presence/presenceDiff';
 import { readPresences } from '../shared/graph/presence';
@@ -12,7 +13,13 @@ import {
 	StartDeadlineError,
 	type Authentication,
 } from '../shared/transport/graphClient';
-import { changeItem, currentItem, diffOptions, type EventOptions } from '../shared/trigger/events';
+import {
+	changeItems,
+	currentItem,
+	detailsForItems,
+	diffOptions,
+	type EventOptions,
+} from '../shared/trigger/events';
 import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
 import { pollIntervalMs } from './pollInterval';
 
@@ -30,7 +37,8 @@ interface TriggerOptions extends EventOptions {
 /**
  * One poll: read everyone's presence (650 a request, under the shared throttle), compare with the
  * last good state, emit one item per change. A failed poll in an active workflow is logged and
- * changes nothing, so the next good poll reports exactly what changed since the last good one.
+ * changes nothing, so the next good poll reports exactly what changed since the last good one;
+ * three failed polls in a row are reported through n8n's error path.
  *
  * A poll waits for the app's budget only until the next poll is due (or n8n's time for one poll
  * runs out): a poll that cannot start by then is skipped and counted, not queued behind the others
@@ -40,7 +48,13 @@ export async function pollPresence(this: IPollFunctions): Promise<INodeExecution
 	const manual = this.getMode() === 'manual';
 	const startedAt = Date.now();
 	try {
-		return await poll.call(this, manual, manual ? undefined : startedAt + pollWindowMs(this));
+		const result = await poll.call(
+			this,
+			manual,
+			manual ? undefined : startedAt + pollWindowMs(this),
+		);
+		if (!manual) recordFailure(this, false);
+		return result;
 	} catch (error) {
 		if (manual) throw asNodeError(this.getNode(), error);
 		if (error instanceof StartDeadlineError) {
@@ -51,11 +65,37 @@ export async function pollPresence(this: IPollFunctions): Promise<INodeExecution
 			);
 			return null;
 		}
+		const message = error instanceof Error ? error.message : String(error);
+		const failed = recordFailure(this, true);
 		this.logger.warn(
-			`Microsoft Graph Presence Trigger: poll failed, will compare against the last good poll next time: ${error instanceof Error ? error.message : String(error)}`,
+			`Microsoft Graph Presence Trigger: poll failed (${failed} in a row), will compare against the last good poll next time: ${message}`,
 		);
+		if (failed >= FAILURES_REPORTED_AFTER) {
+			recordFailure(this, false);
+			// n8n's error path for a poller: a failed execution in the list, and the error workflow. The
+			// workflow stays active and the next good poll reports what changed meanwhile.
+			this.__emitError(
+				new NodeOperationError(this.getNode(), `Presence changes are not being read: ${message}`, {
+					description: `${FAILURES_REPORTED_AFTER} polls in a row failed. Check the credential (consent can be revoked, a secret or refresh token can expire) and its permissions (Presence.Read.All).`,
+				}),
+			);
+		}
 		return null;
 	}
+}
+
+/** After this many failed polls in a row, the trigger reports it through n8n's error path. */
+const FAILURES_REPORTED_AFTER = 3;
+/** Failed polls in a row per trigger in this process (the poll's static data is not saved on failure). */
+const failedPolls = new Map<string, number>();
+
+/** Counts a failed poll (and returns the count), or clears the count. */
+function recordFailure(ctx: IPollFunctions, failed: boolean): number {
+	const key = `${ctx.getWorkflow().id ?? ''}|${ctx.getNode().id ?? ctx.getNode().name}`;
+	const count = failed ? (failedPolls.get(key) ?? 0) + 1 : 0;
+	if (count === 0) failedPolls.delete(key);
+	else failedPolls.set(key, count);
+	return count;
 }
 
 /**
@@ -104,9 +144,10 @@ async function poll(
 	if (manual) {
 		// "Fetch Test Event": everyone's current presence, to build the rest of the workflow with.
 		const users = state.users ?? {};
+		const details = await detailsForItems(this, client, options, presences, true);
 		return [
 			presences.map((presence) =>
-				currentItem(presence, users[presence.id.toLowerCase()], observedAt),
+				currentItem(presence, storedOf(users, presence.id.toLowerCase()), observedAt, details),
 			),
 		];
 	}
@@ -122,9 +163,16 @@ async function poll(
 	if (failures.length === 0) forgetUnwatched(users, ids);
 	const diff = diffPresences(users, presences, diffOptions(triggerOn, options), observedAt);
 
-	const out: INodeExecutionData[] = diff.changes.map(changeItem);
-	if (firstPoll && options.emitOnActivation) {
-		out.push(...presences.map((presence) => currentItem(presence, undefined, observedAt)));
-	}
+	const current = firstPoll && options.emitOnActivation ? presences : [];
+	// Names only for the users emitted now (a quiet poll looks nobody up), from the cache after once.
+	const details = await detailsForItems(
+		this,
+		client,
+		options,
+		[...diff.changes.map((change) => change.presence), ...current],
+		false,
+	);
+	const out: INodeExecutionData[] = changeItems(diff.changes, details);
+	out.push(...current.map((presence) => currentItem(presence, undefined, observedAt, details)));
 	return out.length > 0 ? [out] : null;
 }

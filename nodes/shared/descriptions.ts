@@ -27,6 +27,28 @@ export const authenticationProperty: INodeProperties = {
 };
 
 /**
+ * Include User Details, the same for the node and both triggers: the names that a Slack message or
+ * a digest needs, without a directory lookup of one's own.
+ */
+export function includeUserDetailsOption(
+	show?: Record<string, string[]>,
+	flat = false,
+): INodeProperties {
+	return {
+		displayName: 'Include User Details',
+		name: 'includeUserDetails',
+		type: 'boolean',
+		default: false,
+		description: `Whether each item also carries the user's display name, user principal name and e-mail address (${
+			flat
+				? 'displayName, userPrincipalName, mail'
+				: 'flat fields with Simplify, a "user" object otherwise'
+		}). Looked up in bulk and kept for an hour; needs User.ReadBasic.All (delegated) or User.Read.All (application).`,
+		...(show ? { displayOptions: { show } } : {}),
+	};
+}
+
+/**
  * A node's Options collection: the Graph client's settings plus the node's own options, sorted by
  * name as n8n lists them.
  */

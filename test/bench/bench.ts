@@ -34,6 +34,8 @@ interface Plan {
 	ids: number;
 	shape: 'itemPerId' | 'oneList';
 	heapMb?: number;
+	/** Include User Details on (node cases). */
+	details?: boolean;
 }
 
 const PLAN: Plan[] = quick
@@ -41,6 +43,7 @@ const PLAN: Plan[] = quick
 			{ label: 'node', kind: 'node', ids: 650, shape: 'itemPerId' },
 			{ label: 'node', kind: 'node', ids: 2000, shape: 'itemPerId' },
 			{ label: 'node', kind: 'node', ids: 10_000, shape: 'itemPerId' },
+			{ label: 'node, user details', kind: 'node', ids: 2000, shape: 'itemPerId', details: true },
 			{ label: 'client alone', kind: 'client', ids: 20_000, shape: 'oneList' },
 			{ label: 'client alone', kind: 'client', ids: 130_000, shape: 'oneList' },
 			{
@@ -63,6 +66,14 @@ const PLAN: Plan[] = quick
 			{ label: 'node', kind: 'node', ids: 10_000, shape: 'itemPerId' },
 			{ label: 'node', kind: 'node', ids: 100_000, shape: 'itemPerId' },
 			{ label: 'node, ids as one list', kind: 'node', ids: 100_000, shape: 'oneList' },
+			{ label: 'node, user details', kind: 'node', ids: 2000, shape: 'itemPerId', details: true },
+			{
+				label: 'node, ids as one list, user details',
+				kind: 'node',
+				ids: 100_000,
+				shape: 'oneList',
+				details: true,
+			},
 			{ label: 'client alone', kind: 'client', ids: 1_000_000, shape: 'oneList', heapMb: 8192 },
 			{
 				label: 'HTTP Request: one POST with all ids',
@@ -84,7 +95,10 @@ const onlyArg = process.argv.indexOf('--only');
 /** `--only client,node:100000`: run only the cases whose kind (or kind:ids) is listed; for development. */
 const ONLY = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : undefined;
 const selected = (plan: Plan): boolean =>
-	ONLY === undefined || ONLY.includes(plan.kind) || ONLY.includes(`${plan.kind}:${plan.ids}`);
+	ONLY === undefined ||
+	ONLY.includes(plan.kind) ||
+	ONLY.includes(`${plan.kind}:${plan.ids}`) ||
+	(plan.details === true && ONLY.includes(`details:${plan.ids}`));
 
 /** Sizes the baselines are computed (not measured) for. */
 const EXTRAPOLATE = quick ? [2000, 10_000] : [10_000, 100_000, 1_000_000];
@@ -134,6 +148,18 @@ function requestsFor(kind: CaseKind, ids: number): number {
 	return Math.ceil(ids / MAX_PER_REQUEST);
 }
 
+/**
+ * The directory requests in a row that Include User Details adds at least, as the node chooses them
+ * (users/userDetails.ts): up to 300 users one batch of filters; more, one to count, then the tenant's list when
+ * that is under half the filters (read until every user asked for has been seen: at least ⌈n / 999⌉ pages), else
+ * the filters in batches at once.
+ */
+function detailRequestsInARow(ids: number, tenantUsers: number): number {
+	const filters = Math.ceil(ids / 15);
+	if (filters <= 20) return 1;
+	return 2 * Math.ceil(tenantUsers / 999) < filters ? 1 + Math.ceil(ids / 999) : 2;
+}
+
 function concurrencyFor(kind: CaseKind): number {
 	if (kind === 'httpGet') return GET_BATCH.size;
 	if (kind === 'httpPost') return 1;
@@ -172,6 +198,7 @@ async function runCase(
 		clientSecret,
 		httpRequestNodeFile: nodeFile,
 		httpBatch: GET_BATCH,
+		details: plan.details,
 	};
 	// BENCH_WORKER_FLAGS: extra node flags for the workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
 	const extra = (process.env.BENCH_WORKER_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
@@ -216,6 +243,7 @@ function describeOutcome(
 	const parts = [
 		`${outcome.presences.toLocaleString('en-US')}/${ids.toLocaleString('en-US')} presences`,
 	];
+	if (outcome.named) parts.push(`${outcome.named.toLocaleString('en-US')} named`);
 	if (outcome.notFound) parts.push(`${outcome.notFound} not found`);
 	if (outcome.errors) parts.push(`${outcome.errors} errors`);
 	if (outcome.duplicates) parts.push(`${outcome.duplicates} duplicates`);
@@ -284,6 +312,14 @@ async function measureAll(): Promise<void> {
 				concurrencyFor(plan.kind),
 				LATENCY_MS,
 			);
+			if (plan.details) {
+				// The user list is read a page after another, beside the presence requests: the bound is the longer.
+				const listMs = detailRequestsInARow(plan.ids, maxIds) * LATENCY_MS;
+				if (listMs > bound.boundMs) {
+					bound.boundMs = listMs;
+					bound.latencyBoundMs = listMs;
+				}
+			}
 			const m = run.measurement;
 			const wallMs = m?.wallMs ?? run.runWallMs;
 			const row: Row = {
@@ -314,13 +350,14 @@ async function measureAll(): Promise<void> {
 					run.error === null &&
 					run.outcome.missing === 0 &&
 					run.outcome.duplicates === 0 &&
-					run.outcome.errors === 0,
+					run.outcome.errors === 0 &&
+					(plan.details !== true || run.outcome.named === run.outcome.presences),
 				gc: run.gc,
 				clientStats: run.outcome.tally?.clientStats ?? null,
 			};
 			rows.push(row);
 			console.log(
-				`${requests} requests, ${row.status429} × 429, ${(wallMs / 1000).toFixed(2)} s (bound ${(bound.boundMs / 1000).toFixed(2)} s, ×${row.ratio.toFixed(2)}), CPU ${((row.cpuMs ?? 0) / 1000).toFixed(2)} s, heap +${((row.heapPeakDelta ?? 0) / 1048576).toFixed(0)} MB — ${row.result}`,
+				`${requests} requests${run.summary.batchSubRequests ? ` + ${run.summary.batchSubRequests} sub-requests in $batch` : ''}, ${row.status429} × 429, ${(wallMs / 1000).toFixed(2)} s (bound ${(bound.boundMs / 1000).toFixed(2)} s, ×${row.ratio.toFixed(2)}), CPU ${((row.cpuMs ?? 0) / 1000).toFixed(2)} s, heap +${((row.heapPeakDelta ?? 0) / 1048576).toFixed(0)} MB — ${row.result}`,
 			);
 		}
 	} finally {

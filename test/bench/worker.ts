@@ -44,6 +44,8 @@ export interface CaseSpec {
 	/** HTTP Request cases: n8n-nodes-base's HttpRequest.node.js, and its batching. */
 	httpRequestNodeFile?: string;
 	httpBatch?: { size: number; intervalMs: number };
+	/** Include User Details (node cases). */
+	details?: boolean;
 }
 
 export type CoordinatorMessage =
@@ -61,6 +63,8 @@ export interface CaseOutcome {
 	missing: number;
 	/** Output items whose id was never asked for. */
 	unexpected: number;
+	/** Presences that came with the user's display name (Include User Details). */
+	named: number;
 	tally?: ClientTally;
 }
 
@@ -163,6 +167,7 @@ function build(spec: CaseSpec, ids: readonly string[], key: string): CaseWorkflo
 						authentication: 'application',
 						operation: 'getMany',
 						userIds: spec.shape === 'itemPerId' ? '={{ $json.id }}' : '={{ $json.ids }}',
+						...(spec.details ? { options: { includeUserDetails: true, simplify: true } } : {}),
 					},
 					credentials: APP_CREDENTIAL,
 				},
@@ -259,6 +264,7 @@ function tallyOutput(
 		duplicates: 0,
 		missing: 0,
 		unexpected: 0,
+		named: 0,
 	};
 	if (kind === 'client') {
 		const tally = items[0]?.json as unknown as ClientTally | undefined;
@@ -292,7 +298,10 @@ function tallyOutput(
 		seen.add(id);
 		if (json.error !== undefined) outcome.errors++;
 		else if (json.notFound === true) outcome.notFound++;
-		else if (typeof json.availability === 'string') outcome.presences++;
+		else if (typeof json.availability === 'string') {
+			outcome.presences++;
+			if (typeof json.displayName === 'string') outcome.named++;
+		}
 	}
 	outcome.missing = wanted.size - seen.size;
 	return outcome;

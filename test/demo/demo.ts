@@ -168,7 +168,8 @@ async function emulatorSetup(ports: Ports): Promise<Setup> {
 			},
 		],
 		teamIds: team.map((user) => user.id),
-		colleague: emu.users[1].userPrincipalName,
+		// Named by e-mail address, which differs from the UPN as in most tenants.
+		colleague: emu.users[1].mail,
 		delegated: true,
 		emulator: emu,
 		stopChanges: () => clearInterval(timer),
@@ -228,6 +229,12 @@ async function verify(session: N8nCliSession, setup: Setup): Promise<void> {
 	}
 	if (expected !== undefined && messages.length !== expected) {
 		throw new Error(`demo check: expected ${expected} available people, got ${messages.length}`);
+	}
+	const unnamed = messages.filter((item) => !/^\S.* is available/.test(String(item.json.message)));
+	if (unnamed.length > 0 || presences.some((item) => typeof item.json.displayName !== 'string')) {
+		throw new Error(
+			`demo check: every message should name the person, got ${JSON.stringify(unnamed[0]?.json ?? presences[0]?.json)}`,
+		);
 	}
 	say(
 		`check: the team workflow read ${presences.length} presences in ${setup.emulator?.requests('/communications/getPresencesByUserId').length ?? '?'} Graph request(s); ${messages.length} available`,

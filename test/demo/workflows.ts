@@ -48,7 +48,7 @@ export function teamAvailabilityWorkflow(id: string, teamIds: string[], credenti
 					authentication: 'application',
 					operation: 'getMany',
 					userIds: '={{ $json.id }}',
-					options: { simplify: true },
+					options: { simplify: true, includeUserDetails: true },
 				},
 				credentials: { microsoftGraphPresenceAppApi: credentials.app },
 			},
@@ -79,7 +79,7 @@ export function teamAvailabilityWorkflow(id: string, teamIds: string[], credenti
 							{
 								name: 'message',
 								value:
-									'={{ $json.id }} is available ({{ $json.activity }}) — route the next chat here',
+									'={{ $json.displayName }} is available ({{ $json.activity }}) — route the next chat to {{ $json.mail }}',
 							},
 						],
 					},

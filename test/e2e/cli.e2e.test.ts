@@ -45,6 +45,7 @@ const WORKFLOW_IDS = {
 	throttled: 'msgpWfThrottle01',
 	redirectApp: 'msgpWfRedirApp01',
 	redirectDelegated: 'msgpWfRedirDel01',
+	byMail: 'msgpWfByMailDet1',
 } as const;
 
 describe.each(n8nLineCases())(
@@ -72,6 +73,8 @@ describe.each(n8nLineCases())(
 		let me: { id: string; availability: string };
 		let getUsers: Array<{ id: string; userPrincipalName: string }>;
 		let redirected: { id: string };
+		/** Named by e-mail address (mail ≠ UPN), two by UPN, one by id; plus an address nobody has. */
+		let byMail: Array<{ id: string; displayName: string; userPrincipalName: string; mail: string }>;
 
 		function workflows(): N8nWorkflow[] {
 			const users = emu.users;
@@ -99,6 +102,7 @@ describe.each(n8nLineCases())(
 					parameters: { operation: 'get', userId: redirected.id },
 					continueOnFail: true,
 				});
+			byMail = users.slice(3000, 3060).filter((user) => user.mail !== user.userPrincipalName);
 			return [
 				redirectWorkflow(WORKFLOW_IDS.redirectApp, 'application'),
 				redirectWorkflow(WORKFLOW_IDS.redirectDelegated, 'oAuth2'),
@@ -142,6 +146,27 @@ describe.each(n8nLineCases())(
 						options: { maxRetries: 10 },
 					},
 				}),
+				presenceWorkflow({
+					id: WORKFLOW_IDS.byMail,
+					name: 'Presence: Get Many by e-mail address, with user details',
+					items: [
+						{ ids: byMail.slice(0, 40).map((user) => user.mail) },
+						{
+							ids: [
+								byMail[40].userPrincipalName,
+								byMail[41].userPrincipalName,
+								byMail[42].id,
+								'nobody@contoso.example',
+							],
+						},
+					],
+					authentication: 'application',
+					parameters: {
+						operation: 'getMany',
+						userIds: '={{ $json.ids }}',
+						options: { simplify: true, includeUserDetails: true },
+					},
+				}),
 			];
 		}
 
@@ -165,7 +190,7 @@ describe.each(n8nLineCases())(
 			]);
 			expect(imported.stdout).toContain('Successfully imported 2 credentials');
 			const importedWorkflows = await session.importFile('workflow', workflows());
-			expect(importedWorkflows.stdout).toMatch(/Successfully imported 7 workflows/);
+			expect(importedWorkflows.stdout).toMatch(/Successfully imported 8 workflows/);
 			elsewhere = await startRecordingServer(() => ({
 				id: redirected.id,
 				availability: 'Available',
@@ -343,6 +368,39 @@ describe.each(n8nLineCases())(
 				expect(emu.requests(path).map((entry) => entry.status)).toEqual([302]);
 			},
 		);
+		it('Get Many by e-mail address where mail differs from the UPN, with user details: all found and named', async () => {
+			const { output } = await execute(WORKFLOW_IDS.byMail);
+			const asked = byMail.slice(0, 43);
+			expect(output).toHaveLength(asked.length + 1);
+			const byId = new Map(output.map((item) => [String(item.json.id), item]));
+			for (const [index, user] of asked.entries()) {
+				expect(byId.get(user.id)?.json).toMatchObject({
+					id: user.id,
+					availability: emu.getUser(user.id)?.presence.availability,
+					displayName: user.displayName,
+					userPrincipalName: user.userPrincipalName,
+					mail: user.mail,
+				});
+				expect(pairedItems(byId.get(user.id)?.pairedItem)).toEqual([index < 40 ? 0 : 1]);
+			}
+			expect(byId.get('nobody@contoso.example')?.json).toMatchObject({ notFound: true });
+			// Names resolved by filters (UPN, then mail, then alias), never /users/{mail}; the names came with them,
+			// and the one id took one filter more.
+			const subRequests = emu.log.filter((entry) => entry.batchSubRequest === true);
+			expect(
+				subRequests.every((entry) => entry.path === '/v1.0/users' && entry.status === 200),
+			).toBe(true);
+			expect(subRequests.map((entry) => entry.query.$filter.split(' ')[0])).toEqual([
+				'userPrincipalName',
+				'userPrincipalName',
+				'userPrincipalName',
+				'mail',
+				'mail',
+				'mail',
+				'proxyAddresses/any(p:p',
+				'id',
+			]);
+		});
 
 		it('prints no secret: no client secret and no token the emulator issued, in any output or log of any command', () => {
 			const secrets = secretsOf(emu, app);

@@ -63,6 +63,16 @@ const CLOUDS = [
 ];
 const GET_ME_NOTICE =
 	'Get Me reads the presence of the signed-in user, so it needs the OAuth2 (delegated) credential';
+/** The delegated credential's Used For choices, in the credential's order, and the preset chosen. */
+const PURPOSES = [
+	'Read My Presence',
+	"Read Others' Presence",
+	'Instant Trigger',
+	'Change Presence',
+	'Find Users and Show Their Names',
+	'Find Users by E-Mail Alias',
+	'Users From a Group',
+];
 const OWNER = { email: 'owner@example.com', password: 'Editor-Check-1' };
 const SCREENSHOTS = join(__dirname, 'screenshots');
 
@@ -305,7 +315,7 @@ describe.each(n8nLineCases((key) => wanted.includes(key)))('editor in %s', (_lab
 		});
 	}
 
-	test('OAuth2 credential form: cloud picker, tenant, scopes; base URLs only for Custom', async () => {
+	test('OAuth2 credential form: cloud picker, tenant, what it is used for, scopes; base URLs only for Custom', async () => {
 		await openNewCredential();
 		await credentialTitle(OAUTH2_TITLE);
 		const modal = credentialModal();
@@ -316,7 +326,14 @@ describe.each(n8nLineCases((key) => wanted.includes(key)))('editor in %s', (_lab
 
 		const fields = await visibleParameterNames(modal);
 		expect(fields).toEqual(
-			expect.arrayContaining(['clientId', 'clientSecret', 'cloud', 'tenant', 'additionalScopes']),
+			expect.arrayContaining([
+				'clientId',
+				'clientSecret',
+				'cloud',
+				'tenant',
+				'purposes',
+				'additionalScopes',
+			]),
 		);
 		for (const hidden of [
 			'graphBaseUrl',
@@ -339,6 +356,16 @@ describe.each(n8nLineCases((key) => wanted.includes(key)))('editor in %s', (_lab
 		expect(await parameterLabel(modal, 'credential-connection-parameter', 'additionalScopes')).toBe(
 			'Additional Scopes',
 		);
+		// Used For: what the credential is for.
+		expect(await parameterLabel(modal, 'credential-connection-parameter', 'purposes')).toBe(
+			'Used For',
+		);
+		const purposes = modal.getByTestId('parameter-input-purposes');
+		// A new credential's multi-select shows empty in n8n's form, whatever its default; none ticked asks for the
+		// preset (test/unit/credentialScopes.test.ts).
+		await purposes.locator('input').first().click();
+		expect(await openSelectOptionNames(page)).toEqual(PURPOSES);
+		await closeOpenSelect(page);
 		expect(await modal.getByTestId('parameter-input-tenant').locator('input').inputValue()).toBe(
 			'organizations',
 		);

@@ -21,7 +21,10 @@ export type PresenceUpdate = Partial<Omit<Presence, 'id' | 'sequenceNumber'>>;
 export interface EmulatedUser {
 	id: string;
 	userPrincipalName: string;
+	/** The primary SMTP address; differs from the UPN for most users, as in real tenants. */
 	mail: string;
+	/** 'SMTP:' the primary address, 'smtp:' each alias (user resource: proxyAddresses). */
+	proxyAddresses: string[];
 	displayName: string;
 	givenName: string;
 	surname: string;
@@ -61,7 +64,7 @@ export interface PresenceSession {
 export interface PreferredPresence {
 	availability: string;
 	activity: string;
-	/** null: until cleared. */
+	/** As sent; null when the request had none and Graph applied its default (1 day or 7 days). */
 	expirationDuration: string | null;
 	setDateTime: string;
 	expiryDateTime: string | null;
@@ -81,6 +84,17 @@ export interface GroupOptions {
 	/** Devices and organisational contacts mixed in among the members (alternating, devices first). */
 	nonUserMembers?: number;
 }
+
+/** What a test may change about a user's addresses and name (updateUser). */
+export interface UserUpdate {
+	mail?: string;
+	/** Replaces the list; give Graph's form, e.g. ['SMTP:jane@contoso.example', 'smtp:jd@contoso.example']. */
+	proxyAddresses?: string[];
+	displayName?: string;
+}
+
+/** The user properties `$filter` compares with eq / in in this emulator. */
+export type FilterProperty = 'id' | 'userPrincipalName' | 'mail' | 'displayName';
 
 export type DirectoryObjectKind = 'user' | 'group' | 'device' | 'orgContact';
 
@@ -115,7 +129,11 @@ interface StoredGroup extends EmulatedGroup {
 
 export class Directory {
 	readonly users: EmulatedUser[] = [];
+	/** Object ids and UPNs (lower case): what GET /users/{id | userPrincipalName} resolves. */
 	private readonly index = new Map<string, EmulatedUser>();
+	/** mail and every proxy address (lower case, without the smtp: prefix) -> users: what $filter finds. */
+	private readonly byMail = new Map<string, EmulatedUser[]>();
+	private readonly byAddress = new Map<string, EmulatedUser[]>();
 	private sequence = 0;
 	/** userId -> lowercased sessionId -> session. */
 	private readonly sessions = new Map<string, Map<string, StoredSession>>();
@@ -141,12 +159,20 @@ export class Directory {
 			const n = this.users.length + 1;
 			const id = deterministicGuid('graph-emulator-user', this.seed, n);
 			const upn = `user${n}@contoso.test`;
+			// As in most real tenants, the UPN is on the tenant's initial domain and mail on the company's own
+			// (user resource: "mail", "proxyAddresses"), so GET /users/{mail} is a 404 for most users. Every fifth
+			// user (n = 3, 8, 13, ...) has mail = UPN, and every third an extra alias.
+			const mail = n % 5 === 3 ? upn : `user${n}@contoso.example`;
+			const proxyAddresses = [`SMTP:${mail}`];
+			if (mail !== upn) proxyAddresses.push(`smtp:${upn}`);
+			if (n % 3 === 0) proxyAddresses.push(`smtp:alias${n}@sales.contoso.example`);
 			const [availability, activity] =
 				INITIAL_PAIRS[parseInt(id.slice(0, 8), 16) % INITIAL_PAIRS.length];
 			const user: EmulatedUser = {
 				id,
 				userPrincipalName: upn,
-				mail: upn,
+				mail,
+				proxyAddresses,
 				displayName: `User ${n}`,
 				givenName: 'User',
 				surname: String(n),
@@ -163,13 +189,74 @@ export class Directory {
 			this.users.push(user);
 			this.index.set(id, user);
 			this.index.set(upn.toLowerCase(), user);
+			this.indexAddresses(user);
 			added.push(user);
 		}
 		return added;
 	}
 
+	/** By object id or UPN only, as user-get resolves them: never by mail or alias. */
 	get(idOrUpn: string): EmulatedUser | undefined {
 		return this.index.get(idOrUpn.toLowerCase());
+	}
+
+	/** Changes a user's addresses or name, e.g. to give two users the same address. */
+	updateUser(idOrUpn: string, update: UserUpdate): EmulatedUser {
+		const user = this.get(idOrUpn);
+		if (user === undefined) throw new Error(`updateUser: no emulated user '${idOrUpn}'`);
+		this.unindexAddresses(user);
+		if (update.mail !== undefined) user.mail = update.mail;
+		if (update.proxyAddresses !== undefined) user.proxyAddresses = [...update.proxyAddresses];
+		if (update.displayName !== undefined) user.displayName = update.displayName;
+		this.indexAddresses(user);
+		return user;
+	}
+
+	/**
+	 * Users whose property equals `value`. Entra compares these strings case-insensitively (a UPN or an address
+	 * in any case finds the user); the node assumes the same, and says so in its README.
+	 */
+	findBy(property: FilterProperty, value: string): EmulatedUser[] {
+		const key = value.toLowerCase();
+		if (property === 'mail') return [...(this.byMail.get(key) ?? [])];
+		if (property === 'displayName')
+			return this.users.filter((user) => user.displayName.toLowerCase() === key);
+		const user = this.index.get(key);
+		if (user === undefined) return [];
+		const matches =
+			property === 'id' ? user.id === key : user.userPrincipalName.toLowerCase() === key;
+		return matches ? [user] : [];
+	}
+
+	/** Users with this proxy address, given as Graph stores them ('smtp:jane@…'; the prefix in any case). */
+	findByProxyAddress(address: string): EmulatedUser[] {
+		const match = /^smtp:(.+)$/i.exec(address);
+		if (match === null) return [];
+		return [...(this.byAddress.get(match[1].toLowerCase()) ?? [])];
+	}
+
+	private indexAddresses(user: EmulatedUser): void {
+		const add = (map: Map<string, EmulatedUser[]>, key: string) => {
+			const list = map.get(key) ?? [];
+			if (!list.includes(user)) list.push(user);
+			map.set(key, list);
+		};
+		if (user.mail) add(this.byMail, user.mail.toLowerCase());
+		for (const address of user.proxyAddresses) {
+			const match = /^smtp:(.+)$/i.exec(address);
+			if (match !== null) add(this.byAddress, match[1].toLowerCase());
+		}
+	}
+
+	private unindexAddresses(user: EmulatedUser): void {
+		for (const map of [this.byMail, this.byAddress]) {
+			for (const [key, list] of map) {
+				const rest = list.filter((other) => other !== user);
+				if (rest.length === list.length) continue;
+				if (rest.length === 0) map.delete(key);
+				else map.set(key, rest);
+			}
+		}
 	}
 
 	setPresence(idOrUpn: string, update: PresenceUpdate): Presence {

@@ -10,6 +10,7 @@ import {
 	type Presence,
 	type PresenceSession,
 	type PresenceUpdate,
+	type UserUpdate,
 } from './directory';
 import {
 	DEFAULT_SLOW_MS,
@@ -274,6 +275,11 @@ export class GraphEmulator {
 
 	getUser(idOrUpn: string): EmulatedUser | undefined {
 		return this.directory.get(idOrUpn);
+	}
+
+	/** Changes a user's mail, proxyAddresses or display name (e.g. two users with one address). */
+	updateUser(idOrUpn: string, update: UserUpdate): EmulatedUser {
+		return this.directory.updateUser(idOrUpn, update);
 	}
 
 	/** Advances sequenceNumber, like every real presence change. */
@@ -695,7 +701,9 @@ export class GraphEmulator {
 					'Request_BadRequest',
 					`Specified HTTP method '${req.method}' is not allowed for $batch.`,
 				);
-			// The envelope itself is not counted: Graph evaluates each sub-request against the limits.
+			// The envelope itself is not counted: "Requests in a batch are evaluated individually against throttling
+			// limits and if any request exceeds the limits, it fails with a status of 429", each with its own
+			// Retry-After inside the batch answer (concepts/throttling.md, "Throttling and batching").
 			return this.batch(req, check.record);
 		}
 		if (this.throttleConfig !== false) {

@@ -228,6 +228,10 @@ function getPresencesByUserId(req: GraphRequest, ctx: RouteContext): GraphResult
 	});
 }
 
+/**
+ * `GET /users/{id | userPrincipalName}` (api-reference/v1.0/api/user-get.md): the key is the object id or the
+ * UPN, never the e-mail address, so `/users/{mail}` is a 404 for every user whose mail differs from the UPN.
+ */
 function getUser(req: GraphRequest, ctx: RouteContext, [idOrUpn]: string[]): GraphResult {
 	const user = ctx.directory.get(idOrUpn);
 	if (user === undefined) return userNotFound(req, idOrUpn);

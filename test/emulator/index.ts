@@ -21,15 +21,24 @@ export type {
 	PresenceSession,
 	PresenceStatusMessage,
 	PresenceUpdate,
+	UserUpdate,
 	WorkLocation,
 	WorkLocationLayer,
 } from './directory';
 export type { AppRegistration, TokenKind, TokenRecord } from './tokens';
 export type { FaultConfig, FaultKind, RetryAfterFormat, ThrottleConfig } from './faults';
 export { MAX_PRESENCE_IDS } from './graph-routes';
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './collections';
+export {
+	DEFAULT_PAGE_SIZE,
+	MAX_ADVANCED_QUERY_URL,
+	MAX_FILTER_EXPRESSIONS,
+	MAX_PAGE_SIZE,
+	parseUserFilter,
+} from './collections';
 export {
 	DEFAULT_EXPIRATION,
+	PREFERRED_DEFAULT_EXPIRATION,
+	PREFERRED_OTHER_EXPIRATION,
 	PREFERRED_PRESENCE_PAIRS,
 	SET_PRESENCE_PAIRS,
 	WORK_LOCATION_TYPES,

@@ -37,6 +37,16 @@ export const WORK_LOCATION_TYPES = ['unspecified', 'office', 'remote', 'timeOff'
 export const MIN_EXPIRATION_MS = 5 * 60 * 1000;
 export const MAX_EXPIRATION_MS = 4 * 60 * 60 * 1000;
 export const DEFAULT_EXPIRATION = 'PT5M';
+/**
+ * setUserPreferredPresence without expirationDuration: "DoNotDisturb or Busy: Expiration in 1 day; All others:
+ * Expiration in 7 days" (api-reference/v1.0/api/presence-setuserpreferredpresence.md). The page documents no
+ * upper bound (its own example is PT8H), so none is enforced; the lower bound of setPresence is kept.
+ */
+export const PREFERRED_DEFAULT_EXPIRATION: Readonly<Record<string, string>> = {
+	DoNotDisturb: 'P1D',
+	Busy: 'P1D',
+};
+export const PREFERRED_OTHER_EXPIRATION = 'P7D';
 /** What Graph shows for a status message that never expires. */
 export const NEVER_EXPIRES = { dateTime: '9999-12-31T23:59:59.9999999', timeZone: 'UTC' } as const;
 
@@ -141,10 +151,14 @@ function checkPair(
 	return { ok: true, value: pair };
 }
 
-/** undefined in the body means "not given" (null too); anything else must be a duration in PT5M..PT4H. */
+/**
+ * undefined in the body means "not given" (null too); anything else must be a duration of at least PT5M and, for
+ * setPresence, at most PT4H ("The valid duration range is 5-240 minutes", presence-setpresence.md).
+ */
 function checkDuration(
 	req: GraphRequest,
 	value: unknown,
+	maxMs: number = MAX_EXPIRATION_MS,
 ): Checked<{ text: string; ms: number } | undefined> {
 	if (value === undefined || value === null) return { ok: true, value: undefined };
 	const ms = typeof value === 'string' ? parseIsoDuration(value) : undefined;
@@ -157,12 +171,14 @@ function checkDuration(
 			),
 		};
 	}
-	if (ms < MIN_EXPIRATION_MS || ms > MAX_EXPIRATION_MS) {
+	if (ms < MIN_EXPIRATION_MS || ms > maxMs) {
 		return {
 			ok: false,
 			result: badRequest(
 				req,
-				`'expirationDuration' must be between PT5M and PT4H, got '${value}'.`,
+				maxMs === Infinity
+					? `'expirationDuration' must be at least PT5M, got '${value}'.`
+					: `'expirationDuration' must be between PT5M and PT4H, got '${value}'.`,
 			),
 		};
 	}
@@ -241,15 +257,17 @@ function setUserPreferredPresence(
 	if (!body.ok) return body.result;
 	const pair = checkPair(req, body.value, PREFERRED_PRESENCE_PAIRS, 'setUserPreferredPresence');
 	if (!pair.ok) return pair.result;
-	const duration = checkDuration(req, body.value.expirationDuration);
+	const duration = checkDuration(req, body.value.expirationDuration, Infinity);
 	if (!duration.ok) return duration.result;
+	const fallback = PREFERRED_DEFAULT_EXPIRATION[pair.value[0]] ?? PREFERRED_OTHER_EXPIRATION;
 	ctx.directory.setPreferred(
 		user,
 		{
 			availability: pair.value[0],
 			activity: pair.value[1],
+			// As sent; null when Graph applied its default.
 			expirationDuration: duration.value?.text ?? null,
-			durationMs: duration.value?.ms ?? null,
+			durationMs: duration.value?.ms ?? parseIsoDuration(fallback) ?? null,
 		},
 		ctx.now,
 	);

@@ -11,6 +11,7 @@ import {
 	type Presence,
 	type PresenceNotification,
 } from '../emulator';
+import { decodeStored } from '../../nodes/shared/presence/compactState';
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
 import {
 	credentialTypes,
@@ -311,6 +312,32 @@ describe('Instant Presence Trigger under Graph’s rules', () => {
 		expect(h.runs).toHaveLength(0);
 	});
 
+	it('Include User Details: instant items carry the name, UPN and mail, looked up once, then from the cache', async () => {
+		const ids = emu.users.slice(180, 182).map((user) => user.id);
+		const h = await host(ids, { options: { includeUserDetails: true } });
+		const tick = await activate(h);
+		await tick();
+		flip(ids[0]);
+		await until('a webhook run', () => h.runs.length === 1);
+		const user = emu.getUser(ids[0])!;
+		expect(h.runs[0][0].json).toMatchObject({
+			id: ids[0],
+			displayName: user.displayName,
+			userPrincipalName: user.userPrincipalName,
+			mail: user.mail,
+		});
+		const lookups = emu.log.filter(
+			(entry) => entry.path === '/v1.0/users' || entry.path === '/v1.0/$batch',
+		);
+		flip(ids[0]);
+		await until('a second run', () => h.runs.length === 2);
+		expect(h.runs[1][0].json).toMatchObject({ displayName: user.displayName });
+		// The second change is served from the names cache.
+		expect(
+			emu.log.filter((entry) => entry.path === '/v1.0/users' || entry.path === '/v1.0/$batch'),
+		).toHaveLength(lookups.length);
+	});
+
 	it('rejects a notification with a wrong or missing clientState, and bounds the validation token', async () => {
 		const ids = emu.users.slice(160, 162).map((user) => user.id);
 		const h = await host(ids);
@@ -380,10 +407,8 @@ describe('Instant Presence Trigger: concurrent deliveries and the schedule', () 
 		await ticking;
 		await h.idle();
 		expect([...emitted(h)].sort()).toEqual(ids.map((id, i) => [id, after[i].availability]).sort());
-		const saved = h.staticData()['node:Presence changed'] as {
-			users: Record<string, { a: string }>;
-		};
-		expect(ids.map((id) => saved.users[id.toLowerCase()].a)).toEqual(
+		const saved = h.staticData()['node:Presence changed'] as { users: Record<string, string> };
+		expect(ids.map((id) => decodeStored(saved.users[id.toLowerCase()])?.a)).toEqual(
 			after.map((presence) => presence.availability),
 		);
 		// The safety read (every fifth tick) and a restart find nothing new to report.

@@ -2,6 +2,7 @@ import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 
 import type { GraphEmulator } from '../emulator';
 import { runPoll, type HarnessCredential } from '../harness';
+import { decodeStored, encodeStored } from '../../nodes/shared/presence/compactState';
 import { credentialTypes, TRIGGER_TYPE, triggerNodeTypes, useEmulator } from './support';
 
 let emu: GraphEmulator;
@@ -24,6 +25,8 @@ interface PollArgs {
 	triggerOn?: string;
 	options?: IDataObject;
 	authentication?: 'application' | 'oAuth2';
+	/** n8n keys the trigger by workflow; a test that counts polls takes its own. */
+	workflowId?: string;
 }
 
 async function poll({
@@ -33,6 +36,7 @@ async function poll({
 	triggerOn = 'anyChange',
 	options = {},
 	authentication = 'application',
+	workflowId,
 }: PollArgs) {
 	const credentialType =
 		authentication === 'application'
@@ -53,7 +57,7 @@ async function poll({
 		},
 	};
 	return await runPoll({
-		workflow: { nodes: [node], connections: {}, staticData },
+		workflow: { id: workflowId, nodes: [node], connections: {}, staticData },
 		nodeTypes: triggerNodeTypes,
 		credentialTypes,
 		credentials,
@@ -75,6 +79,38 @@ const flip = (id: string) => {
 };
 
 describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
+	it('three failed polls in a row are reported through n8n’s error path; the next good poll reports what changed meanwhile', async () => {
+		const watched = users(20, 25).map((user) => user.id);
+		const args = { userIds: watched.join(','), workflowId: 'wf-failing-polls' };
+		const baseline = await poll(args);
+		expect(baseline.items).toBeNull();
+		const state = baseline.staticData;
+		const clientId = 'cccccccc-0000-4000-8000-000000000001';
+		emu.unconsentedClients.add(clientId);
+		try {
+			const reported: Error[] = [];
+			for (let i = 0; i < 3; i++) {
+				const failed = await poll({ ...args, staticData: state });
+				expect(failed.items).toBeNull();
+				reported.push(...failed.reportedErrors);
+				if (i < 2) expect(reported).toEqual([]);
+			}
+			expect(reported.map((error) => error.message)).toEqual([
+				expect.stringContaining(
+					'Presence changes are not being read: Microsoft Graph answered 403',
+				),
+			]);
+		} finally {
+			emu.unconsentedClients.delete(clientId);
+		}
+		const after = flip(watched[3]);
+		const good = await poll({ ...args, staticData: state });
+		expect(good.reportedErrors).toEqual([]);
+		expect(good.items?.map((item) => [item.json.id, item.json.availability])).toEqual([
+			[watched[3], after.availability],
+		]);
+	});
+
 	it('records a baseline silently, then emits one item per changed user with previous values', async () => {
 		const watched = users(0, 1000).map((user) => user.id);
 		const first = await poll({ userIds: watched.join(',') });
@@ -185,9 +221,10 @@ describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
 		const id = users(2020, 2021)[0].id;
 		const { staticData } = await poll({ userIds: id });
 		// What a stale replica would look like: the stored version is newer than anything Graph answers now.
-		const state = staticData['node:Presence changed'] as { users: Record<string, { q: string }> };
-		expect(state.users[id].q).toBe(emu.getUser(id)?.presence.sequenceNumber);
-		state.users[id].q = '9999999999999999999999';
+		const state = staticData['node:Presence changed'] as { users: Record<string, string> };
+		const stored = decodeStored(state.users[id]);
+		expect(stored?.q).toBe(emu.getUser(id)?.presence.sequenceNumber);
+		state.users[id] = encodeStored({ ...stored!, q: '9999999999999999999999' });
 		flip(id);
 		const result = await poll({ userIds: id, staticData });
 		expect(result.items).toBeNull();

@@ -19,6 +19,8 @@ export interface RunPollResult {
 	error: Error | undefined;
 	/** The workflow's static data after the poll: pass it back as `workflow.staticData` for the next poll. */
 	staticData: IDataObject;
+	/** What the poll reported through n8n's error path (`__emitError`: a failed execution, the error workflow). */
+	reportedErrors: Error[];
 	logs: string[];
 }
 
@@ -33,12 +35,15 @@ export async function runPoll(options: RunPollOptions): Promise<RunPollResult> {
 	const nodeType = workflow.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
 	if (!nodeType.poll) throw new UnexpectedError(`Node "${options.node}" has no poll function`);
 	const poll = nodeType.poll;
+	const reportedErrors: Error[] = [];
 	const context = new PollContext(
 		workflow,
 		node,
 		additionalData,
 		options.mode,
 		options.activation ?? 'activate',
+		() => undefined,
+		(reported: Error) => reportedErrors.push(reported),
 	);
 	const logs: string[] = [];
 	let items: INodeExecutionData[] | null = null;
@@ -55,6 +60,7 @@ export async function runPoll(options: RunPollOptions): Promise<RunPollResult> {
 		items,
 		error,
 		staticData: JSON.parse(JSON.stringify(workflow.staticData)) as IDataObject,
+		reportedErrors,
 		logs,
 	};
 }

@@ -259,11 +259,12 @@ describe('setUserPreferredPresence / clearUserPreferredPresence', () => {
 		const read = await readPresence(u.id);
 		expect(read).toMatchObject({ availability: 'BeRightBack', activity: 'BeRightBack' });
 		expect(str(read.sequenceNumber) > before).toBe(true);
-		expect(emu.preferredPresence(u.id)).toMatchObject({
-			availability: 'BeRightBack',
-			expirationDuration: null,
-			expiryDateTime: null,
-		});
+		// Graph's default for BeRightBack: 7 days (presence-setuserpreferredpresence).
+		const preferred = emu.preferredPresence(u.id);
+		expect(preferred).toMatchObject({ availability: 'BeRightBack', expirationDuration: null });
+		expect(
+			Date.parse(preferred?.expiryDateTime ?? '') - Date.parse(preferred?.setDateTime ?? ''),
+		).toBe(7 * 24 * 60 * MINUTE);
 
 		const pair = await post(app, `${path}/setUserPreferredPresence`, {
 			availability: 'Busy',
@@ -274,10 +275,10 @@ describe('setUserPreferredPresence / clearUserPreferredPresence', () => {
 		const duration = await post(app, `${path}/setUserPreferredPresence`, {
 			availability: 'Offline',
 			activity: 'OffWork',
-			expirationDuration: 'PT8H',
+			expirationDuration: 'PT4M',
 		});
 		expect(duration.status).toBe(400);
-		expect(graphError(duration).message).toContain('PT4H');
+		expect(graphError(duration).message).toContain('PT5M');
 		expect((await readPresence(u.id)).availability).toBe('BeRightBack');
 
 		expectEmpty200(

@@ -1,11 +1,16 @@
 import type { Presence } from '../../nodes/shared/presence/presence';
 import {
+	storedOf,
 	compareSequenceNumbers,
 	diffPresences,
 	forgetUnwatched,
 	inSequenceOrder,
 	type PresenceState,
 } from '../../nodes/shared/presence/presenceDiff';
+
+/** When each snapshot was observed (whole seconds: the stored form keeps seconds). */
+const T1 = '2026-12-01T09:00:00.000Z';
+const T2 = '2026-12-01T09:01:00.000Z';
 
 const p = (
 	id: string,
@@ -25,12 +30,12 @@ const both = { fields: ['availability', 'activity'] as const };
 describe('diffPresences', () => {
 	it('baselines unknown users silently and reports later changes with previous values', () => {
 		const state: PresenceState = {};
-		expect(diffPresences(state, [p('A', 'Busy', 'InACall', '01')], both, 't1')).toEqual({
+		expect(diffPresences(state, [p('A', 'Busy', 'InACall', '01')], both, T1)).toEqual({
 			changes: [],
 			baselined: ['a'],
 			stale: [],
 		});
-		const result = diffPresences(state, [p('a', 'Available', 'Available', '02')], both, 't2');
+		const result = diffPresences(state, [p('a', 'Available', 'Available', '02')], both, T2);
 		expect(result.changes).toHaveLength(1);
 		expect(result.changes[0]).toMatchObject({
 			id: 'a',
@@ -39,32 +44,32 @@ describe('diffPresences', () => {
 				availability: 'Busy',
 				activity: 'InACall',
 				sequenceNumber: '01',
-				observedAt: 't1',
+				observedAt: T1,
 			},
-			observedAt: 't2',
+			observedAt: T2,
 		});
-		expect(state.a).toMatchObject({ a: 'Available', q: '02', t: 't2' });
+		expect(storedOf(state, 'a')).toMatchObject({ a: 'Available', q: '02', t: T2 });
 	});
 
 	it('ignores stale and repeated answers by sequence number', () => {
 		const state: PresenceState = {};
-		diffPresences(state, [p('a', 'Busy', 'InACall', '05')], both, 't1');
-		expect(diffPresences(state, [p('a', 'Available', 'Available', '04')], both, 't2')).toEqual({
+		diffPresences(state, [p('a', 'Busy', 'InACall', '05')], both, T1);
+		expect(diffPresences(state, [p('a', 'Available', 'Available', '04')], both, T2)).toEqual({
 			changes: [],
 			baselined: [],
 			stale: ['a'],
 		});
-		expect(
-			diffPresences(state, [p('a', 'Available', 'Available', '05')], both, 't2').stale,
-		).toEqual(['a']);
-		expect(state.a.a).toBe('Busy');
+		expect(diffPresences(state, [p('a', 'Available', 'Available', '05')], both, T2).stale).toEqual([
+			'a',
+		]);
+		expect(storedOf(state, 'a')?.a).toBe('Busy');
 	});
 
 	it('compares without sequence numbers when Graph gives none, and case-insensitively', () => {
 		const state: PresenceState = {};
-		diffPresences(state, [{ id: 'a', availability: 'Busy', activity: 'InACall' }], both, 't1');
+		diffPresences(state, [{ id: 'a', availability: 'Busy', activity: 'InACall' }], both, T1);
 		expect(
-			diffPresences(state, [{ id: 'a', availability: 'busy', activity: 'inacall' }], both, 't2')
+			diffPresences(state, [{ id: 'a', availability: 'busy', activity: 'inacall' }], both, T2)
 				.changes,
 		).toEqual([]);
 		expect(
@@ -75,12 +80,12 @@ describe('diffPresences', () => {
 
 	it('keeps the state true even for changes the filter does not report', () => {
 		const state: PresenceState = {};
-		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, 't1');
+		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, T1);
 		expect(
-			diffPresences(state, [p('a', 'Busy', 'InAMeeting', '2')], { fields: ['availability'] }, 't2')
+			diffPresences(state, [p('a', 'Busy', 'InAMeeting', '2')], { fields: ['availability'] }, T2)
 				.changes,
 		).toEqual([]);
-		expect(state.a.c).toBe('InAMeeting');
+		expect(storedOf(state, 'a')?.c).toBe('InAMeeting');
 	});
 
 	it('to / from filters require an availability transition matching both ends', () => {
@@ -93,7 +98,7 @@ describe('diffPresences', () => {
 				p('c', 'Available', 'Available', '1'),
 			],
 			both,
-			't1',
+			T1,
 		);
 		const result = diffPresences(
 			state,
@@ -103,28 +108,24 @@ describe('diffPresences', () => {
 				p('c', 'Available', 'Away', '2'),
 			],
 			{ ...both, toAvailability: ['available'], fromAvailability: ['Busy'] },
-			't2',
+			T2,
 		);
 		expect(result.changes.map((change) => change.id)).toEqual(['a']);
 	});
 
 	it('reports status message, out of office and work location only when watched', () => {
 		const state: PresenceState = {};
-		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, 't1');
+		diffPresences(state, [p('a', 'Busy', 'InACall', '1')], both, T1);
 		const next = p('a', 'Busy', 'InACall', '2', {
 			statusMessage: { message: { content: 'Back at 3' } },
 			outOfOfficeSettings: { isOutOfOffice: true },
 			workLocation: { workLocationType: 'remote' },
 		});
 		const copy = JSON.parse(JSON.stringify(state)) as PresenceState;
-		expect(diffPresences(state, [next], both, 't2').changes).toEqual([]);
+		expect(diffPresences(state, [next], both, T2).changes).toEqual([]);
 		expect(
-			diffPresences(
-				copy,
-				[next],
-				{ fields: ['statusMessage', 'outOfOffice', 'workLocation'] },
-				't2',
-			).changes[0].changed,
+			diffPresences(copy, [next], { fields: ['statusMessage', 'outOfOffice', 'workLocation'] }, T2)
+				.changes[0].changed,
 		).toEqual(['statusMessage', 'outOfOffice', 'workLocation']);
 	});
 });
@@ -147,14 +148,14 @@ describe('sequence order', () => {
 
 	it('in sequence order, every version of a batch is one change, and repeats and older ones are none', () => {
 		const state: PresenceState = {};
-		diffPresences(state, [p('a', 'Available', 'Available', '0')], both, 't1');
+		diffPresences(state, [p('a', 'Available', 'Available', '0')], both, T1);
 		const batch = [
 			p('a', 'Away', 'Away', 'a'),
 			p('a', 'Busy', 'InACall', 'B'),
 			p('a', 'Away', 'Away', 'a'),
 			p('a', 'Offline', 'Offline', '00'),
 		];
-		const result = diffPresences(state, inSequenceOrder(batch), both, 't2');
+		const result = diffPresences(state, inSequenceOrder(batch), both, T2);
 		expect(
 			result.changes.map((change) => [change.previous.availability, change.presence.availability]),
 		).toEqual([
@@ -163,7 +164,7 @@ describe('sequence order', () => {
 			['Busy', 'Away'],
 		]);
 		expect(result.stale).toEqual(['a']);
-		expect(state.a).toMatchObject({ a: 'Away', q: 'a' });
+		expect(storedOf(state, 'a')).toMatchObject({ a: 'Away', q: 'a' });
 	});
 });
 

@@ -28,11 +28,14 @@ describe('checkPair', () => {
 });
 
 describe('durations', () => {
-	it('reads hours and minutes', () => {
+	it('reads days, hours and minutes', () => {
 		expect(durationMinutes('PT5M')).toBe(5);
 		expect(durationMinutes('PT1H30M')).toBe(90);
-		expect(durationMinutes('P1D')).toBeUndefined();
+		expect(durationMinutes('P1D')).toBe(1440);
+		expect(durationMinutes('P1DT2H')).toBe(1560);
 		expect(durationMinutes('PT')).toBeUndefined();
+		expect(durationMinutes('P1DT')).toBeUndefined();
+		expect(durationMinutes('P')).toBeUndefined();
 	});
 	it('accepts 5 minutes to 4 hours only', () => {
 		expect(checkDuration('pt4h')).toEqual({ ok: true, value: 'PT4H' });
@@ -40,6 +43,17 @@ describe('durations', () => {
 		expect(checkDuration('PT4M').ok).toBe(false);
 		expect(checkDuration('PT4H1M').ok).toBe(false);
 		expect(checkDuration('5 minutes').ok).toBe(false);
+		expect(checkDuration('P1D').ok).toBe(false);
+	});
+	it('takes any duration from 5 minutes on for a preferred presence (Graph documents no upper bound)', () => {
+		expect(checkDuration('PT8H', true)).toEqual({ ok: true, value: 'PT8H' });
+		expect(checkDuration('p7d', true)).toEqual({ ok: true, value: 'P7D' });
+		expect(checkDuration('PT36H', true)).toEqual({ ok: true, value: 'PT36H' });
+		expect(checkDuration('PT4M', true).ok).toBe(false);
+		expect(checkDuration('forever', true)).toEqual({
+			ok: false,
+			message: '"forever" is not a duration of at least PT5M (5 minutes), such as PT8H or P1D',
+		});
 	});
 });
 

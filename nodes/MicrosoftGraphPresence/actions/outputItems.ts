@@ -5,6 +5,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 import { simplifyPresence, type Presence } from '../../shared/presence/presence';
+import { detailFields, type UserDetails } from '../../shared/users/userDetails';
 
 /**
  * What Continue On Fail puts out for an input that failed: n8n's usual `{ error }` item, paired to
@@ -41,10 +42,26 @@ export function errorDetails(error: unknown): IDataObject {
 
 /**
  * The item json for a presence: Graph's object as it came (parsed JSON), or the flat Simplify
- * shape.
+ * shape. With Include User Details (`details` given; null for an id Graph knows no user for), the
+ * user's names come too: flat fields with Simplify, a `user` object beside Graph's presence without.
  */
-export function presenceJson(presence: Presence, simplify: boolean): IDataObject {
-	return simplify
+export function presenceJson(
+	presence: Presence,
+	simplify: boolean,
+	details?: UserDetails | null,
+): IDataObject {
+	const json = simplify
 		? (simplifyPresence(presence) as unknown as IDataObject)
 		: (presence as IDataObject);
+	return details === undefined ? json : withUserDetails(json, simplify, details);
+}
+
+/** A presence item's json with the user's names added, in the shape `presenceJson` gives. */
+export function withUserDetails(
+	json: IDataObject,
+	simplify: boolean,
+	details: UserDetails | null,
+): IDataObject {
+	if (simplify) return { ...json, ...detailFields(details) };
+	return { ...json, user: details === null ? null : { ...details } };
 }

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import { optionsCollection } from '../../shared/descriptions';
+import { includeUserDetailsOption, optionsCollection } from '../../shared/descriptions';
 
 export { authenticationProperty } from '../../shared/descriptions';
 
@@ -14,7 +14,11 @@ const simplifyOption: INodeProperties = {
 };
 
 /** Settings that tune the Graph client, plus Simplify; shared by every operation. */
-export const optionsProperty: INodeProperties = optionsCollection([simplifyOption]);
+export const optionsProperty: INodeProperties = optionsCollection([
+	simplifyOption,
+	// Only the reads have users to name; '/operation' is the node's own parameter, outside Options.
+	includeUserDetailsOption({ '/operation': ['getMe', 'get', 'getMany'] }),
+]);
 
 /** The options of the first item: the client and its budget serve the whole execution. */
 export function readOptions(ctx: IExecuteFunctions): Record<string, unknown> {

@@ -1,194 +1,199 @@
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { NodeOperationError, type NodeApiError } from 'n8n-workflow';
 
 import { isRecord } from '../guards';
 import { chunk } from '../presence/batching';
-import { decideRetry, type AttemptOutcome } from '../throttle/retryPolicy';
-import {
-	asNodeError,
-	GraphRequestError,
-	readGraphError,
-	throttleBudgetError,
-	toNodeApiError,
-	userLookupHint,
-} from '../transport/errors';
+import { aliasLookupHint, userDetailsHint, userLookupHint } from '../transport/errors';
 import type { GraphClient } from '../transport/graphClient';
-import { headerValue } from '../transport/response';
 import { isGuid } from '../users/ids';
+import { sendBatched, subRequestError } from './batch';
 import { isNextPageOf, page, pages } from './paging';
 
 /**
- * Entra's directory as the node needs it: names to object ids, a group's members, the user picker's
- * pages.
+ * Entra's directory as the node needs it: names and addresses to users, users' names by id, a
+ * group's members, the user picker's pages.
  */
 
-/** What Graph said about one name: its object id, no such user, or an error to report for it. */
-export type LookupResult = { id: string } | { notFound: true } | { error: NodeApiError };
+/** What a lookup found for one value: the users that matched (none, one, or several), or an error. */
+export type Matches = { users: DirectoryUser[] } | { error: NodeApiError };
 
-/** JSON batching takes at most 20 requests (json-batching). */
-const MAX_BATCH_REQUESTS = 20;
+/** The fields the node shows of a user, and the id; a `$select` keeps answers small (and cheaper). */
+const USER_FIELDS = 'id,displayName,userPrincipalName,mail';
 
-interface BatchAnswer {
-	responses: Array<{ id: string; status: number; headers?: unknown; body?: unknown }>;
+/**
+ * "When using the `in` operator, the request is limited to 15 expressions in the filter clause by
+ * default" (Graph's known issues, linked from concepts/filter-query-parameter.md): 15 values per
+ * filter, 20 filters per `$batch`, so 300 values per HTTP request.
+ */
+export const MAX_FILTER_VALUES = 15;
+
+/** An OData string literal: quotes doubled. */
+function literal(value: string): string {
+	return `'${value.replace(/'/g, "''")}'`;
 }
 
-function isBatchAnswer(value: unknown): value is BatchAnswer {
-	return (
-		isRecord(value) &&
-		Array.isArray(value.responses) &&
-		value.responses.every(
-			(entry) =>
-				isRecord(entry) && typeof entry.id === 'string' && typeof entry.status === 'number',
-		)
-	);
+function usersPath(filter: string): string {
+	return `/users?$filter=${encodeURIComponent(filter)}&$select=${USER_FIELDS}&$top=999`;
+}
+
+/** The users of a collection answer, only entries with a GUID id. */
+function usersOf(body: unknown): DirectoryUser[] {
+	if (!isRecord(body) || !Array.isArray(body.value)) return [];
+	return body.value.flatMap(toDirectoryUser).filter((user) => isGuid(user.id));
 }
 
 /**
- * Looks user principal names up (`GET /users/{upn}`), 20 at a time through JSON batching.
- * Sub-requests that Graph throttles, or that the answer leaves out, are sent again in a later
- * batch, by the client's own retry policy. Keys of the answer are the names in lower case.
+ * Finds users by `userPrincipalName` or `mail` (user resource: both support `$filter` with `in`),
+ * 15 values to a filter. Keys of the answer are the values in lower case; Entra compares these
+ * strings case-insensitively.
  */
-export async function lookUpUsers(
+export async function usersByProperty(
 	client: GraphClient,
-	names: readonly string[],
-): Promise<Map<string, LookupResult>> {
-	const resolved = new Map<string, LookupResult>();
-	const original = new Map(names.map((name) => [name.toLowerCase(), name]));
-	let pending = [...original.keys()];
-	// Per name, as the client counts per request: faults against Max Retries, throttling against the
-	// execution's throttle clock, held from a throttled answer until the name's next other answer.
-	const states = new Map<string, { faults: number; throttled: number }>();
-	const held = new Set<string>();
-	const release = (key: string): void => {
-		if (held.delete(key)) client.throttleClock.release(Date.now());
-	};
-	try {
-		for (; pending.length > 0; ) {
-			const again = new Set<string>();
-			let waitMs = 0;
-			/** A sub-request that did not succeed: retried as the policy says, or its error kept. */
-			const retryOrFail = (
-				key: string,
-				attempt: AttemptOutcome,
-				error: (budget?: { askedMs: number }) => NodeApiError,
-			): void => {
-				const state = states.get(key) ?? { faults: 0, throttled: 0 };
-				states.set(key, state);
-				const now = Date.now();
-				const decision = decideRetry(
-					attempt,
-					{ ...state, throttleHeldMs: client.throttleClock.heldMs(now) },
-					client.retry,
-					now,
-					Math.random(),
-				);
-				if (!decision.retry) {
-					resolved.set(
-						key,
-						decision.reason === 'throttleBudget'
-							? { error: error({ askedMs: decision.delayMs ?? 0 }) }
-							: { error: error() },
-					);
-					release(key);
-					return;
-				}
-				if (decision.throttled) {
-					state.throttled++;
-					if (!held.has(key)) client.throttleClock.hold(now);
-					held.add(key);
-				} else {
-					state.faults++;
-					release(key);
-				}
-				again.add(key);
-				waitMs = Math.max(waitMs, decision.delayMs);
-			};
-			await Promise.all(
-				chunk(pending, MAX_BATCH_REQUESTS).map(async (group) => {
-					const requests = group.map((key, index) => ({
-						id: String(index),
-						method: 'GET',
-						url: `/users/${encodeURIComponent(original.get(key) ?? key)}?$select=id`,
-					}));
-					let answer: BatchAnswer;
-					try {
-						answer = await client.request(
-							{ method: 'POST', path: '/$batch', body: { requests } },
-							isBatchAnswer,
-						);
-					} catch (error) {
-						client.throwIfCancelled();
-						if (!(error instanceof NodeApiError)) throw asNodeError(client.node, error);
-						for (const key of group) {
-							resolved.set(key, { error });
-							release(key);
-						}
-						return;
-					}
-					for (const response of answer.responses) {
-						const key = group[Number(response.id)];
-						if (key === undefined) continue;
-						const { status, body } = response;
-						if (
-							status >= 200 &&
-							status < 300 &&
-							isRecord(body) &&
-							typeof body.id === 'string' &&
-							isGuid(body.id)
-						) {
-							resolved.set(key, { id: body.id.toLowerCase() });
-							release(key);
-						} else if (status === 404) {
-							resolved.set(key, { notFound: true });
-							release(key);
-						} else {
-							const retryAfter = headerValue(response.headers, 'retry-after');
-							retryOrFail(key, { kind: 'status', status, retryAfter }, (budget) =>
-								budget
-									? throttleBudgetError(
-											client.node,
-											status,
-											readGraphError(body),
-											client.throttleClock.heldMs(Date.now()),
-											client.retry.maxThrottleWaitMs / 60_000,
-											budget.askedMs,
-										)
-									: toNodeApiError(
-											client.node,
-											new GraphRequestError(
-												status,
-												readGraphError(body),
-												userLookupHint(status, undefined),
-											),
-										),
-							);
-						}
-					}
-					// A sub-request the answer left out is asked again, like a dropped connection.
-					for (const key of group) {
-						if (resolved.has(key) || again.has(key)) continue;
-						retryOrFail(key, { kind: 'transport' }, () =>
-							toNodeApiError(
-								client.node,
-								new GraphRequestError(500, undefined, "Graph's batch answer left this user out"),
-							),
-						);
-					}
-				}),
-			);
-			pending = [...again];
-			if (pending.length > 0) await client.wait(waitMs);
+	property: 'userPrincipalName' | 'mail',
+	values: readonly string[],
+): Promise<Map<string, Matches>> {
+	const keys = [...new Set(values.map((value) => value.toLowerCase()))];
+	const groups = chunk(keys, MAX_FILTER_VALUES);
+	const answers = await sendBatched(
+		client,
+		groups.map((group) => ({
+			method: 'GET',
+			url: usersPath(`${property} in (${group.map(literal).join(',')})`),
+		})),
+		userLookupHint,
+	);
+	const found = new Map<string, Matches>();
+	answers.forEach((answer, index) => {
+		const group = groups[index];
+		if ('error' in answer || answer.status >= 300) {
+			const error =
+				'error' in answer ? answer.error : subRequestError(client, answer, userLookupHint);
+			for (const key of group) found.set(key, { error });
+			return;
 		}
-	} finally {
-		for (const key of [...held]) release(key);
+		const users = usersOf(answer.body);
+		for (const key of group) {
+			found.set(key, {
+				users: users.filter((user) => user[property]?.toLowerCase() === key),
+			});
+		}
+	});
+	return found;
+}
+
+/**
+ * Finds users by an alias among their `proxyAddresses` (`proxyAddresses/any(p:p eq 'smtp:…')`, one
+ * address a request: the property takes `eq`, not `in`). Graph leaves out users whose property the
+ * caller may not read, so with User.ReadBasic.All only, nobody is found by alias.
+ */
+export async function usersByAlias(
+	client: GraphClient,
+	values: readonly string[],
+): Promise<Map<string, Matches>> {
+	const keys = [...new Set(values.map((value) => value.toLowerCase()))];
+	const answers = await sendBatched(
+		client,
+		keys.map((key) => ({
+			method: 'GET',
+			url: usersPath(`proxyAddresses/any(p:p eq ${literal(`smtp:${key}`)})`),
+		})),
+		aliasLookupHint,
+	);
+	const found = new Map<string, Matches>();
+	answers.forEach((answer, index) => {
+		found.set(
+			keys[index],
+			'error' in answer
+				? { error: answer.error }
+				: answer.status >= 300
+					? { error: subRequestError(client, answer, aliasLookupHint) }
+					: { users: usersOf(answer.body) },
+		);
+	});
+	return found;
+}
+
+/**
+ * Users by object id, 15 ids to a filter (`id in (…)`, user resource): the ids Graph does not know
+ * are absent from the answer. Throws the first error.
+ */
+export async function usersById(
+	client: GraphClient,
+	ids: readonly string[],
+): Promise<DirectoryUser[]> {
+	const answers = await sendBatched(
+		client,
+		chunk(ids, MAX_FILTER_VALUES).map((group) => ({
+			method: 'GET',
+			url: usersPath(`id in (${group.map(literal).join(',')})`),
+		})),
+		userDetailsHint,
+	);
+	const users: DirectoryUser[] = [];
+	for (const answer of answers) {
+		if ('error' in answer) throw answer.error;
+		if (answer.status >= 300) throw subRequestError(client, answer, userDetailsHint);
+		users.push(...usersOf(answer.body));
 	}
-	return resolved;
+	return users;
+}
+
+/** The signed-in user's names (`GET /me`; delegated only). */
+export async function signedInUser(client: GraphClient): Promise<DirectoryUser> {
+	const answer = await client.request(
+		{ method: 'GET', path: `/me?$select=${USER_FIELDS}`, hint: userDetailsHint },
+		(body): body is Record<string, unknown> => isRecord(body) && typeof body.id === 'string',
+	);
+	const [me] = toDirectoryUser(answer);
+	return me;
+}
+
+/** How many users the tenant has (`$count` is an advanced query: ConsistencyLevel eventual). */
+export async function countUsers(client: GraphClient): Promise<number> {
+	const answer = await client.request(
+		{
+			method: 'GET',
+			path: '/users?$count=true&$top=1&$select=id',
+			headers: { ConsistencyLevel: 'eventual' },
+			hint: userDetailsHint,
+		},
+		(body): body is { '@odata.count': number } =>
+			isRecord(body) && typeof body['@odata.count'] === 'number',
+	);
+	return answer['@odata.count'];
+}
+
+/**
+ * Every user of the tenant, 999 to a page (user-list's largest page), a page at a time, at most
+ * `maxPages` pages (a tenant that grows while it is read, or a next link that never ends, stops
+ * there).
+ */
+export async function* allUsers(
+	client: GraphClient,
+	maxPages: number,
+): AsyncGenerator<DirectoryUser[]> {
+	let next: string | undefined = `/users?$select=${USER_FIELDS}&$top=999`;
+	for (let read = 0; next !== undefined && read < maxPages; read++) {
+		const answer: { value: unknown[]; '@odata.nextLink'?: unknown } = await client.request(
+			{ method: 'GET', path: next, hint: userDetailsHint },
+			(body): body is { value: unknown[]; '@odata.nextLink'?: unknown } =>
+				isRecord(body) && Array.isArray(body.value),
+		);
+		const link = answer['@odata.nextLink'];
+		next = typeof link === 'string' ? link : undefined;
+		yield answer.value.flatMap(toDirectoryUser);
+	}
 }
 
 /**
  * Object ids of a group's members, nested groups included, users only. `group` is an object id or a
  * display name.
  */
-export async function groupMemberIds(client: GraphClient, group: string): Promise<string[]> {
+export async function groupMemberIds(
+	client: GraphClient,
+	group: string,
+	/** Sees the members' names as they come (they are in the same pages, at no extra request). */
+	onUsers?: (users: DirectoryUser[]) => void,
+): Promise<string[]> {
 	let groupId = group.trim();
 	if (!isGuid(groupId)) {
 		const filter = encodeURIComponent(`displayName eq '${groupId.replace(/'/g, "''")}'`);
@@ -209,11 +214,11 @@ export async function groupMemberIds(client: GraphClient, group: string): Promis
 		groupId = ids[0];
 	}
 	const members = new Set<string>();
-	const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id&$top=999`;
+	const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${onUsers ? USER_FIELDS : 'id'}&$top=999`;
 	for await (const entries of pages(client, path)) {
-		for (const member of entries) {
-			if (isRecord(member) && typeof member.id === 'string') members.add(member.id.toLowerCase());
-		}
+		const users = entries.flatMap(toDirectoryUser);
+		for (const user of users) members.add(user.id.toLowerCase());
+		onUsers?.(users);
 	}
 	return [...members];
 }

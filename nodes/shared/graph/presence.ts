@@ -2,7 +2,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { chunk, MAX_IDS_PER_REQUEST } from '../presence/batching';
 import { isPresence, isPresenceList, type Presence } from '../presence/presence';
-import { presenceHint } from '../transport/errors';
+import { myPresenceHint, presenceHint } from '../transport/errors';
 import type { GraphClient } from '../transport/graphClient';
 
 /** Reading presence: the signed-in user's, one user's, and any number of users' 650 a request. */
@@ -18,7 +18,7 @@ export async function getMyPresence(client: GraphClient): Promise<Presence> {
 		});
 	}
 	return await client.request(
-		{ method: 'GET', path: '/me/presence', hint: presenceHint },
+		{ method: 'GET', path: '/me/presence', hint: myPresenceHint },
 		isPresence,
 	);
 }

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { presenceHint, type Hint } from '../transport/errors';
+import { writeHint, type Hint } from '../transport/errors';
 import type { GraphClient } from '../transport/graphClient';
 import { isEmptyOrObject } from '../transport/response';
 
@@ -19,7 +19,7 @@ export async function writePresence(
 ): Promise<void> {
 	const base = user === 'me' ? '/me/presence' : `/users/${encodeURIComponent(user)}/presence`;
 	await client.request(
-		{ method: 'POST', path: `${base}/${action}`, body, hint: hint ?? presenceHint },
+		{ method: 'POST', path: `${base}/${action}`, body, hint: hint ?? writeHint },
 		isEmptyOrObject,
 	);
 }

@@ -1,3 +1,4 @@
+import { decodeStored, encodeStored } from './compactState';
 import { simplifyPresence, type Presence } from './presence';
 
 /**
@@ -28,7 +29,16 @@ export interface StoredPresence {
 	t: string;
 }
 
-export type PresenceState = Record<string, StoredPresence>;
+/**
+ * Every watched user's last presence by object id, as kept in static data: compact strings
+ * (compactState.ts); the object form of earlier versions is still read.
+ */
+export type PresenceState = Record<string, string | StoredPresence>;
+
+/** One user's stored presence, whichever form it was saved in. */
+export function storedOf(state: PresenceState, id: string): StoredPresence | undefined {
+	return decodeStored(state[id]);
+}
 
 export interface DiffOptions {
 	/** Which changes count as an event. */
@@ -151,7 +161,7 @@ export function diffPresences(
 	const result: DiffResult = { changes: [], baselined: [], stale: [] };
 	for (const presence of presences) {
 		const id = presence.id.toLowerCase();
-		const before = state[id];
+		const before = storedOf(state, id);
 		const after = store(presence, observedAt);
 		if (
 			before &&
@@ -189,7 +199,7 @@ export function diffContents(
 	const result: DiffResult = { changes: [], baselined: [], stale: [] };
 	for (const content of contents) {
 		const id = content.id.toLowerCase();
-		const before = state[id];
+		const before = storedOf(state, id);
 		const presence: Presence = {
 			id: content.id,
 			availability: content.availability,
@@ -215,7 +225,7 @@ function record(
 	options: DiffOptions,
 	observedAt: string,
 ): void {
-	state[id] = after;
+	state[id] = encodeStored(after);
 	if (!before) {
 		result.baselined.push(id);
 		return;

@@ -1,6 +1,7 @@
 /**
  * What Graph accepts when writing presence, checked before anything is sent: the
- * availability/activity pairs of each operation, durations between 5 minutes and 4 hours, and
+ * availability/activity pairs of each operation, durations (5 minutes to 4 hours for a session, at
+ * least 5 minutes for a preferred presence), and
  * status-message expiry times in the form Graph wants (a wall-clock time without offset plus a time
  * zone name).
  */
@@ -20,7 +21,13 @@ export const PREFERRED_PRESENCE_PAIRS = [
 	'Away/Away',
 	'Offline/OffWork',
 ];
+/** setPresence: "The valid duration range is 5-240 minutes (PT5M to PT4H)" (presence-setpresence). */
 export const DURATIONS = ['PT5M', 'PT10M', 'PT15M', 'PT30M', 'PT1H', 'PT2H', 'PT3H', 'PT4H'];
+/**
+ * setUserPreferredPresence documents no upper bound (its own example is PT8H): the same start, and
+ * longer ones up to the 7 days Graph itself applies by default.
+ */
+export const PREFERRED_DURATIONS = [...DURATIONS, 'PT8H', 'PT12H', 'P1D', 'P2D', 'P7D'];
 export const WORK_LOCATIONS = ['office', 'remote', 'timeOff', 'unspecified'];
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -45,20 +52,28 @@ export function checkPair(
 	return { ok: true, value: { availability, activity } };
 }
 
-/** Minutes in an ISO 8601 duration of hours and minutes (PT1H30M), or undefined. */
+/** Minutes in an ISO 8601 duration of days, hours and minutes (PT1H30M, P1D), or undefined. */
 export function durationMinutes(value: string): number | undefined {
-	const match = /^PT(?:(\d+)H)?(?:(\d+)M)?$/i.exec(value.trim());
-	if (!match || (match[1] === undefined && match[2] === undefined)) return undefined;
-	return Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0);
+	const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/i.exec(value.trim());
+	if (!match || (match[1] === undefined && match[2] === undefined && match[3] === undefined))
+		return undefined;
+	if (/T$/i.test(value.trim())) return undefined;
+	return (Number(match[1] ?? 0) * 24 + Number(match[2] ?? 0)) * 60 + Number(match[3] ?? 0);
 }
 
-export function checkDuration(value: unknown): Checked<string> {
+/**
+ * An app presence session's duration: PT5M to PT4H. With `unbounded` (preferred presence), any
+ * duration from PT5M on.
+ */
+export function checkDuration(value: unknown, unbounded = false): Checked<string> {
 	const text = typeof value === 'string' ? value.trim().toUpperCase() : '';
 	const minutes = durationMinutes(text);
-	if (minutes === undefined || minutes < 5 || minutes > 240) {
+	if (minutes === undefined || minutes < 5 || (!unbounded && minutes > 240)) {
 		return {
 			ok: false,
-			message: `"${String(value)}" is not a duration from PT5M (5 minutes) to PT4H (4 hours)`,
+			message: unbounded
+				? `"${String(value)}" is not a duration of at least PT5M (5 minutes), such as PT8H or P1D`
+				: `"${String(value)}" is not a duration from PT5M (5 minutes) to PT4H (4 hours)`,
 		};
 	}
 	return { ok: true, value: text };

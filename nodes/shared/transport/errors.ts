@@ -100,10 +100,29 @@ export function isNotFound(error: unknown): boolean {
 	return error instanceof NodeApiError && error.httpCode === '404';
 }
 
-export const presenceHint: Hint = (status) => {
-	if (status === 403) {
-		return 'Permission missing: reading presence needs Presence.Read (Get Me) or Presence.Read.All (other users), delegated or application. Application permissions need an administrator to grant admin consent in Entra ID (App registrations → API permissions → Grant admin consent).';
-	}
+/**
+ * What a 403 says: the permission the failed request needs, and where to give it. Delegated scopes
+ * come from the OAuth2 credential's "Used For" (`purpose` names the choice) or its Additional
+ * Scopes; application permissions need an administrator's consent.
+ */
+function missingPermission(
+	what: string,
+	delegated: { scope: string; purpose: string } | undefined,
+	application: string | undefined,
+): string {
+	const ways = [
+		delegated
+			? `delegated (OAuth2) ${delegated.scope}: in the credential pick "${delegated.purpose}" under Used For (or add ${delegated.scope} to Additional Scopes) and reconnect`
+			: undefined,
+		application
+			? `application ${application}, granted with admin consent (App registrations → API permissions → Grant admin consent)`
+			: undefined,
+	].filter((way) => way !== undefined);
+	return `Permission missing: ${what} needs ${ways.join('; or ')}. Permissions that need admin consent stay missing until an administrator grants them.`;
+}
+
+/** The usual reading of 404 and 401 on presence requests. */
+function presenceStatusHint(status: number): string | undefined {
 	if (status === 404) {
 		return "Graph knows no presence for this user: check that the id is the user's Entra object id and that the user has a Teams license.";
 	}
@@ -111,22 +130,91 @@ export const presenceHint: Hint = (status) => {
 		return 'Graph rejected the token: check the credential (tenant, client id, secret or certificate, and that the account is still allowed to sign in).';
 	}
 	return undefined;
-};
+}
 
-export const directoryHint: Hint = (status, error) => {
+/** Credential "Used For" choices, as the OAuth2 credential names them. */
+export const PURPOSE_LABELS = {
+	ownPresence: 'Read My Presence',
+	othersPresence: "Read Others' Presence",
+	writePresence: 'Change Presence',
+	userLookups: 'Find Users and Show Their Names',
+	aliasLookups: 'Find Users by E-Mail Alias',
+	groups: 'Users From a Group',
+	instantTrigger: 'Instant Trigger',
+} as const;
+
+/** Get Me: the signed-in user's own presence. */
+export const myPresenceHint: Hint = (status) =>
+	status === 403
+		? missingPermission(
+				'Get Me',
+				{ scope: 'Presence.Read', purpose: PURPOSE_LABELS.ownPresence },
+				undefined,
+			)
+		: presenceStatusHint(status);
+
+/** Get User, Get Many and the triggers' reads. */
+export const presenceHint: Hint = (status) =>
+	status === 403
+		? missingPermission(
+				"Reading other users' presence",
+				{ scope: 'Presence.Read.All', purpose: PURPOSE_LABELS.othersPresence },
+				'Presence.Read.All',
+			)
+		: presenceStatusHint(status);
+
+/** Every presence write (set / clear presence, preferred presence, status message, work location). */
+export const writeHint: Hint = (status) =>
+	status === 403
+		? missingPermission(
+				'Changing presence',
+				{ scope: 'Presence.ReadWrite', purpose: PURPOSE_LABELS.writePresence },
+				'Presence.ReadWrite.All',
+			)
+		: presenceStatusHint(status);
+
+/** Group names and members, and the user picker's pages. */
+export const directoryHint: Hint = (status) => {
 	if (status === 403) {
-		return 'Reading users and groups needs User.ReadBasic.All and GroupMember.Read.All (delegated) or User.Read.All and GroupMember.Read.All (application), with admin consent.';
+		return `${missingPermission(
+			'Reading a group',
+			{ scope: 'GroupMember.Read.All', purpose: PURPOSE_LABELS.groups },
+			'GroupMember.Read.All',
+		)} Listing users (the user picker) needs User.ReadBasic.All (delegated, "${PURPOSE_LABELS.userLookups}") or User.Read.All (application).`;
 	}
 	if (status === 404) return 'No such group or user in this tenant.';
-	return presenceHint(status, error);
+	return presenceStatusHint(status);
 };
 
-export const userLookupHint: Hint = (status, error) => {
-	if (status === 403) {
-		return 'Resolving user principal names needs User.ReadBasic.All (delegated) or User.Read.All (application), with admin consent.';
-	}
-	return presenceHint(status, error);
-};
+/** Finding users by user principal name or e-mail address. */
+export const userLookupHint: Hint = (status) =>
+	status === 403
+		? missingPermission(
+				'Finding users by user principal name or e-mail address',
+				{ scope: 'User.ReadBasic.All', purpose: PURPOSE_LABELS.userLookups },
+				'User.Read.All',
+			)
+		: presenceStatusHint(status);
+
+/** Finding users by an alias (proxyAddresses, not part of the basic profile). */
+export const aliasLookupHint: Hint = (status) =>
+	status === 403
+		? missingPermission(
+				'Finding users by e-mail alias',
+				{ scope: 'User.Read.All', purpose: PURPOSE_LABELS.aliasLookups },
+				'User.Read.All',
+			)
+		: presenceStatusHint(status);
+
+/** Include User Details: names and addresses by object id, or the tenant's user list. */
+export const userDetailsHint: Hint = (status) =>
+	status === 403
+		? missingPermission(
+				'Include User Details',
+				{ scope: 'User.ReadBasic.All', purpose: PURPOSE_LABELS.userLookups },
+				'User.Read.All',
+			)
+		: presenceStatusHint(status);
 
 /** What the request loop says when the endpoint's hint has nothing to add. */
 export function retriesHint(status: number, retries: number): string | undefined {

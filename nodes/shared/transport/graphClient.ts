@@ -83,6 +83,11 @@ export interface GraphRequest {
 	body?: IDataObject;
 	/** What the request was for, in the words of its error. */
 	hint?: Hint;
+	/**
+	 * Turns it takes in the shared budget: a `$batch` takes one per sub-request, since Graph counts each
+	 * sub-request against its limits (concepts/throttling.md, "Throttling and batching"). Default 1.
+	 */
+	turns?: number;
 }
 
 type Outcome = (RawResponse & { token?: string }) | TransportFailure;
@@ -134,6 +139,11 @@ export class GraphClient {
 		private readonly budgetKey: string,
 		private readonly options: GraphClientOptions,
 		private readonly limits: ClientLimits,
+		/**
+		 * Whose directory data this client may read: the budget key plus the n8n credential, so that names one
+		 * credential looked up are never served to another (another tenant, or fewer permissions).
+		 */
+		readonly cacheScope: string,
 	) {
 		this.semaphore = new Semaphore(options.concurrency);
 		this.retry = retryPolicy(
@@ -193,6 +203,7 @@ export class GraphClient {
 			budgetKey,
 			checked,
 			limits,
+			`${budgetKey}|${ctx.getNode().credentials?.[credentialName]?.id ?? ''}`,
 		);
 	}
 
@@ -213,6 +224,17 @@ export class GraphClient {
 	 * retry, refreshes an app token once on 401, and checks the answer's shape with `guard`.
 	 */
 	async request<T>(request: GraphRequest, guard: (body: unknown) => body is T): Promise<T> {
+		return (await this.requestTimed(request, guard)).body;
+	}
+
+	/**
+	 * As `request`, and says when the answered attempt started: a `$batch` answer whose sub-requests Graph
+	 * throttled reports them with `subRequestsThrottled(startedAt, …)`.
+	 */
+	async requestTimed<T>(
+		request: GraphRequest,
+		guard: (body: unknown) => body is T,
+	): Promise<{ body: T; startedAt: number }> {
 		let refreshedToken = false;
 		const state = { faults: 0, throttled: 0 };
 		// On the execution's throttle clock from a throttled answer to the next answer that is not
@@ -227,7 +249,9 @@ export class GraphClient {
 				this.throwIfCancelled();
 				let startedAt = 0;
 				const outcome = await this.semaphore.run(async () => {
-					startedAt = await this.startSlot();
+					// One turn after another: the request starts with its last one.
+					for (let turn = 0; turn < Math.max(1, request.turns ?? 1); turn++)
+						startedAt = await this.startSlot();
 					return await this.sendOnce(request);
 				});
 				// The limiter paces by answer latency and widens probes Graph admitted (429s: below).
@@ -238,7 +262,7 @@ export class GraphClient {
 				if ('transportError' in outcome) {
 					attempt = { kind: 'transport' };
 				} else if (outcome.statusCode >= 200 && outcome.statusCode < 300) {
-					if (guard(outcome.body)) return outcome.body;
+					if (guard(outcome.body)) return { body: outcome.body, startedAt };
 					// A 2xx whose body is cut short or not what Graph sends: treat like a dropped connection.
 					attempt = { kind: 'transport' };
 				} else {
@@ -358,6 +382,16 @@ export class GraphClient {
 					'Every workflow and tool using this app registration shares its Graph budget (1,500 requests per 30 seconds). Lower their use, or give this one its own app registration.',
 			},
 		);
+	}
+
+	/**
+	 * Graph answered `count` sub-requests of a `$batch` started at `startedAt` with 429 (the longest
+	 * Retry-After among them, if any): the budget holds back and adapts as for a throttled request.
+	 */
+	subRequestsThrottled(startedAt: number, count: number, retryAfterMs: number | undefined): void {
+		if (count <= 0) return;
+		this.stats.throttled += count;
+		this.limiter.throttledAt(startedAt, Date.now(), retryAfterMs);
 	}
 
 	/** The error for a request that will not be tried again. */

@@ -1,6 +1,10 @@
-import type { IDataObject, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, INodeProperties, Logger } from 'n8n-workflow';
 
+import { includeUserDetailsOption } from '../descriptions';
 import { simplifyPresence, type Presence } from '../presence/presence';
+import { asNodeError } from '../transport/errors';
+import type { GraphClient } from '../transport/graphClient';
+import { detailFields, userDetails, type UserDetails } from '../users/userDetails';
 import {
 	view,
 	type DiffOptions,
@@ -85,12 +89,14 @@ export const eventOptionFields: INodeProperties[] = [
 		description:
 			'Only transitions to one of these availabilities, e.g. Available to route waiting chats',
 	},
+	includeUserDetailsOption(undefined, true),
 ];
 
 export interface EventOptions {
 	alsoWatch?: WatchedField[];
 	toAvailability?: string[];
 	fromAvailability?: string[];
+	includeUserDetails?: boolean;
 	[key: string]: unknown;
 }
 
@@ -108,16 +114,22 @@ export function diffOptions(triggerOn: unknown, options: EventOptions): DiffOpti
 	};
 }
 
+/**
+ * One trigger item. `details` (Include User Details) adds the user's names as flat fields; null for
+ * an id Graph knows no user for, undefined when the option is off (nothing added).
+ */
 export function presenceItem(
 	presence: Presence,
 	previous: PresenceView | null,
 	changed: WatchedField[],
 	observedAt: string,
 	event: 'changed' | 'current',
+	details?: UserDetails | null,
 ): INodeExecutionData {
 	return {
 		json: {
 			...simplifyPresence(presence),
+			...(details === undefined ? {} : detailFields(details)),
 			event,
 			changed,
 			previous: previous ? { ...previous } : null,
@@ -137,10 +149,63 @@ export function changeItem(change: PresenceChange): INodeExecutionData {
 	);
 }
 
+/** The items of these changes, with the users' names when `details` is given (detailsForItems). */
+export function changeItems(
+	changes: readonly PresenceChange[],
+	details: ReadonlyMap<string, UserDetails | null> | undefined,
+): INodeExecutionData[] {
+	if (details === undefined) return changes.map(changeItem);
+	return changes.map((change) =>
+		presenceItem(
+			change.presence,
+			change.previous,
+			change.changed,
+			change.observedAt,
+			'changed',
+			details.get(change.presence.id.toLowerCase()) ?? null,
+		),
+	);
+}
+
 export function currentItem(
 	presence: Presence,
 	stored: StoredPresence | undefined,
 	observedAt: string,
+	details?: ReadonlyMap<string, UserDetails | null>,
 ): INodeExecutionData {
-	return presenceItem(presence, stored ? view(stored) : null, [], observedAt, 'current');
+	return presenceItem(
+		presence,
+		stored ? view(stored) : null,
+		[],
+		observedAt,
+		'current',
+		details && (details.get(presence.id.toLowerCase()) ?? null),
+	);
+}
+
+/**
+ * Include User Details for a trigger: the names of the users about to be emitted (only those, and
+ * from the per-process cache after the first time), or undefined when the option is off. A lookup
+ * that fails is Graph's error in a manual run; in an active workflow the items go out without names
+ * (null) and a warning is logged, so a missing permission never swallows a change.
+ */
+export async function detailsForItems(
+	ctx: { logger: Logger },
+	client: GraphClient,
+	options: EventOptions,
+	presences: Iterable<Presence>,
+	manual: boolean,
+): Promise<ReadonlyMap<string, UserDetails | null> | undefined> {
+	if (options.includeUserDetails !== true) return undefined;
+	const ids = [...presences].map((presence) => presence.id);
+	if (ids.length === 0) return new Map();
+	try {
+		return await userDetails(client, ids);
+	} catch (error) {
+		if (manual) throw asNodeError(client.node, error);
+		ctx.logger.warn(
+			`Microsoft Graph Presence: user details could not be read, items go out without names: ${error instanceof Error ? error.message : String(error)}`,
+		);
+		return new Map();
+	}
 }

@@ -10,6 +10,7 @@ import {
 import { groupMemberIds } from '../graph/directory';
 import { parseUserIds, type UserRef } from '../users/ids';
 import { resolveUsers } from '../users/resolveUsers';
+import { rememberUsers } from '../users/userDetails';
 import type { GraphClient } from '../transport/graphClient';
 
 /**
@@ -49,7 +50,13 @@ export async function watchedUserIds(
 		let members =
 			state.group?.key === key && now - state.group.at < refreshMs ? state.group.ids : undefined;
 		if (!members) {
-			members = await groupMemberIds(client, group);
+			// With Include User Details the members' names come in the same pages, for the items later.
+			const options = ctx.getNodeParameter('options', {}) as { includeUserDetails?: boolean };
+			members = await groupMemberIds(
+				client,
+				group,
+				options.includeUserDetails === true ? (users) => rememberUsers(client, users) : undefined,
+			);
 			if (persist) state.group = { key, ids: members, at: now };
 		}
 		// A group with no members watches nobody; that is not an input error.
@@ -87,9 +94,11 @@ export async function watchedUserIds(
 			continue;
 		}
 		delete names[ref.key];
-		if (!persist)
-			throw new NodeOperationError(ctx.getNode(), `No user "${ref.value}" in this tenant`);
-		ctx.logger.warn(`Microsoft Graph Presence: no user "${ref.value}" in this tenant; not watched`);
+		const problem = user.ambiguous
+			? `"${ref.value}" is not one user: ${user.reason}`
+			: `No user "${ref.value}" in this tenant`;
+		if (!persist) throw new NodeOperationError(ctx.getNode(), problem);
+		ctx.logger.warn(`Microsoft Graph Presence: ${problem}; not watched`);
 	}
 	const watchedNames = new Set(
 		parsed.refs.filter((ref) => ref.kind === 'upn').map((ref) => ref.key),

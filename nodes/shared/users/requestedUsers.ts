@@ -42,7 +42,8 @@ export interface ObjectUser {
 /** What a user reference turned out to be: an object id, nobody, or a lookup that failed. */
 export type Resolution<E = Error> =
 	| { id: string }
-	| { notFound: true; reason: string }
+	/** `ambiguous`: several users answer to the name, so none is picked. */
+	| { notFound: true; reason: string; ambiguous?: boolean }
 	| { error: E };
 
 export type Unresolved<E> = Exclude<Resolution<E>, { id: string }>;

@@ -1,6 +1,6 @@
 import type { INodePropertyOptions } from 'n8n-workflow';
 
-import { DURATIONS } from '../../../shared/presence/writeRules';
+import { DURATIONS, PREFERRED_DURATIONS } from '../../../shared/presence/writeRules';
 
 const LABELS: Record<string, string> = {
 	InACall: 'In a Call',
@@ -34,9 +34,18 @@ const DURATION_NAMES: Record<string, string> = {
 	PT2H: '2 Hours',
 	PT3H: '3 Hours',
 	PT4H: '4 Hours',
+	PT8H: '8 Hours',
+	PT12H: '12 Hours',
+	P1D: '1 Day',
+	P2D: '2 Days',
+	P7D: '7 Days',
 };
 
 export const durationOptions: INodePropertyOptions[] = DURATIONS.map((value) => ({
 	name: DURATION_NAMES[value],
 	value,
 }));
+
+export const preferredDurationOptions: INodePropertyOptions[] = PREFERRED_DURATIONS.map(
+	(value) => ({ name: DURATION_NAMES[value], value }),
+);

@@ -10,6 +10,8 @@ import { getPresence } from '../../../shared/graph/presence';
 import { asNodeError } from '../../../shared/transport/errors';
 import type { GraphClient } from '../../../shared/transport/graphClient';
 import { requireUser, resolveUsers } from '../../../shared/users/resolveUsers';
+import { userDetails, type UserDetails } from '../../../shared/users/userDetails';
+import { readOptions } from '../../descriptions/common';
 import { errorItem, presenceJson } from '../outputItems';
 
 export const description: INodeProperties[] = [
@@ -90,15 +92,34 @@ export async function execute(
 		client,
 		refs.filter((ref): ref is UserRef => !(ref instanceof Error)),
 	);
+	// Every item's user named in one lookup (users found by name already are, from the cache).
+	let details: Map<string, UserDetails | null> | Error | undefined;
+	if (readOptions(this).includeUserDetails === true) {
+		const ids = refs.flatMap((ref) => {
+			if (ref instanceof Error) return [];
+			const resolved = resolve(ref);
+			return 'id' in resolved ? [resolved.id] : [];
+		});
+		details = await userDetails(client, ids).catch((error: unknown) =>
+			error instanceof Error ? error : new Error(String(error)),
+		);
+		if (details instanceof Error && !this.continueOnFail()) throw details;
+	}
 	return await Promise.all(
 		refs.map(async (ref, itemIndex): Promise<INodeExecutionData> => {
 			try {
 				if (ref instanceof Error) throw ref;
-				const presence = await getPresence(
-					client,
-					requireUser(this.getNode(), itemIndex, ref, resolve(ref)),
-				);
-				return { json: presenceJson(presence, simplify), pairedItem: { item: itemIndex } };
+				if (details instanceof Error) throw details;
+				const id = requireUser(this.getNode(), itemIndex, ref, resolve(ref));
+				const presence = await getPresence(client, id);
+				return {
+					json: presenceJson(
+						presence,
+						simplify,
+						details === undefined ? undefined : (details.get(id.toLowerCase()) ?? null),
+					),
+					pairedItem: { item: itemIndex },
+				};
 			} catch (error) {
 				if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 				return errorItem(error, itemIndex);

@@ -19,7 +19,9 @@ import {
 	type ObjectUser,
 } from '../../../shared/users/requestedUsers';
 import { resolveUsers } from '../../../shared/users/resolveUsers';
-import { errorItem, presenceJson } from '../outputItems';
+import { rememberUsers, userDetails } from '../../../shared/users/userDetails';
+import { readOptions } from '../../descriptions/common';
+import { errorItem, presenceJson, withUserDetails } from '../outputItems';
 
 export const description: INodeProperties[] = usersFromProperties(
 	{ operation: ['getMany'] },
@@ -72,11 +74,17 @@ export async function execute(
 		output.push(errorItem(error, itemIndex));
 	}
 
+	const withDetails = readOptions(this).includeUserDetails === true;
 	// A group's members count as ids asked for by every item that named the group.
 	for (const { group, itemIndexes } of groups.values()) {
 		let members: string[];
 		try {
-			members = await groupMemberIds(client, group);
+			// Their names come in the same pages: kept for Include User Details.
+			members = await groupMemberIds(
+				client,
+				group,
+				withDetails ? (found) => rememberUsers(client, found) : undefined,
+			);
 		} catch (error) {
 			if (!this.continueOnFail()) throw asNodeError(this.getNode(), error);
 			output.push(errorItem(error, itemIndexes, { group }));
@@ -115,15 +123,32 @@ export async function execute(
 			};
 		});
 	};
-	const batches = await getManyPresences(client, users, (user) => user.id, toItems);
+	// Names are read while presence is: one lookup for everyone, most of it from the cache.
+	const [batches, details] = await Promise.all([
+		getManyPresences(client, users, (user) => user.id, toItems),
+		withDetails
+			? userDetails(
+					client,
+					users.map((user) => user.id),
+				).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+			: undefined,
+	]);
 	const failed = batches.find((batch) => batch.result instanceof Error);
 	if (failed && !this.continueOnFail()) throw failed.result;
+	if (details instanceof Error && !this.continueOnFail()) throw details;
 	for (const batch of batches) {
-		if (batch.result instanceof Error) {
+		if (batch.result instanceof Error || details instanceof Error) {
+			const error = batch.result instanceof Error ? batch.result : details;
 			for (const { id, itemIndexes } of batch.users)
-				output.push(errorItem(batch.result, itemIndexes, { id }));
-		} else {
-			for (const item of itemsOfBatch[batch.index]) output.push(item);
+				output.push(errorItem(error, itemIndexes, { id }));
+			continue;
+		}
+		for (const item of itemsOfBatch[batch.index]) {
+			if (details !== undefined && item.json.notFound !== true) {
+				const id = String(item.json.id).toLowerCase();
+				item.json = withUserDetails(item.json, simplify, details.get(id) ?? null);
+			}
+			output.push(item);
 		}
 	}
 	for (const { user, result } of unresolved) {
@@ -131,7 +156,7 @@ export async function execute(
 			'error' in result
 				? errorItem(result.error, user.itemIndexes, { id: user.ref.value })
 				: {
-						json: notFound(user.ref.value, result.reason),
+						json: notFound(user.ref.value, result.reason, result.ambiguous === true),
 						pairedItem: pairedItems(user.itemIndexes),
 					},
 		);
@@ -145,6 +170,12 @@ function pairedItems(indexes: number[]): Array<{ item: number }> {
 	return indexes.map((item) => ({ item }));
 }
 
-function notFound(id: string, reason: string): IDataObject {
-	return { id, notFound: true, reason };
+/**
+ * A user that cannot be read: `notFound` for an IF node to filter on, `ambiguous` when several users
+ * answer to the name, and the reason in words.
+ */
+function notFound(id: string, reason: string, ambiguous = false): IDataObject {
+	return ambiguous
+		? { id, notFound: true, ambiguous: true, reason }
+		: { id, notFound: true, reason };
 }

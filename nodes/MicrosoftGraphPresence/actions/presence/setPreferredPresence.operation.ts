@@ -11,7 +11,7 @@ import {
 	PREFERRED_PRESENCE_PAIRS,
 } from '../../../shared/presence/writeRules';
 import type { GraphClient } from '../../../shared/transport/graphClient';
-import { durationOptions, pairOptions } from './dropdownOptions';
+import { pairOptions, preferredDurationOptions } from './dropdownOptions';
 import { badInput, executeWrite, targetProperty } from './write';
 
 const show = { show: { operation: ['setPreferredPresence'] } };
@@ -32,8 +32,19 @@ export const description: INodeProperties[] = [
 		displayName: 'Expires After',
 		name: 'preferredExpiration',
 		type: 'options',
-		options: [{ name: 'Until Cleared', value: 'untilCleared' }, ...durationOptions],
+		options: [
+			{
+				// The value of version 0.1 ("Until Cleared") is kept: it always sent no expirationDuration.
+				name: "Graph's Default (1 Day for Busy and Do Not Disturb, 7 Days Otherwise)",
+				value: 'untilCleared',
+				description:
+					'No expirationDuration is sent; Graph then expires Busy and Do Not Disturb after 1 day, the others after 7 days',
+			},
+			...preferredDurationOptions,
+		],
 		default: 'untilCleared',
+		description:
+			'When the preferred presence ends unless set again or cleared; an expression may give any ISO 8601 duration of at least PT5M (e.g. PT36H). Graph shows a preferred presence only while the user has a presence session (a Teams client signed in, or an app session from Set Presence); otherwise the user shows as Offline.',
 		displayOptions: show,
 	},
 ];
@@ -54,7 +65,7 @@ export async function execute(
 			const set: IDataObject = { ...pair.value };
 			const expiration = this.getNodeParameter('preferredExpiration', itemIndex, 'untilCleared');
 			if (expiration !== 'untilCleared') {
-				const duration = checkDuration(expiration);
+				const duration = checkDuration(expiration, true);
 				if (!duration.ok) throw badInput(this, itemIndex, duration.message);
 				set.expirationDuration = duration.value;
 			}

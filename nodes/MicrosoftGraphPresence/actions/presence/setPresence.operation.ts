@@ -34,7 +34,8 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: "The credential's client ID",
-		description: "The presence session to set; empty uses the app's client ID, as Graph expects",
+		description:
+			'Leave empty in almost every workflow: Graph wants the app\'s client ID here ("Provide the ID of the application as sessionId"), which empty sends. Another ID is another session, which Clear Presence must then name too.',
 		displayOptions: show,
 	},
 ];
