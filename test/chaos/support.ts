@@ -73,6 +73,15 @@ export function alternatingForms(log: readonly LogEntry[]): (entry: LogEntry) =>
 	return (entry) => forms.get(entry) ?? 'seconds';
 }
 
+/**
+ * Throttling, which the client retries within the execution's Max Throttle Wait rather than against Max Retries:
+ * 429s, and 503s that say how long to wait. Every injected 503 in this suite carries Retry-After (the emulator
+ * sends one unless told `retryAfterFormat = 'none'`, which the chaos runs never do).
+ */
+export function isThrottlingKind(kind: AttemptKind): boolean {
+	return kind.startsWith('429') || kind === '503';
+}
+
 export interface KindTally {
 	kind: AttemptKind;
 	/** Attempts that ran into it. */
@@ -94,6 +103,13 @@ export interface AttemptAnalysis {
 	idsOkByLog: Set<string>;
 	/** What each request that finally failed ran into, attempt by attempt. */
 	failedSequences: AttemptKind[][];
+	/**
+	 * How long the execution stood throttled, seen from Graph's side: the wall time during which at least one
+	 * request stood between a throttled attempt and its next attempt that was not throttled (a 401 renewal
+	 * neither starts nor ends that). The measure Max Throttle Wait is spent by (ThrottleClock), to within a
+	 * latency per request.
+	 */
+	throttleHeldMs: number;
 }
 
 /**
@@ -131,9 +147,21 @@ export function analyzeAttempts(
 	const idsOkByLog = new Set<string>();
 	const failedSequences: AttemptKind[][] = [];
 	let attempts = 0;
+	const held: Array<[number, number]> = [];
 	for (const list of byRequest.values()) {
 		list.sort((a, b) => a.time - b.time);
 		attempts += list.length;
+		let since: number | undefined;
+		for (const entry of list) {
+			const kind = attemptKind(entry, formOf);
+			if (kind === 'token expired (401)') continue;
+			if (isThrottlingKind(kind)) since ??= entry.time;
+			else if (since !== undefined) {
+				held.push([since, entry.time]);
+				since = undefined;
+			}
+		}
+		if (since !== undefined) held.push([since, list[list.length - 1].time]);
 		const sequence = list.map((entry) => attemptKind(entry, formOf));
 		if (sequence[sequence.length - 1] !== 'ok') failedSequences.push(sequence);
 		list.forEach((entry, index) => {
@@ -157,7 +185,20 @@ export function analyzeAttempts(
 		idsFailedByLog,
 		idsOkByLog,
 		failedSequences,
+		throttleHeldMs: unionMs(held),
 	};
+}
+
+/** The length of the union of time intervals. */
+function unionMs(intervals: Array<[number, number]>): number {
+	let total = 0;
+	let end = -Infinity;
+	for (const [from, to] of [...intervals].sort((a, b) => a[0] - b[0])) {
+		if (to <= end) continue;
+		total += to - Math.max(from, end);
+		end = to;
+	}
+	return total;
 }
 
 function idsOf(entry: LogEntry): string[] {
