@@ -196,6 +196,71 @@ describe('Users named by e-mail address, user principal name or id', () => {
 		const filters = new Set(subRequests.map((entry) => entry.query.$filter));
 		expect(succeeded).toHaveLength(filters.size);
 	});
+
+	/** A run on an app of its own: the process's limiter for an app remembers the 429s of earlier tests. */
+	const runOwnApp = async (
+		clientId: string,
+		items: Array<Record<string, unknown>>,
+		options: IDataObject,
+	) => {
+		const own = await registerApp(emu, clientId);
+		return await runWorkflow({
+			workflow: presenceWorkflow({
+				items,
+				parameters: { operation: 'getMany', userIds: '={{ $json.ids }}', options },
+				authentication: 'application',
+				credentialId: 'app',
+				continueOnFail: false,
+			}),
+			nodeTypes,
+			credentialTypes,
+			credentials: { app: appSecretCredential(emu, own) },
+		});
+	};
+
+	it('waits out throttled $batch sub-requests past Max Retries: throttling spends Max Throttle Wait, not the count', async () => {
+		emu.throttle = { limit: 12, windowMs: 1_500 };
+		const people = emu.users
+			.slice(700, 1000)
+			.filter((user) => user.mail !== user.userPrincipalName);
+		const result = await runOwnApp(
+			'dddddddd-0000-4000-8000-000000000171',
+			[{ ids: people.map((user) => user.mail) }],
+			{ maxRetries: 0 },
+		);
+		expect(result.error).toBeUndefined();
+		const output = result.output('Presence');
+		expect(output.filter((item) => item.json.notFound)).toEqual([]);
+		expect(new Set(output.map((item) => item.json.id))).toEqual(
+			new Set(people.map((user) => user.id)),
+		);
+		// Max Retries 0, and yet sub-requests refused were sent again until Graph admitted them.
+		const subRequests = emu.log.filter((entry) => entry.batchSubRequest === true);
+		expect(subRequests.filter((entry) => entry.status === 429).length).toBeGreaterThan(0);
+	});
+
+	it('a throttle budget spent inside a $batch fails with an error naming Max Throttle Wait', async () => {
+		// Graph admits one sub-request per 5 s and asks the others to wait; a budget of 0 waits for nothing.
+		emu.throttle = { limit: 1, windowMs: 5_000 };
+		const people = emu.users
+			.slice(1000, 1100)
+			.filter((user) => user.mail !== user.userPrincipalName);
+		const result = await runOwnApp(
+			'dddddddd-0000-4000-8000-000000000172',
+			[{ ids: people.slice(0, 40).map((user) => user.mail) }],
+			{ maxThrottleWaitMinutes: 0 },
+		);
+		expect(result.error?.message).toContain('Microsoft Graph kept throttling this execution');
+		expect(result.error?.message).toContain('Max Throttle Wait (Minutes) = 0');
+		expect(result.error?.description).toContain('Max Throttle Wait (Minutes)');
+		// A sub-request refused was not sent again: nothing waited for a Retry-After it could not afford (the
+		// app's budget, paused by those 429s, still paces the requests that follow).
+		const subRequests = emu.log.filter((entry) => entry.batchSubRequest === true);
+		const throttled = subRequests.filter((entry) => entry.status === 429);
+		expect(throttled.length).toBeGreaterThan(0);
+		const filters = subRequests.map((entry) => entry.query.$filter);
+		expect(new Set(filters).size).toBe(filters.length);
+	});
 });
 
 describe('Include User Details', () => {
