@@ -70,8 +70,6 @@ export interface RetryState {
 	throttleHeldMs: number;
 }
 
-export const FRESH_REQUEST = { faults: 0, throttled: 0 } as const;
-
 export type RetryDecision =
 	| { retry: true; delayMs: number; fromRetryAfter: boolean; throttled: boolean }
 	| {
@@ -93,7 +91,7 @@ export function isThrottling(outcome: AttemptOutcome, now: number): boolean {
 }
 
 /**
- * @param state what the request went through so far (FRESH_REQUEST after the first attempt)
+ * @param state what the request went through so far (no retries yet after the first attempt)
  * @param random a number in [0, 1) for the jitter, injectable for tests
  */
 export function decideRetry(
