@@ -88,15 +88,28 @@ export async function itemsOf(
 	return changeItems(changes, details);
 }
 
-/** Everyone's current presence as items (event 'current'), with names when Include User Details is on. */
+/**
+ * Everyone's current presence as items (event 'current') in the order the users are listed, with
+ * names when Include User Details is on.
+ */
 export async function currentItemsOf(
 	ctx: InstantContext,
 	client: GraphClient,
-	presences: readonly Presence[],
+	unordered: readonly Presence[],
+	watched: ReadonlySet<string>,
 ): Promise<INodeExecutionData[]> {
-	if (presences.length === 0) return [];
+	if (unordered.length === 0) return [];
+	const order = new Map([...watched].map((id, index) => [id, index]));
+	const rank = (presence: Presence) => order.get(presence.id.toLowerCase()) ?? order.size;
+	const presences = [...unordered].sort((x, y) => rank(x) - rank(y));
 	const options = ctx.getNodeParameter('options', {}) as InstantOptions;
-	const details = await detailsForItems(ctx, client, options, presences, ctx.getMode() === 'manual');
+	const details = await detailsForItems(
+		ctx,
+		client,
+		options,
+		presences,
+		ctx.getMode() === 'manual',
+	);
 	const observedAt = new Date().toISOString();
 	return presences.map((presence) => currentItem(presence, undefined, observedAt, details));
 }

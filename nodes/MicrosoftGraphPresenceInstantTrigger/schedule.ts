@@ -123,7 +123,7 @@ async function runTick(ctx: ITriggerFunctions, state: InstantState, memory: Memo
 	// Every tick, read or not: held changes that lasted are released, Active Hours are tracked.
 	const changes = applyChanges(ctx, state, memory, { presences }, Date.now(), ids, true);
 	const items = everyone
-		? await currentItemsOf(ctx, client, presences)
+		? await currentItemsOf(ctx, client, presences, ids)
 		: await itemsOf(ctx, client, changes);
 	if (items.length > 0) ctx.emit([items]);
 	if (problem !== undefined) throw problem;

@@ -137,7 +137,7 @@ export const eventOptionFields: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: 0,
 		description:
-			'Emit a change only once the new state has lasted this long; a state that flips back within it emits nothing (Teams turns people Away after a few idle minutes and flips Busy around meetings). 0 emits every change at once. Checked on every poll, so the wait is rounded up to the poll interval.',
+			'Emit a change only once the new state has lasted this long; a state that flips back within it emits nothing (Teams turns people Away after a few idle minutes and flips Busy around meetings). 0 emits every change at once. Checked on every poll (the Instant Trigger: every minute), so the wait is rounded up to that.',
 	},
 	{
 		displayName: 'Active Hours',
