@@ -8,7 +8,8 @@ import {
 	type DiffResult,
 	type PresenceChange,
 } from '../shared/presence/presenceDiff';
-import { changeItems, detailsForItems, diffOptions } from '../shared/trigger/events';
+import { changeItems, currentItem, detailsForItems } from '../shared/trigger/events';
+import { diffFor, eventSettings, settle, type EventSettings } from '../shared/trigger/settle';
 import type { GraphClient } from '../shared/transport/graphClient';
 import type { InstantOptions } from './description';
 import { commit, type InstantState, type Memory } from './instantState';
@@ -26,21 +27,43 @@ export function applyChanges(
 	memory: Memory,
 	fresh: { presences?: readonly Presence[]; contents?: readonly AvailabilityContent[] },
 	now: number,
+	watched: ReadonlySet<string>,
+	/** The schedule records whether Active Hours are open; the webhook only filters by them. */
+	track: boolean,
 ): PresenceChange[] {
-	const options = diffOptions(
-		ctx.getNodeParameter('triggerOn', 'anyChange'),
-		ctx.getNodeParameter('options', {}) as InstantOptions,
-	);
+	const settings = eventSettingsOf(ctx);
+	const compare = diffFor(settings);
 	const observedAt = new Date(now).toISOString();
 	const results: DiffResult[] = [];
 	// Content first, then what Graph answered when read (it is at least as new).
 	if (fresh.contents?.length)
-		results.push(diffContents(memory.users, fresh.contents, options, observedAt));
+		results.push(diffContents(memory.users, fresh.contents, compare, observedAt));
 	if (fresh.presences?.length)
-		results.push(diffPresences(memory.users, fresh.presences, options, observedAt));
-	const changed = results.some((result) => result.changes.length + result.baselined.length > 0);
+		results.push(diffPresences(memory.users, fresh.presences, compare, observedAt));
+	const before = JSON.stringify(memory.events);
+	const changes = settle(
+		memory.events,
+		results.flatMap((result) => result.changes),
+		settings,
+		now,
+		watched,
+		track,
+	);
+	const changed =
+		results.some((result) => result.changes.length + result.baselined.length > 0) ||
+		JSON.stringify(memory.events) !== before;
 	if (changed) commit(state, memory);
-	return results.flatMap((result) => result.changes);
+	return changes;
+}
+
+/** The trigger's event settings (filters, Hold For, Active Hours), checked. */
+export function eventSettingsOf(ctx: InstantContext): EventSettings {
+	return eventSettings(
+		ctx.getNode(),
+		ctx.getNodeParameter('triggerOn', 'anyChange'),
+		ctx.getNodeParameter('options', {}) as InstantOptions,
+		ctx.getTimezone(),
+	);
 }
 
 /**
@@ -63,4 +86,30 @@ export async function itemsOf(
 		manual,
 	);
 	return changeItems(changes, details);
+}
+
+/**
+ * Everyone's current presence as items (event 'current') in the order the users are listed, with
+ * names when Include User Details is on.
+ */
+export async function currentItemsOf(
+	ctx: InstantContext,
+	client: GraphClient,
+	unordered: readonly Presence[],
+	watched: ReadonlySet<string>,
+): Promise<INodeExecutionData[]> {
+	if (unordered.length === 0) return [];
+	const order = new Map([...watched].map((id, index) => [id, index]));
+	const rank = (presence: Presence) => order.get(presence.id.toLowerCase()) ?? order.size;
+	const presences = [...unordered].sort((x, y) => rank(x) - rank(y));
+	const options = ctx.getNodeParameter('options', {}) as InstantOptions;
+	const details = await detailsForItems(
+		ctx,
+		client,
+		options,
+		presences,
+		ctx.getMode() === 'manual',
+	);
+	const observedAt = new Date().toISOString();
+	return presences.map((presence) => currentItem(presence, undefined, observedAt, details));
 }

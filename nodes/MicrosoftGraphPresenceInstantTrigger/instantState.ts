@@ -1,4 +1,5 @@
 import type { PresenceState } from '../shared/presence/presenceDiff';
+import type { EventState } from '../shared/trigger/settle';
 import type { WatchState } from '../shared/trigger/watchedUsers';
 import type { InstantContext } from './settings';
 
@@ -16,7 +17,7 @@ import type { InstantContext } from './settings';
  * process knew. The comparisons themselves run without awaiting anything, so they never interleave.
  */
 
-export interface InstantState extends WatchState {
+export interface InstantState extends WatchState, EventState {
 	/**
 	 * The secret every notification must carry: made once per activation lineage and kept across
 	 * n8n restarts and re-created subscriptions, so a subscription kept from before still validates.
@@ -31,6 +32,8 @@ export interface InstantState extends WatchState {
 
 export interface Memory {
 	users: PresenceState;
+	/** Held changes (Hold For) and whether Active Hours were open, kept with the users. */
+	events: EventState;
 	rev: number;
 	/** Schedule ticks so far (the first one reads everyone). */
 	ticks: number;
@@ -58,12 +61,21 @@ export function memoryFor(ctx: InstantContext, state: InstantState): Memory {
 	const key = keyOf(ctx);
 	let memory = memories.get(key);
 	if (!memory) {
-		memory = { users: {}, rev: -1, ticks: 0, failures: 0, conflict: false, lastFullRead: 0 };
+		memory = {
+			users: {},
+			events: {},
+			rev: -1,
+			ticks: 0,
+			failures: 0,
+			conflict: false,
+			lastFullRead: 0,
+		};
 		memories.set(key, memory);
 	}
 	const stored = state.rev ?? 0;
 	if (stored > memory.rev) {
 		memory.users = { ...(state.users ?? {}) };
+		memory.events = { held: state.held ? { ...state.held } : undefined, active: state.active };
 		memory.rev = stored;
 	}
 	return memory;
@@ -73,6 +85,10 @@ export function memoryFor(ctx: InstantContext, state: InstantState): Memory {
 export function commit(state: InstantState, memory: Memory): void {
 	memory.rev += 1;
 	state.users = memory.users;
+	if (memory.events.held) state.held = memory.events.held;
+	else delete state.held;
+	if (memory.events.active !== undefined) state.active = memory.events.active;
+	else delete state.active;
 	state.rev = memory.rev;
 }
 

@@ -2,11 +2,13 @@ import { NodeOperationError, type ITriggerFunctions, type ITriggerResponse } fro
 
 import { readPresences } from '../shared/graph/presence';
 import { MAX_IDS_PER_REQUEST } from '../shared/presence/batching';
+import type { Presence } from '../shared/presence/presence';
 import { splitWatched } from '../shared/notifications/notifications';
 import { forgetUnwatched } from '../shared/presence/presenceDiff';
 import type { GraphClient } from '../shared/transport/graphClient';
+import { opening } from '../shared/trigger/settle';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
-import { applyChanges, itemsOf } from './changes';
+import { applyChanges, currentItemsOf, eventSettingsOf, itemsOf } from './changes';
 import { memoryFor, singleFlight, type InstantState, type Memory } from './instantState';
 import { clientFor, instantOptions, richSettings, type InstantContext } from './settings';
 import { ensureSubscription } from './subscriptionUpkeep';
@@ -106,16 +108,24 @@ async function runTick(ctx: ITriggerFunctions, state: InstantState, memory: Memo
 	const { instant, polled } = splitWatched(ids);
 	const first = memory.ticks === 1;
 	const due = (every: number) => first || (memory.ticks - 1) % every === 0;
+	const settings = eventSettingsOf(ctx);
+	// Emit Everyone When Active Hours Start: everyone is read and emitted as they are.
+	const everyone = settings.emitWhenActiveHoursStart && opening(memory.events, settings, now);
 	const read = new Set<string>();
-	if (memory.conflict || due(SAFETY_READ_TICKS)) for (const id of instant) read.add(id);
-	if (memory.conflict || due(pollMinutes(ctx))) for (const id of polled) read.add(id);
+	if (everyone || memory.conflict || due(SAFETY_READ_TICKS)) for (const id of instant) read.add(id);
+	if (everyone || memory.conflict || due(pollMinutes(ctx))) for (const id of polled) read.add(id);
+	let presences: Presence[] = [];
 	if (read.size > 0) {
-		const { presences, failures } = await readPresences(client, read);
-		const changes = applyChanges(ctx, state, memory, { presences }, Date.now());
-		const items = await itemsOf(ctx, client, changes);
-		if (items.length > 0) ctx.emit([items]);
-		problem ??= failures[0];
+		const answer = await readPresences(client, read);
+		presences = answer.presences;
+		problem ??= answer.failures[0];
 	}
+	// Every tick, read or not: held changes that lasted are released, Active Hours are tracked.
+	const changes = applyChanges(ctx, state, memory, { presences }, Date.now(), ids, true);
+	const items = everyone
+		? await currentItemsOf(ctx, client, presences, ids)
+		: await itemsOf(ctx, client, changes);
+	if (items.length > 0) ctx.emit([items]);
 	if (problem !== undefined) throw problem;
 }
 

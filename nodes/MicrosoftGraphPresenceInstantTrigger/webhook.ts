@@ -77,7 +77,15 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 		if (items.length > 0) return { workflowData: [items], noWebhookResponse: true };
 	}
 	const presences = reread.size > 0 ? (await readPresences(client, reread)).presences : [];
-	const changes = applyChanges(this, state, memory, { contents, presences }, Date.now());
+	const changes = applyChanges(
+		this,
+		state,
+		memory,
+		{ contents, presences },
+		Date.now(),
+		ids,
+		false,
+	);
 	const items = await itemsOf(this, client, changes);
 	return items.length > 0
 		? { workflowData: [items], noWebhookResponse: true }
@@ -213,7 +221,8 @@ async function readEveryone(
 	const items = await singleFlight(memory, 'fullRead', async () => {
 		memory.lastFullRead = Date.now();
 		const { presences } = await readPresences(client, ids);
-		return await itemsOf(ctx, client, applyChanges(ctx, state, memory, { presences }, Date.now()));
+		const changes = applyChanges(ctx, state, memory, { presences }, Date.now(), ids, false);
+		return await itemsOf(ctx, client, changes);
 	});
 	return items ?? [];
 }

@@ -17,14 +17,14 @@ import {
 	changeItems,
 	currentItem,
 	detailsForItems,
-	diffOptions,
 	type EventOptions,
 } from '../shared/trigger/events';
+import { diffFor, eventSettings, opening, settle, type EventState } from '../shared/trigger/settle';
 import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
 import { pollIntervalMs } from './pollInterval';
 
 /** What the trigger keeps between polls, in the workflow's static data for this node. */
-interface TriggerState extends WatchState {
+interface TriggerState extends WatchState, EventState {
 	users?: PresenceState;
 	/** Polls skipped in a row since the last one that read (the app's budget had no room). */
 	skippedPolls?: number;
@@ -124,6 +124,7 @@ async function poll(
 	const state = this.getWorkflowStaticData('node') as TriggerState;
 	const now = Date.now();
 	const observedAt = new Date(now).toISOString();
+	const settings = eventSettings(this.getNode(), triggerOn, options, this.getTimezone());
 
 	const ids = await watchedUserIds(this, client, state, { persist: !manual, now });
 	if (ids.size === 0) return manual ? [[]] : null;
@@ -161,18 +162,28 @@ async function poll(
 	const firstPoll = state.users === undefined;
 	const users = (state.users ??= {});
 	if (failures.length === 0) forgetUnwatched(users, ids);
-	const diff = diffPresences(users, presences, diffOptions(triggerOn, options), observedAt);
+	const opened = opening(state, settings, now);
+	const diff = diffPresences(users, presences, diffFor(settings), observedAt);
+	const changes = settle(state, diff.changes, settings, now, ids);
 
-	const current = firstPoll && options.emitOnActivation ? presences : [];
+	// Outside Active Hours nothing goes out, Emit on Activation included.
+	const closed = settings.hours !== undefined && state.active === false;
+	const everyone =
+		!closed &&
+		((firstPoll && options.emitOnActivation === true) ||
+			(opened && settings.emitWhenActiveHoursStart));
+	const current = everyone ? presences : [];
 	// Names only for the users emitted now (a quiet poll looks nobody up), from the cache after once.
+	// Everyone's current state says all there is: their changes in this poll are not emitted twice.
+	const emitted = everyone ? [] : changes;
 	const details = await detailsForItems(
 		this,
 		client,
 		options,
-		[...diff.changes.map((change) => change.presence), ...current],
+		[...emitted.map((change) => change.presence), ...current],
 		false,
 	);
-	const out: INodeExecutionData[] = changeItems(diff.changes, details);
+	const out: INodeExecutionData[] = changeItems(emitted, details);
 	out.push(...current.map((presence) => currentItem(presence, undefined, observedAt, details)));
 	return out.length > 0 ? [out] : null;
 }

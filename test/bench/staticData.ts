@@ -15,7 +15,11 @@ import { runPoll } from '../harness';
 import { loadBuiltPackage } from '../shared/builtPackage';
 import { appSecretData, registerApp } from '../shared/graphApp';
 
-const SIZES = process.argv.includes('--quick') ? [1000] : [1000, 100_000];
+const SIZES = process.argv.includes('--quick') ? [1000] : [1000, 10_000, 100_000];
+const skipped = (staticData: IDataObject): boolean =>
+	Object.values(staticData).some(
+		(node) => typeof node === 'object' && node !== null && 'skippedPolls' in node,
+	);
 
 async function measure(
 	emu: GraphEmulator,
@@ -50,7 +54,13 @@ async function measure(
 			node: node.name,
 			mode: 'trigger',
 		});
-	const first = await pollOnce({});
+	// Names are looked up within the app's budget, a slice at a time: polls that run out of time are
+	// skipped and the next one goes on, so the baseline is the first poll that got through.
+	let first = await pollOnce({});
+	for (let polls = 1; !first.error && first.items === null && skipped(first.staticData); polls++) {
+		if (polls > 100) throw new Error('the names were not looked up within 100 polls');
+		first = await pollOnce(first.staticData);
+	}
 	if (first.error) throw first.error;
 	const baseline = JSON.stringify(first.staticData).length;
 	// A tenth of the users change.

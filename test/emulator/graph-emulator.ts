@@ -173,7 +173,7 @@ export class GraphEmulator {
 	private readonly retryAfter = new RetryAfter();
 	private readonly directory: Directory;
 	private readonly tokens: TokenService;
-	private readonly faultRng: Rng;
+	private faultRng: Rng;
 	private readonly shuffleRng: Rng;
 	private explicitMeUserId: string | undefined;
 	private presenceClockOffsetMs = 0;
@@ -518,6 +518,14 @@ export class GraphEmulator {
 
 	set faults(config: FaultConfig) {
 		this.faultConfig = validateFaults(config);
+	}
+
+	/**
+	 * Restarts the sequence of fault draws from `seed`, so which requests fail no longer depends on
+	 * how many requests earlier tests on this emulator made.
+	 */
+	seedFaults(seed: number): void {
+		this.faultRng = createRng(seed ^ 0x9e3779b9);
 	}
 
 	get retryAfterFormat(): RetryAfterFormat {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'crypto';
-import type { INode, INodeParameters } from 'n8n-workflow';
+import type { IDataObject, INode, INodeParameters } from 'n8n-workflow';
 import { generate } from 'selfsigned';
 
 import {
@@ -64,6 +64,7 @@ async function host(
 	parameters: INodeParameters = {},
 	credential: HarnessCredential = delegated,
 	workflowId = `wf-${Math.random().toString(36).slice(2)}`,
+	staticData: IDataObject = {},
 ): Promise<WebhookHost> {
 	const node: INode = {
 		id: 'instant',
@@ -76,7 +77,7 @@ async function host(
 		credentials: { microsoftGraphPresenceOAuth2Api: { id: 'delegated', name: 'Graph' } },
 	};
 	const started = await startWebhookHost({
-		workflow: { id: workflowId, nodes: [node], connections: {}, staticData: {} },
+		workflow: { id: workflowId, nodes: [node], connections: {}, staticData },
 		nodeTypes: instantNodeTypes,
 		credentialTypes,
 		credentials: { delegated: credential },
@@ -672,3 +673,99 @@ async function deliverRich(h: WebhookHost, value: PresenceNotification[]): Promi
 	expect(response.status).toBe(202);
 	await h.idle();
 }
+
+describe('Instant Presence Trigger: Hold For, Active Hours and activity filters', () => {
+	const nodeState = (h: WebhookHost) =>
+		(h.staticData()['node:Presence changed'] ?? {}) as { held?: IDataObject; active?: boolean };
+	const set = (id: string, availability: string, activity: string) =>
+		emu.setPresence(id, { availability, activity });
+
+	it('Only To Activity: a delivery emits only the users who started presenting', async () => {
+		const ids = emu.users.slice(700, 703).map((user) => user.id);
+		for (const id of ids) set(id, 'Busy', 'InACall');
+		const h = await host(ids, { options: { toActivity: ['Presenting'] } });
+		const tick = await activate(h);
+		await tick();
+		emu.notificationBatchMs = 200; // both changes in one delivery
+		set(ids[0], 'Busy', 'Presenting');
+		set(ids[1], 'Busy', 'InAMeeting');
+		await until('a webhook run', () => h.runs.length === 1);
+		await settle();
+		await h.idle();
+		expect(h.runs.map((run) => run.map((item) => [item.json.id, item.json.activity]))).toEqual([
+			[[ids[0], 'Presenting']],
+		]);
+	});
+
+	it('Hold For: a flip back inside the window is silence; what lasted is emitted by the schedule, once, and waits in the static data meanwhile', async () => {
+		const ids = emu.users.slice(710, 713).map((user) => user.id);
+		for (const id of ids) set(id, 'Available', 'Available');
+		const h = await host(ids, { options: { holdForMinutes: 0.02 } }); // 1.2 s
+		const tick = await activate(h);
+		await tick();
+		set(ids[0], 'Away', 'Away');
+		set(ids[1], 'Busy', 'InACall');
+		const held = (id: string) => Object.keys(nodeState(h).held ?? {}).includes(id.toLowerCase());
+		await until('both changes held', () => held(ids[0]) && held(ids[1]));
+		set(ids[0], 'Available', 'Available'); // back within the window
+		await until('the flip back dropped', () => !held(ids[0]));
+		expect(h.runs).toHaveLength(0);
+
+		await settle(1300);
+		await tick();
+		expect(h.runSources).toEqual(['schedule']);
+		expect(h.runs[0].map((item) => item.json)).toMatchObject([
+			{
+				id: ids[1],
+				availability: 'Busy',
+				event: 'changed',
+				previous: { availability: 'Available' },
+			},
+		]);
+		await tick();
+		expect(h.runs).toHaveLength(1);
+	});
+
+	it('Active Hours: deliveries outside them emit nothing; when the window opens, the schedule emits everyone once', async () => {
+		const ids = emu.users.slice(720, 723).map((user) => user.id);
+		const today = new Date().getUTCDay();
+		const closed = {
+			activeHours: {
+				hours: { days: [(today + 3) % 7], from: '00:00', to: '24:00', timeZone: 'UTC' },
+			},
+		};
+		const quiet = await host(ids, { options: closed });
+		const quietTick = await activate(quiet);
+		await quietTick();
+		flip(ids[0]);
+		await until('the delivery', () =>
+			quiet.requests.some((request) => JSON.stringify(request.body).includes('presences')),
+		);
+		await quiet.idle();
+		await quietTick();
+		expect(quiet.runs).toHaveLength(0);
+		expect(nodeState(quiet).active).toBe(false);
+		expect(await quiet.hook('delete')).toBe(true);
+		hosts.splice(hosts.indexOf(quiet), 1);
+		await quiet.close();
+
+		// The same trigger after its Active Hours were widened: the static data says the window was
+		// closed when it last looked, and now it is open.
+		const open = {
+			activeHours: { hours: { days: [], from: '00:00', to: '24:00', timeZone: 'UTC' } },
+			emitWhenActiveHoursStart: true,
+		};
+		const h = await host(ids, { options: open }, delegated, undefined, {
+			'node:Presence changed': { active: false },
+		});
+		const tick = await activate(h);
+		await tick();
+		expect(h.runs.map((run) => run.map((item) => [item.json.id, item.json.event]))).toEqual([
+			ids.map((id) => [id, 'current']),
+		]);
+		await tick();
+		flip(ids[1]);
+		await until('a webhook run', () => h.runs.length === 2);
+		expect(h.runs[1].map((item) => [item.json.id, item.json.event])).toEqual([[ids[1], 'changed']]);
+	});
+});

@@ -380,3 +380,117 @@ describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
 		expect(third.items).toBeNull();
 	});
 });
+
+describe('Presence Trigger (polling): Hold For, Active Hours and activity filters', () => {
+	const set = (id: string, availability: string, activity: string) =>
+		emu.setPresence(id, { availability, activity });
+	const idsOf = (items: Array<{ json: IDataObject }> | null) =>
+		items?.map((item) => item.json.id) ?? null;
+	const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+	const node = (staticData: IDataObject) => staticData['node:Presence changed'] as IDataObject;
+
+	it('Only To / From Activity, with newer values and values typed by hand', async () => {
+		const [a, b, c] = users(2100, 2103).map((user) => user.id);
+		for (const id of [a, b, c]) set(id, 'Busy', 'InACall');
+		const ids = [a, b, c].join(',');
+		let state = (await poll({ userIds: ids })).staticData;
+
+		set(a, 'Busy', 'Presenting');
+		set(b, 'Busy', 'InAMeeting');
+		const toPresenting = await poll({
+			userIds: ids,
+			staticData: state,
+			options: { toActivity: ['Presenting'] },
+		});
+		expect(idsOf(toPresenting.items)).toEqual([a]);
+		state = toPresenting.staticData;
+
+		set(a, 'Available', 'Available');
+		set(c, 'Busy', 'Focusing');
+		// Typed as text in an expression, as someone naming values the list does not offer would.
+		const fromPresenting = await poll({
+			userIds: ids,
+			staticData: state,
+			options: { fromActivity: 'presenting, UrgentInterruptionsOnly' },
+		});
+		expect(idsOf(fromPresenting.items)).toEqual([a]);
+		expect(fromPresenting.items?.[0].json.previous).toMatchObject({ activity: 'Presenting' });
+		state = fromPresenting.staticData;
+
+		set(b, 'Busy', 'Focusing');
+		const toFocusing = await poll({
+			userIds: ids,
+			staticData: state,
+			options: { toActivity: ['Focusing'] },
+		});
+		expect(idsOf(toFocusing.items)).toEqual([b]);
+	});
+
+	it('Hold For: a flip back inside the window is silence; a state that lasted is emitted once, from where it was', async () => {
+		const [a, b] = users(2110, 2112).map((user) => user.id);
+		for (const id of [a, b]) set(id, 'Available', 'Available');
+		const ids = [a, b].join(',');
+		const options = { holdForMinutes: 0.02 }; // 1.2 s
+		let result = await poll({ userIds: ids, options });
+		expect(result.items).toBeNull();
+
+		set(a, 'Away', 'Away');
+		set(b, 'Busy', 'InACall');
+		result = await poll({ userIds: ids, staticData: result.staticData, options });
+		expect(result.items).toBeNull(); // both held
+		expect(Object.keys(node(result.staticData).held as IDataObject).sort()).toEqual(
+			[a, b].map((id) => id.toLowerCase()).sort(),
+		);
+
+		set(a, 'Available', 'Available'); // back before the window ended
+		await sleep(1500);
+		result = await poll({ userIds: ids, staticData: result.staticData, options });
+		expect(idsOf(result.items)).toEqual([b]);
+		expect(result.items?.[0].json).toMatchObject({
+			availability: 'Busy',
+			event: 'changed',
+			previous: { availability: 'Available' },
+		});
+		expect(node(result.staticData).held).toBeUndefined();
+
+		result = await poll({ userIds: ids, staticData: result.staticData, options });
+		expect(result.items).toBeNull();
+	});
+
+	it('Active Hours: nothing outside them; the window opening emits everyone once when asked; a bad time zone is named', async () => {
+		const watched = users(2120, 2123).map((user) => user.id);
+		const ids = watched.join(',');
+		const today = new Date().getUTCDay();
+		const hours = (days: number[]) => ({
+			activeHours: { hours: { days, from: '00:00', to: '24:00', timeZone: 'UTC' } },
+			emitWhenActiveHoursStart: true,
+		});
+		const closed = hours([(today + 3) % 7]);
+		let result = await poll({ userIds: ids, options: { ...closed, emitOnActivation: true } });
+		expect(result.items).toBeNull(); // outside Active Hours even Emit on Activation is quiet
+		flip(watched[0]);
+		result = await poll({ userIds: ids, staticData: result.staticData, options: closed });
+		expect(result.items).toBeNull();
+		expect(node(result.staticData).active).toBe(false);
+
+		const open = hours([]); // every day, all day: open now
+		result = await poll({ userIds: ids, staticData: result.staticData, options: open });
+		expect(idsOf(result.items)).toEqual(watched);
+		expect(result.items?.every((item) => item.json.event === 'current')).toBe(true);
+
+		flip(watched[1]);
+		result = await poll({ userIds: ids, staticData: result.staticData, options: open });
+		expect(idsOf(result.items)).toEqual([watched[1]]);
+		expect(result.items?.[0].json.event).toBe('changed');
+
+		const bad = await poll({
+			userIds: ids,
+			staticData: result.staticData,
+			mode: 'manual',
+			options: {
+				activeHours: { hours: { from: '08:00', to: '18:00', timeZone: 'Mars/Olympus_Mons' } },
+			},
+		});
+		expect(bad.error?.message).toContain('"Mars/Olympus_Mons" is not a time zone');
+	});
+});

@@ -1,6 +1,7 @@
 import type { IDataObject, INodeExecutionData, INodeProperties, Logger } from 'n8n-workflow';
 
 import { includeUserDetailsOption } from '../descriptions';
+import { WEEK_DAYS } from './activeHours';
 import { simplifyPresence, type Presence } from '../presence/presence';
 import { asNodeError } from '../transport/errors';
 import type { GraphClient } from '../transport/graphClient';
@@ -19,9 +20,15 @@ import {
  * unchanged.
  */
 
+/**
+ * The values Graph documents (the presence resource; newer pages add AvailableInactive and Focusing).
+ * Both are open sets: an expression in these fields may name any other value, compared
+ * case-insensitively.
+ */
 const AVAILABILITIES = [
 	'Available',
 	'AvailableIdle',
+	'AvailableInactive',
 	'Away',
 	'BeRightBack',
 	'Busy',
@@ -30,10 +37,29 @@ const AVAILABILITIES = [
 	'Offline',
 	'PresenceUnknown',
 ];
-const availabilityOptions = AVAILABILITIES.map((value) => ({
-	name: value.replace(/([a-z])([A-Z])/g, '$1 $2'),
-	value,
-}));
+const ACTIVITIES = [
+	'Available',
+	'Away',
+	'BeRightBack',
+	'Busy',
+	'DoNotDisturb',
+	'Focusing',
+	'InACall',
+	'InAConferenceCall',
+	'Inactive',
+	'InAMeeting',
+	'Offline',
+	'OffWork',
+	'OutOfOffice',
+	'PresenceUnknown',
+	'Presenting',
+	'UrgentInterruptionsOnly',
+];
+const spaced = (value: string) => ({ name: value.replace(/([a-z])([A-Z])/g, '$1 $2'), value });
+const availabilityOptions = AVAILABILITIES.map(spaced);
+const activityOptions = ACTIVITIES.map(spaced);
+const OTHER_VALUES =
+	' Other values (Graph adds new ones): switch the field to Expression and give a list, e.g. {{ ["Focusing"] }}.';
 
 export const triggerOnProperty: INodeProperties = {
 	displayName: 'Trigger On',
@@ -78,7 +104,7 @@ export const eventOptionFields: INodeProperties[] = [
 		type: 'multiOptions',
 		options: availabilityOptions,
 		default: [],
-		description: 'Only transitions away from one of these availabilities',
+		description: `Only transitions away from one of these availabilities.${OTHER_VALUES}`,
 	},
 	{
 		displayName: 'Only To Availability',
@@ -86,8 +112,89 @@ export const eventOptionFields: INodeProperties[] = [
 		type: 'multiOptions',
 		options: availabilityOptions,
 		default: [],
+		description: `Only transitions to one of these availabilities, e.g. Available to route waiting chats.${OTHER_VALUES}`,
+	},
+	{
+		displayName: 'Only From Activity',
+		name: 'fromActivity',
+		type: 'multiOptions',
+		options: activityOptions,
+		default: [],
+		description: `Only transitions away from one of these activities, e.g. Presenting when a talk ends.${OTHER_VALUES}`,
+	},
+	{
+		displayName: 'Only To Activity',
+		name: 'toActivity',
+		type: 'multiOptions',
+		options: activityOptions,
+		default: [],
+		description: `Only transitions to one of these activities, e.g. Presenting or InACall.${OTHER_VALUES}`,
+	},
+	{
+		displayName: 'Hold For (Minutes)',
+		name: 'holdForMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
 		description:
-			'Only transitions to one of these availabilities, e.g. Available to route waiting chats',
+			'Emit a change only once the new state has lasted this long; a state that flips back within it emits nothing (Teams turns people Away after a few idle minutes and flips Busy around meetings). 0 emits every change at once. Checked on every poll (the Instant Trigger: every minute), so the wait is rounded up to that.',
+	},
+	{
+		displayName: 'Active Hours',
+		name: 'activeHours',
+		type: 'fixedCollection',
+		default: {},
+		placeholder: 'Add Active Hours',
+		description:
+			'Emit only on these days between these times; outside them, changes are recorded but not emitted',
+		options: [
+			{
+				displayName: 'Hours',
+				name: 'hours',
+				values: [
+					{
+						displayName: 'Days',
+						name: 'days',
+						type: 'multiOptions',
+						options: WEEK_DAYS.map((day, index) => ({ name: day, value: index })),
+						default: [1, 2, 3, 4, 5],
+						description: 'None chosen means every day',
+					},
+					{
+						displayName: 'From',
+						name: 'from',
+						type: 'string',
+						default: '08:00',
+						placeholder: 'HH:MM',
+						description: 'Start, 24-hour time; a From after To runs past midnight (22:00–06:00)',
+					},
+					{
+						displayName: 'To',
+						name: 'to',
+						type: 'string',
+						default: '18:00',
+						placeholder: 'HH:MM',
+						description: 'End, 24-hour time (not included)',
+					},
+					{
+						displayName: 'Time Zone',
+						name: 'timeZone',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. Europe/Berlin',
+						description: "Empty uses the workflow's time zone",
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Emit Everyone When Active Hours Start',
+		name: 'emitWhenActiveHoursStart',
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether the first poll inside Active Hours emits everyone's current presence once (event 'current'), so a board or a routing list starts the day complete",
 	},
 	includeUserDetailsOption(undefined, true),
 ];
@@ -96,6 +203,11 @@ export interface EventOptions {
 	alsoWatch?: WatchedField[];
 	toAvailability?: string[];
 	fromAvailability?: string[];
+	toActivity?: string[];
+	fromActivity?: string[];
+	holdForMinutes?: number;
+	activeHours?: { hours?: { days?: number[]; from?: string; to?: string; timeZone?: string } };
+	emitWhenActiveHoursStart?: boolean;
 	includeUserDetails?: boolean;
 	[key: string]: unknown;
 }
@@ -109,9 +221,18 @@ export function diffOptions(triggerOn: unknown, options: EventOptions): DiffOpti
 				: ['availability', 'activity'];
 	return {
 		fields: [...base, ...(options.alsoWatch ?? [])],
-		toAvailability: options.toAvailability,
-		fromAvailability: options.fromAvailability,
+		toAvailability: listOf(options.toAvailability),
+		fromAvailability: listOf(options.fromAvailability),
+		toActivity: listOf(options.toActivity),
+		fromActivity: listOf(options.fromActivity),
 	};
+}
+
+/** A filter list as typed in an expression may be one value or a comma-separated text too. */
+function listOf(value: unknown): string[] | undefined {
+	if (Array.isArray(value)) return value.map(String);
+	if (typeof value === 'string' && value.trim() !== '') return value.split(/\s*,\s*/);
+	return undefined;
 }
 
 /**
