@@ -11,7 +11,7 @@
  *   API (./fixtures/slackStandIn.ts). One message per change to Available, naming the person and the new status.
  * The board is also opened in Chromium and photographed for the README (2.x line only: one picture).
  */
-import { mkdirSync } from 'fs';
+import { mkdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
 import { GraphEmulator, type EmulatedUser, type LogEntry } from '../emulator';
@@ -44,7 +44,13 @@ import {
 } from './fixtures/n8nSession';
 import { startSlackStandIn, type SlackStandIn } from './fixtures/slackStandIn';
 import { startSmtpSink, type SmtpSink } from './fixtures/smtpSink';
-import { importableTemplate, templateNode, type CredentialChoice } from './fixtures/templates';
+import {
+	importableTemplate,
+	readTemplate,
+	templateFileNames,
+	templateNode,
+	type CredentialChoice,
+} from './fixtures/templates';
 import { SMTP_CREDENTIAL_TYPE, smtpCredentialRecord } from './fixtures/triggerWorkflows';
 import { nodeOutput } from './fixtures/workflows';
 
@@ -242,16 +248,36 @@ describe.each(n8nLineCases())(
 				...slack.env(),
 			});
 			cookie = await setupOwner(n8n.url, OWNER);
-			// n8n answers before it has activated the workflows (their webhooks 404 until then): wait for its log lines.
+			// n8n answers before it has activated the workflows, and their webhooks 404 until then. A registered
+			// webhook answers the CORS preflight (OPTIONS) for its path; an unknown path answers 404.
+			const activated = Date.now();
+			let preflight: number[] = [];
 			await explain(
 				waitFor(
-					'n8n to activate the three workflows',
-					() =>
-						[IDS.slack, IDS.route, IDS.board].every((id) =>
-							n8n!.output().includes(`(ID: ${id})`),
-						) || undefined,
+					'n8n to register the two webhooks',
+					async () => {
+						preflight = await Promise.all(
+							['route-ticket', 'presence-board', 'no-such-webhook'].map(async (path) => {
+								const response = await fetch(webhook(path), {
+									method: 'OPTIONS',
+									signal: AbortSignal.timeout(5_000),
+								}).catch(() => undefined);
+								return response?.status ?? 0;
+							}),
+						);
+						const [route, board, unknown] = preflight;
+						// An unknown path must stay 404, or the wait would prove nothing.
+						if (unknown !== 404) throw new Error(`OPTIONS on an unknown webhook path: ${unknown}`);
+						return [route, board].every((status) => status >= 200 && status < 300) || undefined;
+					},
 					60_000,
+					500,
 				),
+			).catch((error: Error) => {
+				throw new Error(`${error.message}\nOPTIONS answers: ${preflight.join(', ')}`);
+			});
+			session.timings.push(
+				`webhooks registered ${((Date.now() - activated) / 1000).toFixed(1)} s after sign-up`,
 			);
 			session.timings.push(
 				`n8n start answering after ${((Date.now() - n8nStarted) / 1000).toFixed(1)} s`,
@@ -267,6 +293,40 @@ describe.each(n8nLineCases())(
 			process.stderr.write(
 				session?.summary(`${line.label} ${line.version} (templates)`, started) ?? '',
 			);
+		});
+
+		it("every n8n node type and version the templates use is one this n8n has (n8n-nodes-base's own list)", () => {
+			const known = JSON.parse(
+				readFileSync(
+					join(
+						session.install.dir,
+						'node_modules',
+						'n8n-nodes-base',
+						'dist',
+						'types',
+						'nodes.json',
+					),
+					'utf8',
+				),
+			) as Array<{ name: string; version: number | number[] }>;
+			const versions = new Map<string, Set<number>>();
+			for (const node of known)
+				for (const version of Array.isArray(node.version) ? node.version : [node.version])
+					versions.set(
+						`n8n-nodes-base.${node.name}`,
+						(versions.get(`n8n-nodes-base.${node.name}`) ?? new Set()).add(version),
+					);
+			const used = templateFileNames().flatMap((file) =>
+				readTemplate(file)
+					.nodes.filter((node) => node.type.startsWith('n8n-nodes-base.'))
+					.map((node) => `${file}: ${node.type}@${node.typeVersion}`),
+			);
+			expect(used.length).toBeGreaterThan(10);
+			const missing = used.filter((entry) => {
+				const [, type, version] = /: (.+)@(.+)$/.exec(entry) ?? [];
+				return !versions.get(type)?.has(Number(version));
+			});
+			expect(missing).toEqual([]);
 		});
 
 		it('morning-digest: one mail naming who is out of office and who has a status message', async () => {
@@ -375,7 +435,8 @@ describe.each(n8nLineCases())(
 				`<p class="message">${escapeHtml(HOSTILE_MESSAGE_TEXT)}</p>`,
 			);
 			expect(tileOf(team[0])).toContain('<p class="activity">In A Meeting</p>');
-			expect(tileOf(team[1])).toContain('<p class="ooo">Out of office</p>');
+			expect(tileOf(team[1])).toContain('<p class="activity">Out Of Office</p>');
+			expect(tileOf(team[2])).toContain('<p class="ooo">Out of office</p>');
 			expect(tileOf(team[3])).toContain('<p class="message">In training until 11</p>');
 			// Nothing from Graph reaches the page as markup.
 			expect(html).not.toContain('<script>');
