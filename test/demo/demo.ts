@@ -137,8 +137,11 @@ interface Setup {
 	teamIds: string[];
 	colleague: string;
 	delegated: boolean;
-	/** The group the ready-made workflows read: "Support Team" in the emulator, GRAPH_GROUP in a real tenant. */
-	group?: string;
+	/**
+	 * Whether the ready-made workflows are imported, and the group they read instead of their placeholders: none in
+	 * the emulator (it has the placeholders' groups, "Support Team" and "Support Agents"), GRAPH_GROUP in a tenant.
+	 */
+	templates: { group?: string } | undefined;
 	/** How many people the board should show, when known. */
 	boardSize?: number;
 	emulator?: GraphEmulator;
@@ -190,7 +193,7 @@ async function emulatorSetup(ports: Ports): Promise<Setup> {
 		// Named by e-mail address, which differs from the UPN as in most tenants.
 		colleague: emu.users[1].mail,
 		delegated: true,
-		group: 'Support Team',
+		templates: {},
 		boardSize: emu.users.length,
 		emulator: emu,
 		stopChanges: () => clearInterval(timer),
@@ -218,7 +221,7 @@ function tenantSetup(): Setup {
 		teamIds,
 		colleague: process.env.GRAPH_COLLEAGUE ?? teamIds[0] ?? '',
 		delegated: false,
-		group: process.env.GRAPH_GROUP,
+		templates: process.env.GRAPH_GROUP ? { group: process.env.GRAPH_GROUP } : undefined,
 	};
 }
 
@@ -283,6 +286,40 @@ async function verifyBoard(url: string, setup: Setup): Promise<void> {
 	);
 }
 
+/** The routing webhook answers a ticket with an agent of the agents' group, or 503 when none is available. */
+async function verifyRoute(url: string, setup: Setup): Promise<void> {
+	const response = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ subject: 'demo check' }),
+		signal: AbortSignal.timeout(60_000),
+	});
+	const text = await response.text();
+	let body: { agent?: { displayName?: unknown }; availableAgents?: unknown; error?: unknown } = {};
+	try {
+		body = JSON.parse(text) as typeof body;
+	} catch {
+		// reported below
+	}
+	const agents = setup.emulator ? 8 : undefined;
+	if (
+		response.status === 200 &&
+		typeof body.agent?.displayName === 'string' &&
+		typeof body.availableAgents === 'number' &&
+		(agents === undefined || body.availableAgents <= agents)
+	) {
+		say(
+			`check: a ticket went to ${body.agent.displayName} (${body.availableAgents} agents available)`,
+		);
+		return;
+	}
+	if (response.status === 503 && body.error === 'nobody available') {
+		say('check: a ticket was answered 503, nobody available');
+		return;
+	}
+	throw new Error(`demo check: routing answered ${response.status} ${text.slice(0, 1000)}`);
+}
+
 async function main(): Promise<void> {
 	if (realTenant && tenantSetup().teamIds.length === 0)
 		throw new DemoStop(
@@ -303,11 +340,11 @@ async function main(): Promise<void> {
 	};
 	const templateCredentials: CredentialChoice = { microsoftGraphPresenceAppApi: APP_CREDENTIAL };
 	const templates =
-		setup.group === undefined
+		setup.templates === undefined
 			? []
 			: [
-					importableTemplate('board', BOARD_WORKFLOW, templateCredentials, setup.group),
-					importableTemplate('route', ROUTE_WORKFLOW, templateCredentials, setup.group),
+					importableTemplate('board', BOARD_WORKFLOW, templateCredentials, setup.templates.group),
+					importableTemplate('route', ROUTE_WORKFLOW, templateCredentials, setup.templates.group),
 				];
 	await session.importFile('workflow', [
 		teamAvailabilityWorkflow(TEAM_WORKFLOW, setup.teamIds, credentials),
@@ -342,7 +379,10 @@ async function main(): Promise<void> {
 	if (check) {
 		say(`check: n8n ${install.line.version} started at ${n8n.url} and the owner signed in`);
 		try {
-			if (templates.length > 0) await verifyBoard(boardUrl, setup);
+			if (templates.length > 0) {
+				await verifyBoard(boardUrl, setup);
+				await verifyRoute(`${n8n.url}/webhook/${ROUTE_PATH}`, setup);
+			}
 		} finally {
 			await stop();
 		}
