@@ -2,7 +2,10 @@
  * `npm run demo`: a real n8n on localhost with this package installed from its tarball, credentials and sample
  * workflows ready, against the project's Graph emulator (a few thousand users whose presence changes over time)
  * or, with GRAPH_TENANT_ID / GRAPH_CLIENT_ID / GRAPH_CLIENT_SECRET set, against a real tenant.
- * `npm run demo -- --check` runs the sample workflow, checks what it printed, starts n8n, signs in, and exits.
+ * Two of the ready-made workflows (workflows/: the presence board and ticket routing) are imported and active; the
+ * demo prints the board's URL.
+ * `npm run demo -- --check` runs the sample workflow, checks what it printed, starts n8n, signs in, fetches the
+ * board (an HTML page with a tile per member of the group), and exits.
  * Before anything slow it checks that its ports are free, and after starting n8n that the n8n answering is its own:
  * either problem ends the demo with one line saying what is wrong and the way out (./ports.ts).
  */
@@ -34,6 +37,7 @@ import {
 	type TakenPort,
 } from './ports';
 import { meAndColleagueWorkflow, teamAvailabilityWorkflow } from './workflows';
+import { importableTemplate, type CredentialChoice } from '../e2e/fixtures/templates';
 
 const check = process.argv.includes('--check');
 const owner = {
@@ -50,6 +54,11 @@ const DELEGATED_CREDENTIAL = {
 };
 const TEAM_WORKFLOW = 'DemoTeamPresence';
 const ME_WORKFLOW = 'DemoMeColleague1';
+/** The ready-made workflows (workflows/*.json) the demo imports and activates: they need no account but Graph's. */
+const BOARD_WORKFLOW = 'DemoPresenceBoard';
+const ROUTE_WORKFLOW = 'DemoRouteTicket1';
+const BOARD_PATH = 'presence-board';
+const ROUTE_PATH = 'route-ticket';
 
 function say(line: string): void {
 	process.stdout.write(`${line}\n`);
@@ -128,6 +137,13 @@ interface Setup {
 	teamIds: string[];
 	colleague: string;
 	delegated: boolean;
+	/**
+	 * Whether the ready-made workflows are imported, and the group they read instead of their placeholders: none in
+	 * the emulator (it has the placeholders' groups, "Support Team" and "Support Agents"), GRAPH_GROUP in a tenant.
+	 */
+	templates: { group?: string } | undefined;
+	/** How many people the board should show, when known. */
+	boardSize?: number;
 	emulator?: GraphEmulator;
 	stopChanges?: () => void;
 	available?: () => number;
@@ -138,6 +154,12 @@ async function emulatorSetup(ports: Ports): Promise<Setup> {
 	emu.addUsers(3000);
 	const app = await registerApp(emu, 'd3a0a990-0000-4000-8000-000000000001');
 	const team = emu.users.slice(0, 25);
+	// The groups the ready-made workflows name: the board shows everyone, tickets go to a few agents.
+	emu.addGroup({ displayName: 'Support Team', members: emu.users.map((user) => user.id) });
+	emu.addGroup({
+		displayName: 'Support Agents',
+		members: emu.users.slice(0, 8).map((user) => user.id),
+	});
 	// Presence changes over time, as in a real tenant: a few users every two seconds.
 	const states = [
 		['Available', 'Available'],
@@ -171,6 +193,8 @@ async function emulatorSetup(ports: Ports): Promise<Setup> {
 		// Named by e-mail address, which differs from the UPN as in most tenants.
 		colleague: emu.users[1].mail,
 		delegated: true,
+		templates: {},
+		boardSize: emu.users.length,
 		emulator: emu,
 		stopChanges: () => clearInterval(timer),
 		available: () =>
@@ -197,6 +221,7 @@ function tenantSetup(): Setup {
 		teamIds,
 		colleague: process.env.GRAPH_COLLEAGUE ?? teamIds[0] ?? '',
 		delegated: false,
+		templates: process.env.GRAPH_GROUP ? { group: process.env.GRAPH_GROUP } : undefined,
 	};
 }
 
@@ -241,6 +266,60 @@ async function verify(session: N8nCliSession, setup: Setup): Promise<void> {
 	);
 }
 
+/** The board answers an HTML page of tiles, one per member of the group when the demo knows how many. */
+async function verifyBoard(url: string, setup: Setup): Promise<void> {
+	const started = Date.now();
+	const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+	const html = await response.text();
+	const tiles = html.split('<section class="tile"').length - 1;
+	const type = response.headers.get('content-type') ?? '';
+	if (response.status !== 200 || !type.startsWith('text/html') || tiles === 0)
+		throw new Error(
+			`demo check: the board answered ${response.status} ${type} with ${tiles} tiles\n${html.slice(0, 2000)}`,
+		);
+	if (!/<meta http-equiv="refresh"/.test(html))
+		throw new Error('demo check: the board page does not refresh itself');
+	if (setup.boardSize !== undefined && tiles !== setup.boardSize)
+		throw new Error(`demo check: expected ${setup.boardSize} tiles on the board, got ${tiles}`);
+	say(
+		`check: the board answered HTML with ${tiles} tiles in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+	);
+}
+
+/** The routing webhook answers a ticket with an agent of the agents' group, or 503 when none is available. */
+async function verifyRoute(url: string, setup: Setup): Promise<void> {
+	const response = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ subject: 'demo check' }),
+		signal: AbortSignal.timeout(60_000),
+	});
+	const text = await response.text();
+	let body: { agent?: { displayName?: unknown }; availableAgents?: unknown; error?: unknown } = {};
+	try {
+		body = JSON.parse(text) as typeof body;
+	} catch {
+		// reported below
+	}
+	const agents = setup.emulator ? 8 : undefined;
+	if (
+		response.status === 200 &&
+		typeof body.agent?.displayName === 'string' &&
+		typeof body.availableAgents === 'number' &&
+		(agents === undefined || body.availableAgents <= agents)
+	) {
+		say(
+			`check: a ticket went to ${body.agent.displayName} (${body.availableAgents} agents available)`,
+		);
+		return;
+	}
+	if (response.status === 503 && body.error === 'nobody available') {
+		say('check: a ticket was answered 503, nobody available');
+		return;
+	}
+	throw new Error(`demo check: routing answered ${response.status} ${text.slice(0, 1000)}`);
+}
+
 async function main(): Promise<void> {
 	if (realTenant && tenantSetup().teamIds.length === 0)
 		throw new DemoStop(
@@ -259,10 +338,21 @@ async function main(): Promise<void> {
 		app: APP_CREDENTIAL,
 		delegated: setup.delegated ? DELEGATED_CREDENTIAL : undefined,
 	};
+	const templateCredentials: CredentialChoice = { microsoftGraphPresenceAppApi: APP_CREDENTIAL };
+	const templates =
+		setup.templates === undefined
+			? []
+			: [
+					importableTemplate('board', BOARD_WORKFLOW, templateCredentials, setup.templates.group),
+					importableTemplate('route', ROUTE_WORKFLOW, templateCredentials, setup.templates.group),
+				];
 	await session.importFile('workflow', [
 		teamAvailabilityWorkflow(TEAM_WORKFLOW, setup.teamIds, credentials),
 		meAndColleagueWorkflow(ME_WORKFLOW, setup.colleague, credentials),
+		...templates,
 	]);
+	// Active from the start (n8n 2.x activates what is published): the board's URL answers as soon as n8n does.
+	for (const workflow of templates) await session.cli(['publish:workflow', `--id=${workflow.id}`]);
 
 	if (check) await verify(session, setup);
 
@@ -285,15 +375,29 @@ async function main(): Promise<void> {
 		setup.stopChanges?.();
 		removeUserFolder(userFolder);
 	};
+	const boardUrl = `${n8n.url}/webhook/${BOARD_PATH}`;
 	if (check) {
 		say(`check: n8n ${install.line.version} started at ${n8n.url} and the owner signed in`);
-		await stop();
+		try {
+			if (templates.length > 0) {
+				await verifyBoard(boardUrl, setup);
+				await verifyRoute(`${n8n.url}/webhook/${ROUTE_PATH}`, setup);
+			}
+		} finally {
+			await stop();
+		}
 		return;
 	}
 	say('');
 	say(`n8n ${install.line.version} is running: ${n8n.url}`);
 	say(`  sign in as ${owner.email} / ${owner.password}`);
 	say(`  workflows: ${n8n.url}/workflow/${TEAM_WORKFLOW} and ${n8n.url}/workflow/${ME_WORKFLOW}`);
+	if (templates.length > 0) {
+		say(`  presence board: ${boardUrl} (open it in a browser; it refreshes itself)`);
+		say(
+			`  route a ticket: curl -X POST -H 'content-type: application/json' -d '{"subject":"help"}' ${n8n.url}/webhook/${ROUTE_PATH}`,
+		);
+	} else say('  (set GRAPH_GROUP to a group of your tenant to get the presence board too)');
 	if (setup.emulator)
 		say(`  Graph emulator: ${setup.emulator.url} (3,000 users, presence changing every 2 s)`);
 	say('Ctrl+C stops everything.');
