@@ -57,6 +57,14 @@ export function n8nLineCases(keep: (key: keyof typeof N8N_LINES) => boolean = ()
 		.map((key) => [N8N_LINES[key].label, key, N8N_LINES[key]] as const);
 }
 
+/**
+ * For suites whose n8n side another suite already proves on both lines (README, "Development"): 2.x
+ * only, to keep CI within its time, unless N8N_E2E_ALL_LINES=1.
+ */
+export function sharedBehaviourLineCases() {
+	return n8nLineCases((key) => process.env.N8N_E2E_ALL_LINES === '1' || key === 'v2');
+}
+
 export interface N8nInstall {
 	line: N8nLine;
 	dir: string;
