@@ -10,6 +10,11 @@ import type { StoredPresence } from './presenceDiff';
  * kept verbatim, so open sets stay open. The older object form is still read.
  */
 
+/**
+ * The letters are positions in these lists, saved in users' static data: the lists never change
+ * order and only grow at the end (the triggers' option lists in trigger/events.ts are another matter:
+ * they follow Graph's documentation and may change freely).
+ */
 const AVAILABILITIES = [
 	'Available',
 	'AvailableIdle',
