@@ -132,8 +132,10 @@ function decodeSkipToken(token: string): number | undefined {
 }
 
 /**
- * $top (default 100, 1..999), $skiptoken, $count; items are already filtered and ordered, and `render` turns
- * only the page's own items into JSON (listing 100,000 users a page at a time stays cheap).
+ * $top (default 100, 1..999: "the GET /users endpoint returns a default value of 100 results in a
+ * single page", concepts/paging.md; 999 is the largest $top user-list accepts), $skiptoken, $count;
+ * items are already filtered and ordered, and `render` turns only the page's own items into JSON
+ * (listing 100,000 users a page at a time stays cheap).
  */
 function page<T>(
 	req: GraphRequest,
