@@ -10,7 +10,7 @@ import { diffPresences } from '../shared/presence/presenceDiff';
 import { diffOptions } from '../shared/trigger/events';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
 import { memoryFor, resetMemory, type InstantState } from './instantState';
-import { describeSplit, pollMinutes } from './schedule';
+import { conflictWarning, describeSplit, pollMinutes } from './schedule';
 import { clientFor, richSettings } from './settings';
 import { ensureSubscription, removeSubscriptions, subscriptionHealthy } from './subscriptionUpkeep';
 
@@ -80,14 +80,8 @@ export async function subscribe(this: IHookFunctions): Promise<boolean> {
 			},
 		);
 	}
-	const summary = describeSplit(ids, conflict, pollMinutes(this));
-	if (conflict) {
-		this.logger.warn(
-			`${LOG}: Graph allows one presence subscription per signed-in user and app, and this account's is held by ${result.holder ?? 'another subscriber'}; ${summary} until it is free. For instant notifications use another sign-in account or app registration in this credential.`,
-		);
-	} else {
-		this.logger.info(`${LOG}: ${summary}`);
-	}
+	if (conflict) this.logger.warn(conflictWarning(result.holder, ids, pollMinutes(this)));
+	else this.logger.info(`${LOG}: ${describeSplit(ids, false, pollMinutes(this))}`);
 	return true;
 }
 

@@ -9,11 +9,16 @@ import {
 	type PresenceChange,
 } from '../shared/presence/presenceDiff';
 import { changeItems, currentItem, detailsForItems } from '../shared/trigger/events';
-import { diffFor, eventSettings, settle, type EventSettings } from '../shared/trigger/settle';
+import {
+	diffFor,
+	eventSettings,
+	settle,
+	type EventSettings,
+	type EventState,
+} from '../shared/trigger/settle';
 import type { GraphClient } from '../shared/transport/graphClient';
-import type { InstantOptions } from './description';
 import { commit, type InstantState, type Memory } from './instantState';
-import type { InstantContext } from './settings';
+import { instantOptions, type InstantContext } from './settings';
 
 /**
  * Turns what the trigger learnt (presences read from Graph, or the content of rich notifications)
@@ -22,16 +27,15 @@ import type { InstantContext } from './settings';
  * and the schedule never lose or repeat a transition.
  */
 export function applyChanges(
-	ctx: InstantContext,
 	state: InstantState,
 	memory: Memory,
 	fresh: { presences?: readonly Presence[]; contents?: readonly AvailabilityContent[] },
 	now: number,
 	watched: ReadonlySet<string>,
+	settings: EventSettings,
 	/** The schedule records whether Active Hours are open; the webhook only filters by them. */
 	track: boolean,
 ): PresenceChange[] {
-	const settings = eventSettingsOf(ctx);
 	const compare = diffFor(settings);
 	const observedAt = new Date(now).toISOString();
 	const results: DiffResult[] = [];
@@ -40,7 +44,10 @@ export function applyChanges(
 		results.push(diffContents(memory.users, fresh.contents, compare, observedAt));
 	if (fresh.presences?.length)
 		results.push(diffPresences(memory.users, fresh.presences, compare, observedAt));
-	const before = JSON.stringify(memory.events);
+	// Without changes from the diff, settle can only release held changes or record whether Active
+	// Hours are open: the held count and the flag say whether the events changed.
+	const heldBefore = heldCount(memory.events);
+	const activeBefore = memory.events.active;
 	const changes = settle(
 		memory.events,
 		results.flatMap((result) => result.changes),
@@ -51,17 +58,21 @@ export function applyChanges(
 	);
 	const changed =
 		results.some((result) => result.changes.length + result.baselined.length > 0) ||
-		JSON.stringify(memory.events) !== before;
+		heldCount(memory.events) !== heldBefore ||
+		memory.events.active !== activeBefore;
 	if (changed) commit(state, memory);
 	return changes;
 }
+
+const heldCount = (events: EventState): number =>
+	events.held ? Object.keys(events.held).length : -1;
 
 /** The trigger's event settings (filters, Hold For, Active Hours), checked. */
 export function eventSettingsOf(ctx: InstantContext): EventSettings {
 	return eventSettings(
 		ctx.getNode(),
 		ctx.getNodeParameter('triggerOn', 'anyChange'),
-		ctx.getNodeParameter('options', {}) as InstantOptions,
+		instantOptions(ctx),
 		ctx.getTimezone(),
 	);
 }
@@ -76,7 +87,7 @@ export async function itemsOf(
 	changes: readonly PresenceChange[],
 ): Promise<INodeExecutionData[]> {
 	if (changes.length === 0) return [];
-	const options = ctx.getNodeParameter('options', {}) as InstantOptions;
+	const options = instantOptions(ctx);
 	const manual = ctx.getMode() === 'manual';
 	const details = await detailsForItems(
 		ctx,
@@ -102,7 +113,7 @@ export async function currentItemsOf(
 	const order = new Map([...watched].map((id, index) => [id, index]));
 	const rank = (presence: Presence) => order.get(presence.id.toLowerCase()) ?? order.size;
 	const presences = [...unordered].sort((x, y) => rank(x) - rank(y));
-	const options = ctx.getNodeParameter('options', {}) as InstantOptions;
+	const options = instantOptions(ctx);
 	const details = await detailsForItems(
 		ctx,
 		client,

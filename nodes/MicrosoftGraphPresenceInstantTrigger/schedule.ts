@@ -43,6 +43,15 @@ export function pollMinutes(ctx: InstantContext): number {
 	return Number.isFinite(value) && value >= 1 ? Math.floor(value) : 1;
 }
 
+/** The log's warning when the user's one subscription is held elsewhere and everyone is polled. */
+export function conflictWarning(
+	holder: string | undefined,
+	ids: ReadonlySet<string>,
+	minutes: number,
+): string {
+	return `${LOG}: Graph allows one presence subscription per signed-in user and app, and this account's is held by ${holder ?? 'another subscriber'}; ${describeSplit(ids, true, minutes)} until it is free. For instant notifications use another sign-in account or app registration in this credential.`;
+}
+
 /** What the trigger does for whom, for the log: instant users, polled users, how often and at what cost. */
 export function describeSplit(
 	ids: ReadonlySet<string>,
@@ -121,7 +130,7 @@ async function runTick(ctx: ITriggerFunctions, state: InstantState, memory: Memo
 		problem ??= answer.failures[0];
 	}
 	// Every tick, read or not: held changes that lasted are released, Active Hours are tracked.
-	const changes = applyChanges(ctx, state, memory, { presences }, Date.now(), ids, true);
+	const changes = applyChanges(state, memory, { presences }, Date.now(), ids, settings, true);
 	const items = everyone
 		? await currentItemsOf(ctx, client, presences, ids)
 		: await itemsOf(ctx, client, changes);
@@ -150,9 +159,7 @@ export async function upkeep(
 		});
 		const conflict = result.mode === 'conflict';
 		if (conflict && !memory.conflict) {
-			ctx.logger.warn(
-				`${LOG}: Graph allows one presence subscription per signed-in user and app, and this account's is held by ${result.holder ?? 'another subscriber'}; ${describeSplit(ids, true, pollMinutes(ctx))} until it is free. For instant notifications use another sign-in account or app registration in this credential.`,
-			);
+			ctx.logger.warn(conflictWarning(result.holder, ids, pollMinutes(ctx)));
 		} else if (!conflict && memory.conflict) {
 			ctx.logger.info(`${LOG}: subscribed again; ${describeSplit(ids, false, pollMinutes(ctx))}`);
 		}

@@ -154,10 +154,15 @@ export async function removeSubscriptions(
 	client: GraphClient,
 	notificationUrl: string,
 ): Promise<void> {
-	for (const subscription of await listSubscriptions(client)) {
-		if (subscription.notificationUrl === notificationUrl)
-			await deleteSubscription(client, subscription.id);
-	}
+	for (const subscription of await ourSubscriptions(client, notificationUrl))
+		await deleteSubscription(client, subscription.id);
+}
+
+/** The subscriptions Graph lists with this notification URL: ours, whatever else it says of them. */
+async function ourSubscriptions(client: GraphClient, notificationUrl: string) {
+	return (await listSubscriptions(client)).filter(
+		(subscription) => subscription.notificationUrl === notificationUrl,
+	);
 }
 
 /** True when our subscription is live, fits the instant users and is not about to expire. */
@@ -169,9 +174,7 @@ export async function subscriptionHealthy(
 	rich?: RichNotifications,
 ): Promise<boolean> {
 	if (!state.notificationUrl || !state.clientState || instant.length === 0) return false;
-	const ours = (await listSubscriptions(client)).filter(
-		(entry) => entry.notificationUrl === state.notificationUrl,
-	);
+	const ours = await ourSubscriptions(client, state.notificationUrl);
 	return (
 		ours.length === 1 &&
 		fits(ours[0], instant, rich) &&

@@ -14,7 +14,7 @@ import { checkValidationToken } from '../shared/notifications/validationTokens';
 import { forgetUnwatched } from '../shared/presence/presenceDiff';
 import type { GraphClient } from '../shared/transport/graphClient';
 import { watchedUserIds } from '../shared/trigger/watchedUsers';
-import { applyChanges, itemsOf } from './changes';
+import { applyChanges, eventSettingsOf, itemsOf } from './changes';
 import { memoryFor, singleFlight, type InstantState, type Memory } from './instantState';
 import { clientFor, richSettings, type InstantContext } from './settings';
 import { signingKeys } from './signingKeys';
@@ -78,12 +78,12 @@ export async function receive(this: IWebhookFunctions): Promise<IWebhookResponse
 	}
 	const presences = reread.size > 0 ? (await readPresences(client, reread)).presences : [];
 	const changes = applyChanges(
-		this,
 		state,
 		memory,
 		{ contents, presences },
 		Date.now(),
 		ids,
+		eventSettingsOf(this),
 		false,
 	);
 	const items = await itemsOf(this, client, changes);
@@ -221,7 +221,8 @@ async function readEveryone(
 	const items = await singleFlight(memory, 'fullRead', async () => {
 		memory.lastFullRead = Date.now();
 		const { presences } = await readPresences(client, ids);
-		const changes = applyChanges(ctx, state, memory, { presences }, Date.now(), ids, false);
+		const settings = eventSettingsOf(ctx);
+		const changes = applyChanges(state, memory, { presences }, Date.now(), ids, settings, false);
 		return await itemsOf(ctx, client, changes);
 	});
 	return items ?? [];

@@ -196,7 +196,7 @@ export async function groupMemberIds(
 ): Promise<string[]> {
 	let groupId = group.trim();
 	if (!isGuid(groupId)) {
-		const filter = encodeURIComponent(`displayName eq '${groupId.replace(/'/g, "''")}'`);
+		const filter = encodeURIComponent(`displayName eq ${literal(groupId)}`);
 		const found = await page(client, `/groups?$filter=${filter}&$select=id,displayName`);
 		const ids = found.value
 			.filter(isRecord)
@@ -253,7 +253,7 @@ export async function searchUsers(
 	term: string,
 	next?: string,
 ): Promise<{ users: DirectoryUser[]; next?: string }> {
-	const select = '$select=id,displayName,userPrincipalName,mail&$top=50';
+	const select = `$select=${USER_FIELDS}&$top=50`;
 	const cleaned = term.replace(/["\\]/g, '').trim();
 	const search = `"displayName:${cleaned}" OR "mail:${cleaned}" OR "userPrincipalName:${cleaned}"`;
 	const first = cleaned

@@ -80,14 +80,15 @@ export function release(
 		}
 		if (now - change.since < holdMs) continue;
 		delete held[id];
-		if (!reportable(change.from, change.to, options)) continue;
+		const changed = changedFields(change.from, change.to);
+		if (!reportable(change.from, change.to, options, changed)) continue;
 		released.push({
 			id,
 			presence: change.presence,
 			before: change.from,
 			after: change.to,
 			previous: view(change.from),
-			changed: changedFields(change.from, change.to),
+			changed,
 			observedAt: change.to.t,
 		});
 	}

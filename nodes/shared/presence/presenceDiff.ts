@@ -231,7 +231,7 @@ function record(
 		return;
 	}
 	const changed = changedFields(before, after);
-	if (!reportable(before, after, options)) return;
+	if (!reportable(before, after, options, changed)) return;
 	result.changes.push({ id, presence, before, after, previous: view(before), changed, observedAt });
 }
 
@@ -244,8 +244,8 @@ export function reportable(
 	before: StoredPresence,
 	after: StoredPresence,
 	options: DiffOptions,
+	changed: readonly WatchedField[] = changedFields(before, after),
 ): boolean {
-	const changed = changedFields(before, after);
 	if (!changed.some((field) => options.fields.includes(field))) return false;
 	const filtered = (list: readonly string[] | undefined) => (list?.length ?? 0) > 0;
 	if (filtered(options.toAvailability) || filtered(options.fromAvailability)) {

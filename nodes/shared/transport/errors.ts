@@ -218,9 +218,7 @@ export const userDetailsHint: Hint = (status) =>
 
 /** What the request loop says when the endpoint's hint has nothing to add. */
 export function retriesHint(status: number, retries: number): string | undefined {
-	if (status === 429) {
-		return `Graph still throttled after ${retries} retries. If other tools share this app registration, lower "Max Requests per 30 Seconds".`;
-	}
+	// Never a 429: throttling is retried until Max Throttle Wait, which has its own error.
 	if (status === 503 || status === 504)
 		return `Graph was unavailable after ${retries} retries; try again later.`;
 	return presenceHint(status, undefined);

@@ -32,9 +32,8 @@ export async function resolveUsers(
 	client: GraphClient,
 	refs: Iterable<UserRef>,
 ): Promise<(ref: UserRef) => UserResolution> {
-	const names = new Map<string, string>();
-	for (const ref of refs)
-		if (ref.kind === 'upn' && !names.has(ref.key)) names.set(ref.key, ref.value);
+	const names = new Set<string>();
+	for (const ref of refs) if (ref.kind === 'upn') names.add(ref.key);
 	const found = new Map<string, UserResolution>();
 
 	// Each pass looks only for what the ones before did not find.
