@@ -348,9 +348,19 @@ describe.each(n8nLineCases())(
 				session.timings.push(
 					`instant run recorded ${((post.time - instant.at) / 1000).toFixed(1)} s after the change`,
 				);
-				const deliveries = emu.deliveries.filter(
-					(delivery) => delivery.kind === 'notification' && delivery.url === webhookUrl,
+				const delivered = () =>
+					emu.deliveries.filter(
+						(delivery) => delivery.kind === 'notification' && delivery.url === webhookUrl,
+					);
+				// Recorded once n8n's answer reached the emulator, which may come after the run's post.
+				await explain(
+					waitFor(
+						"n8n's answer to Graph's delivery",
+						() => (delivered().length > 0 ? true : undefined),
+						30_000,
+					),
 				);
+				const deliveries = delivered();
 				expect(deliveries.map((delivery) => [delivery.status, delivery.attempt])).toEqual([
 					[202, 1],
 				]);
@@ -595,11 +605,19 @@ describe.each(n8nLineCases())(
 						30_000,
 					),
 				);
-				expect(
+				// The emulator records a delivery when n8n has answered it, which may come after the run's post.
+				const toSecond = () =>
 					emu.deliveries.filter(
 						(delivery) => delivery.kind === 'notification' && delivery.url === secondUrl,
+					);
+				await explain(
+					waitFor(
+						"n8n's answer to Graph's delivery",
+						() => (toSecond().length > 0 ? true : undefined),
+						30_000,
 					),
-				).toHaveLength(1);
+				);
+				expect(toSecond()).toHaveLength(1);
 				await setActive(SECOND_ID, false);
 			},
 			TICK_WAIT_MS + 90_000,
