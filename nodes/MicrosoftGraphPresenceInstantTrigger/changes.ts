@@ -69,12 +69,14 @@ const heldCount = (events: EventState): number =>
 
 /** The trigger's event settings (filters, Hold For, Active Hours), checked. */
 export function eventSettingsOf(ctx: InstantContext): EventSettings {
-	return eventSettings(
+	const options = instantOptions(ctx);
+	const settings = eventSettings(
 		ctx.getNode(),
 		ctx.getNodeParameter('triggerOn', 'anyChange'),
-		instantOptions(ctx),
+		options,
 		ctx.getTimezone(),
 	);
+	return options.severalWebhookProcesses === true ? { ...settings, versionGaps: true } : settings;
 }
 
 /**

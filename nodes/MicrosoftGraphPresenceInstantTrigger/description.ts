@@ -6,6 +6,7 @@ import { eventOptionFields, triggerOnProperty, type EventOptions } from '../shar
 export interface InstantOptions extends EventOptions {
 	richNotifications?: boolean;
 	pollMinutes?: number;
+	severalWebhookProcesses?: boolean;
 }
 
 export const properties: INodeProperties[] = [
@@ -45,6 +46,14 @@ export const properties: INodeProperties[] = [
 			default: false,
 			description:
 				'Whether Graph sends the new availability and activity encrypted inside each notification (no extra request); needs the notification certificate and private key in the credential',
+		},
+		{
+			displayName: 'Several Webhook Processes',
+			name: 'severalWebhookProcesses',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether n8n runs separate webhook processes (queue mode with 'n8n webhook') that receive Graph's deliveries. Each process compares with what it has seen, so a change back to a state another process reported would look like no change; on, every new version is emitted at least once (perhaps twice: de-duplicate on changeId), and one whose state before is unknown has previous null.",
 		},
 	]),
 ];

@@ -1,4 +1,8 @@
-import type { PresenceState } from '../shared/presence/presenceDiff';
+import {
+	compareSequenceNumbers,
+	storedOf,
+	type PresenceState,
+} from '../shared/presence/presenceDiff';
 import type { EventState } from '../shared/trigger/settle';
 import type { WatchState } from '../shared/trigger/watchedUsers';
 import type { InstantContext } from './settings';
@@ -12,7 +16,7 @@ import type { InstantContext } from './settings';
  * deliveries at once, or a delivery while the schedule runs, would each compare against a copy that
  * misses the other's changes and then overwrite them. So inside one n8n process the per-user state
  * lives in memory, one record per trigger, shared by the webhook and the schedule; every entry point
- * starts from it (or from the static data when another process wrote newer state, by revision) and
+ * starts from it (merged with the static data when another process saved newer versions) and
  * writes it back to its own static data copy, so whichever copy n8n saves last holds everything the
  * process knew. The comparisons themselves run without awaiting anything, so they never interleave.
  */
@@ -56,7 +60,11 @@ function keyOf(ctx: InstantContext): string {
 	return `${ctx.getWorkflow().id ?? ''}|${node.id ?? node.name}`;
 }
 
-/** The trigger's memory in this process, caught up with the static data if that is newer. */
+/**
+ * The trigger's memory in this process, caught up with the static data when another copy was saved
+ * since (another process, several webhook processes): each user's newer version wins, so what one
+ * process saw is not forgotten by another, and a copy older than the memory changes nothing.
+ */
 export function memoryFor(ctx: InstantContext, state: InstantState): Memory {
 	const key = keyOf(ctx);
 	let memory = memories.get(key);
@@ -73,17 +81,28 @@ export function memoryFor(ctx: InstantContext, state: InstantState): Memory {
 		memories.set(key, memory);
 	}
 	const stored = state.rev ?? 0;
+	if (stored !== memory.rev) mergeNewer(memory.users, state.users ?? {});
 	if (stored > memory.rev) {
-		memory.users = { ...(state.users ?? {}) };
 		memory.events = { held: state.held ? { ...state.held } : undefined, active: state.active };
 		memory.rev = stored;
 	}
 	return memory;
 }
 
+/** Each user's entry from `other` where it is a newer version (by sequence number) or unknown here. */
+function mergeNewer(users: PresenceState, other: PresenceState): void {
+	for (const [id, entry] of Object.entries(other)) {
+		const mine = users[id];
+		if (mine === entry) continue;
+		const theirs = storedOf(other, id);
+		const known = storedOf(users, id);
+		if (!known || (theirs && compareSequenceNumbers(theirs.q, known.q) > 0)) users[id] = entry;
+	}
+}
+
 /** The memory's users go into this entry point's static data copy, with a new revision. */
 export function commit(state: InstantState, memory: Memory): void {
-	memory.rev += 1;
+	memory.rev = Math.max(memory.rev, state.rev ?? 0) + 1;
 	state.users = memory.users;
 	if (memory.events.held) state.held = memory.events.held;
 	else delete state.held;

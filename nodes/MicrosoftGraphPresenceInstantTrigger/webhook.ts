@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
 import { readPresences } from '../shared/graph/presence';
@@ -145,7 +146,9 @@ async function readChanges(
 			);
 			continue;
 		}
-		contents.push(content);
+		// A redelivery carries the same encrypted bytes: the digest is the change's version (changeId.ts).
+		const notified = createHash('sha256').update(encrypted.data).digest('hex').slice(0, 16);
+		contents.push({ ...content, notification: notified });
 	}
 	return { contents, reread };
 }

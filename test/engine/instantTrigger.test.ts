@@ -11,7 +11,8 @@ import {
 	type Presence,
 	type PresenceNotification,
 } from '../emulator';
-import { decodeStored } from '../../nodes/shared/presence/compactState';
+import { decodeStored, encodeStored } from '../../nodes/shared/presence/compactState';
+import { store } from '../../nodes/shared/presence/presenceDiff';
 import { startWebhookHost, type HarnessCredential, type WebhookHost } from '../harness';
 import {
 	credentialTypes,
@@ -605,10 +606,10 @@ async function graphGet(path: string): Promise<unknown> {
 }
 
 /** Activates, then makes Graph forget the subscription, so only the test notifies, with the node's clientState. */
-async function silencedHost(ids: string[], rich = false) {
+async function silencedHost(ids: string[], rich = false, options: IDataObject = {}) {
 	const h = await host(
 		ids,
-		rich ? { options: { richNotifications: true } } : {},
+		{ options: { ...(rich ? { richNotifications: true } : {}), ...options } },
 		rich ? withCertificate() : delegated,
 	);
 	await h.hook('create');
@@ -673,6 +674,74 @@ async function deliverRich(h: WebhookHost, value: PresenceNotification[]): Promi
 	expect(response.status).toBe(202);
 	await h.idle();
 }
+
+describe('Instant Presence Trigger behind several webhook processes', () => {
+	const set = (id: string, availability: string, activity: string) =>
+		emu.setPresence(id, { availability, activity });
+	async function deliver(h: WebhookHost, subscription: EmulatedSubscription, id: string) {
+		const response = await fetch(h.webhookUrl, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ value: [notification(subscription, id)] }),
+		});
+		expect(response.status).toBe(202);
+		await h.idle();
+	}
+	const items = (h: WebhookHost) =>
+		h.runs.flat().map(({ json }) => ({
+			id: json.id,
+			availability: json.availability,
+			previous: (json.previous as IDataObject | null)?.availability ?? null,
+			changed: json.changed,
+			changeId: json.changeId,
+		}));
+
+	it("each process starts from the newest version any process saved; with Several Webhook Processes a change back to a state only another process saw is still emitted, previous null, keyed by Graph's version", async () => {
+		const [a, b] = emu.users.slice(760, 762).map((user) => user.id);
+		for (const several of [false, true]) {
+			set(a, 'Busy', 'InACall');
+			set(b, 'Busy', 'InACall');
+			const { h, subscription } = await silencedHost([a, b], false, {
+				severalWebhookProcesses: several,
+			});
+			// Another process saw a become Available and saved its copy, whose revision counter is behind ours.
+			const aAvailable = set(a, 'Available', 'Available');
+			const theirs = h.staticData();
+			const node = theirs['node:Presence changed'] as {
+				users: Record<string, string>;
+				rev: number;
+			};
+			node.users[a.toLowerCase()] = encodeStored(
+				store({ ...aAvailable }, new Date().toISOString()),
+			);
+			node.rev = 0;
+			h.saveStaticData(theirs);
+			const aBusy = set(a, 'Busy', 'InACall');
+			await deliver(h, subscription, a);
+			// Another process saw b become Available and has not saved yet; b is Busy again when it reaches us.
+			set(b, 'Available', 'Available');
+			const bBusy = set(b, 'Busy', 'InACall');
+			await deliver(h, subscription, b);
+			// Graph delivers b's notification once more: the same version, nothing new.
+			await deliver(h, subscription, b);
+			const aChange = {
+				id: a,
+				availability: 'Busy',
+				previous: 'Available',
+				changed: ['availability', 'activity'],
+				changeId: `${a.toLowerCase()}:${aBusy.sequenceNumber}`,
+			};
+			const bGap = {
+				id: b,
+				availability: 'Busy',
+				previous: null,
+				changed: [],
+				changeId: `${b.toLowerCase()}:${bBusy.sequenceNumber}`,
+			};
+			expect(items(h)).toEqual(several ? [aChange, bGap] : [aChange]);
+		}
+	});
+});
 
 describe('Instant Presence Trigger: Hold For, Active Hours and activity filters', () => {
 	const nodeState = (h: WebhookHost) =>

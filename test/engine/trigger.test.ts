@@ -126,6 +126,7 @@ describe("Presence Trigger (polling) through n8n-core's PollContext", () => {
 		expect(second.items?.[0].json).toMatchObject({
 			id: watched[10],
 			event: 'changed',
+			changeId: `${watched[10].toLowerCase()}:${after.sequenceNumber}`,
 			availability: after.availability,
 			activity: after.activity,
 			sequenceNumber: after.sequenceNumber,

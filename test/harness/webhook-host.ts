@@ -50,6 +50,8 @@ export interface WebhookHost {
 	idle(): Promise<void>;
 	/** The static data as saved in the database. */
 	staticData(): IDataObject;
+	/** As another n8n process would: its copy of the static data saved to the database (last write wins). */
+	saveStaticData(data: IDataObject): void;
 	/** As if n8n restarted: the activation workflow object is loaded again from the database. */
 	restart(): Promise<void>;
 	/** As if the credential was edited in n8n: every context reads the new data from now on. */
@@ -294,6 +296,9 @@ export async function startWebhookHost(
 			if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
 		},
 		staticData: () => clone(saved),
+		saveStaticData: (data) => {
+			saved = clone(data);
+		},
 		restart: async () => {
 			({ workflow, additionalData } = await environment(clone(saved)));
 		},

@@ -27,7 +27,7 @@ function observe(
 	hold(held, diffPresences(state, seen, raw, new Date(at).toISOString()).changes, at);
 	return release(held, at, holdMs, options).map((change) => [
 		change.id,
-		change.previous.availability,
+		change.previous?.availability,
 		change.presence.availability,
 	]);
 }

@@ -2,6 +2,7 @@ import type { Presence } from '../../nodes/shared/presence/presence';
 import {
 	storedOf,
 	compareSequenceNumbers,
+	diffContents,
 	diffPresences,
 	forgetUnwatched,
 	inSequenceOrder,
@@ -157,7 +158,7 @@ describe('sequence order', () => {
 		];
 		const result = diffPresences(state, inSequenceOrder(batch), both, T2);
 		expect(
-			result.changes.map((change) => [change.previous.availability, change.presence.availability]),
+			result.changes.map((change) => [change.previous?.availability, change.presence.availability]),
 		).toEqual([
 			['Available', 'Offline'],
 			['Offline', 'Busy'],
@@ -165,6 +166,67 @@ describe('sequence order', () => {
 		]);
 		expect(result.stale).toEqual(['a']);
 		expect(storedOf(state, 'a')).toMatchObject({ a: 'Away', q: 'a' });
+	});
+});
+
+describe('version gaps (Several Webhook Processes)', () => {
+	const gaps = { ...both, versionGaps: true };
+
+	it('a newer version in the state already known is a change from an unknown state; off, it is none', () => {
+		// Busy@05 seen here; another process saw Available@06; this one reads Busy@07.
+		for (const [options, expected] of [
+			[both, []],
+			[gaps, [{ id: 'a', changed: [], previous: null }]],
+		] as const) {
+			const state: PresenceState = {};
+			diffPresences(state, [p('a', 'Busy', 'InACall', '05')], options, T1);
+			const result = diffPresences(state, [p('a', 'Busy', 'InACall', '07')], options, T2);
+			expect(result.changes).toMatchObject(expected);
+			expect(storedOf(state, 'a')).toMatchObject({ q: '07' });
+		}
+	});
+
+	it('the same version again is still no change, and a real change keeps its previous state', () => {
+		const state: PresenceState = {};
+		diffPresences(state, [p('a', 'Busy', 'InACall', '05')], gaps, T1);
+		expect(diffPresences(state, [p('a', 'Busy', 'InACall', '05')], gaps, T2).stale).toEqual(['a']);
+		const change = diffPresences(state, [p('a', 'Away', 'Away', '06')], gaps, T2).changes[0];
+		expect(change).toMatchObject({
+			changed: ['availability', 'activity'],
+			previous: { availability: 'Busy' },
+		});
+	});
+
+	it('a gap passes the "from" filters it cannot check and must match the "to" filters', () => {
+		const toAvailable = { ...gaps, toAvailability: ['Available'], fromAvailability: ['Busy'] };
+		const state: PresenceState = {};
+		diffPresences(
+			state,
+			[p('a', 'Available', 'Available', '05'), p('b', 'Away', 'Away', '05')],
+			toAvailable,
+			T1,
+		);
+		const result = diffPresences(
+			state,
+			[p('a', 'Available', 'Available', '07'), p('b', 'Away', 'Away', '07')],
+			toAvailable,
+			T2,
+		);
+		expect(result.changes.map((change) => change.id)).toEqual(['a']);
+	});
+
+	it('rich content equal to the state is a gap only when asked, and carries its notification', () => {
+		const content = { id: 'a', availability: 'Busy', activity: 'InACall', notification: 'n1' };
+		for (const [options, count] of [
+			[both, 0],
+			[gaps, 1],
+		] as const) {
+			const state: PresenceState = {};
+			diffContents(state, [content], options, T1);
+			const result = diffContents(state, [{ ...content, notification: 'n2' }], options, T2);
+			expect(result.changes).toHaveLength(count);
+			if (count) expect(result.changes[0]).toMatchObject({ previous: null, notification: 'n2' });
+		}
 	});
 });
 

@@ -9,6 +9,7 @@ import {
 
 import { isGuid } from '../users/ids';
 import { isRecord } from '../guards';
+import type { AvailabilityContent } from '../presence/presenceDiff';
 
 /**
  * Graph change notifications for presence: what a subscription covers, when it must be renewed,
@@ -199,11 +200,7 @@ export function readDelivery(body: unknown): Delivery | undefined {
 }
 
 /** What a rich notification holds once decrypted: per the page, id, availability and activity only. */
-export interface PresenceContent {
-	id: string;
-	availability: string;
-	activity: string;
-}
+export type PresenceContent = AvailabilityContent;
 
 export function isPresenceContent(value: unknown): value is PresenceContent {
 	return (

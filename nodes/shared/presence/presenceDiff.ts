@@ -54,6 +54,12 @@ export interface DiffOptions {
 	toActivity?: readonly string[];
 	/** Only transitions from one of these activities; implies activity changed. */
 	fromActivity?: readonly string[];
+	/**
+	 * Other processes see versions this one does not (several webhook processes): a newer version
+	 * whose state equals the stored one is still reported, as a change from an unknown state (a
+	 * change back to a state another process saw would otherwise look like no change).
+	 */
+	versionGaps?: boolean;
 }
 
 export interface PresenceView {
@@ -72,9 +78,12 @@ export interface PresenceChange {
 	/** The stored states on either side, for holding a change (hold.ts). */
 	before: StoredPresence;
 	after: StoredPresence;
-	previous: PresenceView;
+	/** Null when the state before is unknown (a version gap, see DiffOptions.versionGaps). */
+	previous: PresenceView | null;
 	changed: WatchedField[];
 	observedAt: string;
+	/** The rich notification the change came from (a digest): its version, as content has none. */
+	notification?: string;
 }
 
 export interface DiffResult {
@@ -172,7 +181,8 @@ export function diffPresences(
 			result.stale.push(id);
 			continue;
 		}
-		record(state, result, id, presence, before, after, options, observedAt);
+		const gap = options.versionGaps === true && before !== undefined && after.q !== null;
+		record(state, result, id, presence, before, after, options, observedAt, { gap });
 	}
 	return result;
 }
@@ -182,6 +192,8 @@ export interface AvailabilityContent {
 	id: string;
 	availability: string;
 	activity: string;
+	/** A digest of the notification it came from (a redelivery has the same). */
+	notification?: string;
 }
 
 /**
@@ -209,12 +221,22 @@ export function diffContents(
 			workLocation: before?.w ? { workLocationType: before.w } : null,
 			sequenceNumber: before?.q ?? null,
 		};
-		record(state, result, id, presence, before, store(presence, observedAt), options, observedAt);
+		const after = store(presence, observedAt);
+		// Every notification is a change: one equal to the stored state is a gap when others see versions too.
+		const gap = options.versionGaps === true && before !== undefined;
+		record(state, result, id, presence, before, after, options, observedAt, {
+			gap,
+			notification: content.notification,
+		});
 	}
 	return result;
 }
 
-/** Stores the new state of one user and reports the change if the options ask for it. */
+/**
+ * Stores the new state of one user and reports the change if the options ask for it. `gap`: the
+ * version is new, so if the state equals the stored one another process saw what came between,
+ * and it is reported as a change from an unknown state.
+ */
 function record(
 	state: PresenceState,
 	result: DiffResult,
@@ -224,6 +246,7 @@ function record(
 	after: StoredPresence,
 	options: DiffOptions,
 	observedAt: string,
+	how: { gap: boolean; notification?: string },
 ): void {
 	state[id] = encodeStored(after);
 	if (!before) {
@@ -231,8 +254,32 @@ function record(
 		return;
 	}
 	const changed = changedFields(before, after);
+	const { notification } = how;
+	if (changed.length === 0 && how.gap) {
+		if (!reportableGap(after, options)) return;
+		result.changes.push({
+			id,
+			presence,
+			before,
+			after,
+			previous: null,
+			changed,
+			observedAt,
+			notification,
+		});
+		return;
+	}
 	if (!reportable(before, after, options, changed)) return;
-	result.changes.push({ id, presence, before, after, previous: view(before), changed, observedAt });
+	const previous = view(before);
+	result.changes.push({ id, presence, before, after, previous, changed, observedAt, notification });
+}
+
+/**
+ * Whether a change from an unknown state (a version gap) is an event: the "to" filters are checked,
+ * the "from" filters cannot be and pass, so that the change is emitted at least once.
+ */
+function reportableGap(after: StoredPresence, options: DiffOptions): boolean {
+	return matches(options.toAvailability, after.a) && matches(options.toActivity, after.c);
 }
 
 /**

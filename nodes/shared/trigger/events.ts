@@ -2,6 +2,7 @@ import type { IDataObject, INodeExecutionData, INodeProperties, Logger } from 'n
 
 import { includeUserDetailsOption } from '../descriptions';
 import { WEEK_DAYS } from './activeHours';
+import { changeIdOf } from '../presence/changeId';
 import { simplifyPresence, type Presence } from '../presence/presence';
 import { asNodeError } from '../transport/errors';
 import type { GraphClient } from '../transport/graphClient';
@@ -237,7 +238,8 @@ function listOf(value: unknown): string[] | undefined {
 
 /**
  * One trigger item. `details` (Include User Details) adds the user's names as flat fields; null for
- * an id Graph knows no user for, undefined when the option is off (nothing added).
+ * an id Graph knows no user for, undefined when the option is off (nothing added). `changeId`
+ * names the user and the version (changeId.ts), for de-duplicating downstream.
  */
 export function presenceItem(
 	presence: Presence,
@@ -246,12 +248,14 @@ export function presenceItem(
 	observedAt: string,
 	event: 'changed' | 'current',
 	details?: UserDetails | null,
+	notification?: string,
 ): INodeExecutionData {
 	return {
 		json: {
 			...simplifyPresence(presence),
 			...(details === undefined ? {} : detailFields(details)),
 			event,
+			changeId: changeIdOf(presence, observedAt, notification),
 			changed,
 			previous: previous ? { ...previous } : null,
 			observedAt,
@@ -260,22 +264,11 @@ export function presenceItem(
 	};
 }
 
-export function changeItem(change: PresenceChange): INodeExecutionData {
-	return presenceItem(
-		change.presence,
-		change.previous,
-		change.changed,
-		change.observedAt,
-		'changed',
-	);
-}
-
 /** The items of these changes, with the users' names when `details` is given (detailsForItems). */
 export function changeItems(
 	changes: readonly PresenceChange[],
 	details: ReadonlyMap<string, UserDetails | null> | undefined,
 ): INodeExecutionData[] {
-	if (details === undefined) return changes.map(changeItem);
 	return changes.map((change) =>
 		presenceItem(
 			change.presence,
@@ -283,7 +276,8 @@ export function changeItems(
 			change.changed,
 			change.observedAt,
 			'changed',
-			details.get(change.presence.id.toLowerCase()) ?? null,
+			details && (details.get(change.presence.id.toLowerCase()) ?? null),
+			change.notification,
 		),
 	);
 }

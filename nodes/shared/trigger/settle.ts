@@ -22,6 +22,8 @@ export interface EventSettings {
 	holdMs: number;
 	hours?: ActiveHours;
 	emitWhenActiveHoursStart: boolean;
+	/** The instant trigger's Several Webhook Processes (DiffOptions.versionGaps). */
+	versionGaps?: boolean;
 }
 
 /** The trigger's event options, checked: a bad time of day or time zone names the option and the value. */
@@ -65,7 +67,8 @@ export function eventSettings(
 
 /** What the diff compares: with Hold For every field and no filter (the net transition is judged on release). */
 export function diffFor(settings: EventSettings): DiffOptions {
-	return settings.holdMs > 0 ? { fields: ALL_FIELDS } : settings.diff;
+	const diff = settings.holdMs > 0 ? { fields: ALL_FIELDS } : settings.diff;
+	return settings.versionGaps ? { ...diff, versionGaps: true } : diff;
 }
 
 /** True when Active Hours were closed at the last check and are open now. */
