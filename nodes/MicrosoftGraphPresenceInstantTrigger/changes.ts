@@ -18,6 +18,7 @@ import {
 } from '../shared/trigger/settle';
 import type { GraphClient } from '../shared/transport/graphClient';
 import { commit, type InstantState, type Memory } from './instantState';
+import { inWatchedOrder } from '../shared/trigger/watchedUsers';
 import { instantOptions, type InstantContext } from './settings';
 
 /**
@@ -112,9 +113,7 @@ export async function currentItemsOf(
 	watched: ReadonlySet<string>,
 ): Promise<INodeExecutionData[]> {
 	if (unordered.length === 0) return [];
-	const order = new Map([...watched].map((id, index) => [id, index]));
-	const rank = (presence: Presence) => order.get(presence.id.toLowerCase()) ?? order.size;
-	const presences = [...unordered].sort((x, y) => rank(x) - rank(y));
+	const presences = inWatchedOrder(unordered, watched);
 	const options = instantOptions(ctx);
 	const details = await detailsForItems(
 		ctx,

@@ -20,7 +20,7 @@ import {
 	type EventOptions,
 } from '../shared/trigger/events';
 import { diffFor, eventSettings, opening, settle, type EventState } from '../shared/trigger/settle';
-import { watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
+import { inWatchedOrder, watchedUserIds, type WatchState } from '../shared/trigger/watchedUsers';
 import { pollIntervalMs } from './pollInterval';
 
 /** What the trigger keeps between polls, in the workflow's static data for this node. */
@@ -129,13 +129,10 @@ async function poll(
 	const ids = await watchedUserIds(this, client, state, { persist: !manual, now });
 	if (ids.size === 0) return manual ? [[]] : null;
 
-	const { presences, failures } = await readPresences(client, ids);
-	if (failures.length > 0 && (manual || presences.length === 0)) throw failures[0];
-	// Graph answers in any order; items follow the order the user listed people in.
-	const order = new Map([...ids].map((id, index) => [id, index]));
-	presences.sort(
-		(x, y) => (order.get(x.id.toLowerCase()) ?? 0) - (order.get(y.id.toLowerCase()) ?? 0),
-	);
+	const answer = await readPresences(client, ids);
+	const { failures } = answer;
+	if (failures.length > 0 && (manual || answer.presences.length === 0)) throw failures[0];
+	const presences = inWatchedOrder(answer.presences, ids);
 	if (failures.length > 0) {
 		this.logger.warn(
 			`Microsoft Graph Presence Trigger: ${failures.length} of the poll's requests failed (${failures[0].message}); those users are compared again next poll`,

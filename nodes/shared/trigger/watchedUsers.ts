@@ -114,3 +114,13 @@ export async function watchedUserIds(
 	for (const key of Object.keys(names)) if (!watchedNames.has(key)) delete names[key];
 	return ids;
 }
+
+/** Graph answers in any order: items follow the order the users were listed in (unknown ids last). */
+export function inWatchedOrder<T extends { id: string }>(
+	presences: readonly T[],
+	watched: ReadonlySet<string>,
+): T[] {
+	const order = new Map([...watched].map((id, index) => [id, index]));
+	const rank = (presence: T) => order.get(presence.id.toLowerCase()) ?? order.size;
+	return [...presences].sort((x, y) => rank(x) - rank(y));
+}
