@@ -62,7 +62,12 @@ export function n8nLineCases(keep: (key: keyof typeof N8N_LINES) => boolean = ()
  * only, to keep CI within its time, unless N8N_E2E_ALL_LINES=1.
  */
 export function sharedBehaviourLineCases() {
-	return n8nLineCases((key) => process.env.N8N_E2E_ALL_LINES === '1' || key === 'v2');
+	return n8nLineCases(runsSharedBehaviour);
+}
+
+/** Whether cases whose n8n side another line already proves run on this line (the same rule). */
+export function runsSharedBehaviour(key: keyof typeof N8N_LINES): boolean {
+	return process.env.N8N_E2E_ALL_LINES === '1' || key === 'v2';
 }
 
 export interface N8nInstall {
