@@ -176,6 +176,21 @@ describe('RateLimiter: a share of a budget spent by others too', () => {
 		expect(limiter.probingFrom() - (own + 20)).toBe(500);
 	});
 
+	it('joining a window that others filled, it probes from Retry-After; throttled by its own traffic, half a window later', () => {
+		// Others filled the window before this process started: the slot Graph frees in 300 ms is theirs.
+		const late = new RateLimiter(10_000);
+		const starts = startsAt(late, 20, 5_000, 100);
+		late.throttledAt(starts[19], starts[19] + 10, 300);
+		expect(late.probingFrom()).toBe(starts[19] + 10 + 300);
+		// Its own start at 0 is the oldest in the window: the slot Graph frees at Retry-After is its own, which its
+		// share takes back, so probes wait half a window as before.
+		const own = new RateLimiter(10_000);
+		own.reserve(0, 100);
+		const more = startsAt(own, 20, 9_400, 100);
+		own.throttledAt(more[19], more[19] + 10, 1_000);
+		expect(own.probingFrom()).toBe(more[19] + 10 + 5_000);
+	});
+
 	it('forgets its share after ten idle windows', () => {
 		const limiter = new RateLimiter(1000);
 		limiter.reserve(0, 100);
@@ -248,6 +263,10 @@ describe('a fleet sharing one budget (virtual time, the scenarios of issues 17 a
 		expect(before(staggered).rateOfCap).toBeLessThan(0.75);
 		expect(chosen(staggered).rateOfCap).toBeGreaterThanOrEqual(0.9);
 		expect(chosen(staggered).throttledShare).toBeLessThanOrEqual(0.02);
+		// The queue e2e's staggered phase as it ran: the late worker probes from Retry-After (before: 84 % of the cap).
+		const e2e = named('2 workers × 2, 3 × 100k ids, budget 200, 20 s apart, answers in 150 ms');
+		expect(chosen(e2e).rateOfCap).toBeGreaterThanOrEqual(0.9);
+		expect(chosen(e2e).throttledShare).toBeLessThanOrEqual(0.02);
 		const together = named('3 workers × 1, 3 × 1M ids, budget 1,500, together');
 		expect(chosen(together).throttledShare).toBeLessThanOrEqual(0.02);
 	});

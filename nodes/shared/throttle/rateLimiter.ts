@@ -17,7 +17,9 @@ import { BoundedCache, type CachePolicy } from '../cache/boundedCache';
  * 3. **Probes for the rest**: starts beyond the share are paced (the whole ceiling in a third of a
  *    window) and begin half a window after a 429, later (up to two windows) while they keep being
  *    refused at once, so a process takes what another one left within seconds, and a saturated
- *    fleet meets about one probe 429 per process per window or two.
+ *    fleet meets about one probe 429 per process per window or two. A process that joins late (its
+ *    first 429 comes from a window the others filled before it started) probes from Retry-After:
+ *    their slots free from then on, and half a window would leave them unused.
  * 4. **Little in flight where Graph may refuse**: a request sent into a full window is a 429, and
  *    so is everything in flight when the first 429 comes back. So apart from a fresh process's
  *    first burst, the share's traffic starts at most `k` per answer latency (k is 0.5 % of the
@@ -74,6 +76,11 @@ const FOUND_ROOM = 2;
  * it.
  */
 const REPEAT_WINDOWS = 0.25;
+/**
+ * Retry-After's grain (whole seconds): a start of this process's own that Graph frees at Retry-After
+ * leaves this process's window (a little wider than Graph's) less than this after it.
+ */
+const RETRY_AFTER_GRAIN_MS = 1000;
 /** Recent probe starts kept to pace probes by latency. */
 const PROBES_KEPT = 64;
 
@@ -210,7 +217,10 @@ export class RateLimiter {
 			!fresh && !probeFound && this.probes.includes(startedAt)
 				? Math.min(MAX_PROBE_BACKOFF_WINDOWS, 2 * this.probeBackoff)
 				: PROBE_BACKOFF_WINDOWS;
-		this.probeFrom = now + this.probeBackoff * this.windowMs;
+		this.probeFrom =
+			fresh && retryAfterMs !== undefined && this.joinedLate(now + retryAfterMs)
+				? now + retryAfterMs
+				: now + this.probeBackoff * this.windowMs;
 		this.phaseBase = this.share;
 		this.probesAdmitted = 0;
 		this.lastDecrease = now;
@@ -254,6 +264,17 @@ export class RateLimiter {
 	/** When starts beyond the share may begin again, for tests and reports. */
 	probingFrom(): number {
 		return this.probeFrom;
+	}
+
+	/**
+	 * The slot Graph frees at `freeAt` is another process's: this process's own oldest start in the
+	 * window leaves it later. Then the others filled the window before this process started, and
+	 * what they sent leaves it from `freeAt` on.
+	 */
+	private joinedLate(freeAt: number): boolean {
+		// Nothing of its own in the window: whatever Graph frees is another process's.
+		if (this.starts.length === this.head) return true;
+		return this.starts[this.head] + this.windowMs > freeAt + RETRY_AFTER_GRAIN_MS;
 	}
 
 	private freshShare(ceiling: number): number {
