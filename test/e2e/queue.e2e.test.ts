@@ -20,8 +20,8 @@
  * - the polling Presence Trigger, active on the main, sends one mail per presence change while the workers are busy,
  *   and its downstream node (Send Email) runs on a worker.
  */
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'fs';
-import { cpus, loadavg, tmpdir } from 'os';
+import { mkdirSync, writeFileSync } from 'fs';
+import { cpus, loadavg } from 'os';
 import { join } from 'path';
 
 import { simulateFleet, windowFloorMs } from '../bench/fleetSim';
@@ -34,6 +34,7 @@ import {
 	type TestApp,
 } from '../shared/graphApp';
 import {
+	copyUserFolderNodes,
 	createUserFolder,
 	ensureN8n,
 	N8N_LINES,
@@ -54,7 +55,7 @@ import {
 	type ExecutionSummary,
 } from './fixtures/n8nSession';
 import { fleetWorkflow } from './fixtures/queueWorkflows';
-import { startPostgres, startRedis, type LocalService } from './fixtures/services';
+import { queueModeEnv, startPostgres, startRedis, type LocalService } from './fixtures/services';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './fixtures/smtpSink';
 import { presenceMailWorkflow, smtpCredentialRecord } from './fixtures/triggerWorkflows';
 import { APP_CREDENTIAL_TYPE, graphCredentialRecord } from './fixtures/n8nJson';
@@ -213,17 +214,7 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 		userIds = emu.users.slice(0, users).map((user) => user.id);
 
 		const queueEnv: NodeJS.ProcessEnv = {
-			EXECUTIONS_MODE: 'queue',
-			QUEUE_BULL_REDIS_HOST: '127.0.0.1',
-			QUEUE_BULL_REDIS_PORT: String(redis.port),
-			QUEUE_HEALTH_CHECK_ACTIVE: 'false',
-			DB_TYPE: 'postgresdb',
-			DB_POSTGRESDB_HOST: '127.0.0.1',
-			DB_POSTGRESDB_PORT: String(pg.port),
-			DB_POSTGRESDB_DATABASE: 'postgres',
-			DB_POSTGRESDB_USER: 'postgres',
-			DB_POSTGRESDB_PASSWORD: '',
-			N8N_ENCRYPTION_KEY: 'queue-e2e-encryption-key-9f3b1c7d',
+			...queueModeEnv(pg, redis, 'queue-e2e-encryption-key-9f3b1c7d'),
 			// 100,000 ids in a webhook body are about 3.7 MB.
 			N8N_PAYLOAD_SIZE_MAX: '64',
 			// Two executions turning 100,000 ids into items can hold a worker's event loop for a while on a loaded
@@ -271,8 +262,7 @@ describe(`${LINE.label} ${LINE.version} in queue mode: a main, ${WORKERS} worker
 
 		// Each worker has its own user folder with the package installed, as on its own machine.
 		const workerFolders = Array.from({ length: WORKERS }, (_, index) => {
-			const folder = mkdtempSync(join(tmpdir(), `n8n-e2e-queue-worker${index + 1}-`));
-			cpSync(join(mainFolder, '.n8n', 'nodes'), join(folder, '.n8n', 'nodes'), { recursive: true });
+			const folder = copyUserFolderNodes(mainFolder, `n8n-e2e-queue-worker${index + 1}-`);
 			folders.push(folder);
 			return folder;
 		});

@@ -33,6 +33,8 @@ import {
 import {
 	DEFAULT_NOTIFICATION_BATCH_MS,
 	SubscriptionService,
+	validateRedelivery,
+	type RedeliveryConfig,
 	type EmulatedSubscription,
 	type ForgedToken,
 	type LifecycleEvent,
@@ -78,6 +80,24 @@ export interface GraphEmulatorOptions {
 	notificationBatchMs?: number;
 	/** Timeouts and retries of webhook deliveries; unset fields keep DEFAULT_DELIVERY_POLICY. */
 	deliveryPolicy?: Partial<DeliveryPolicy>;
+	/** At most this many notifications in one POST; a full batch goes out at once. Default: no limit. */
+	notificationBatchSize?: number;
+	/** Some notification POSTs sent twice (see RedeliveryConfig). Default: none. */
+	redelivery?: RedeliveryConfig;
+	/** Keep every presence a read answered with in `presenceReads` (off by default: big runs read millions). */
+	recordPresenceReads?: boolean;
+}
+
+/** One presence a read answered with (GET presence or getPresencesByUserId), when `recordPresenceReads` is on. */
+export interface PresenceRead {
+	/** When it was read (ms since epoch, real time). */
+	time: number;
+	/** Lower case. */
+	userId: string;
+	sequenceNumber: string;
+	availability: string;
+	activity: string;
+	clientId?: string;
 }
 
 export interface LogEntry {
@@ -159,6 +179,8 @@ export class GraphEmulator {
 	readonly unconsentedClients = new Set<string>();
 	/** Every webhook request the emulator made (validation, notification, lifecycle), one entry per attempt. */
 	readonly deliveries: Delivery[] = [];
+	/** See GraphEmulatorOptions.recordPresenceReads. */
+	readonly presenceReads: PresenceRead[] = [];
 
 	/** Answered before the route, after the token check; see RedirectRule. */
 	readonly redirects: RedirectRule[] = [];
@@ -179,6 +201,9 @@ export class GraphEmulator {
 	private presenceClockOffsetMs = 0;
 	private clockOffsetMs = 0;
 	private batchMs = DEFAULT_NOTIFICATION_BATCH_MS;
+	private batchSize = Infinity;
+	private redeliveryConfig: RedeliveryConfig | undefined;
+	private readonly recordReads: boolean;
 	private policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY };
 	private readonly webhooks: WebhookSender;
 	private readonly subscriptionService: SubscriptionService;
@@ -227,6 +252,11 @@ export class GraphEmulator {
 		if (options.notificationBatchMs !== undefined)
 			this.notificationBatchMs = options.notificationBatchMs;
 		if (options.deliveryPolicy !== undefined) this.deliveryPolicy = options.deliveryPolicy;
+		if (options.notificationBatchSize !== undefined)
+			this.notificationBatchSize = options.notificationBatchSize;
+		if (options.redelivery !== undefined) this.redelivery = options.redelivery;
+		this.recordReads = options.recordPresenceReads === true;
+		const redeliveryRng = createRng(seed ^ 0xc2b2ae35);
 		this.webhooks = new WebhookSender(this.deliveries, () => this.policy);
 		this.subscriptionService = new SubscriptionService({
 			baseUrl: url,
@@ -234,6 +264,9 @@ export class GraphEmulator {
 			now: () => this.now,
 			sender: this.webhooks,
 			batchMs: () => this.batchMs,
+			batchSize: () => this.batchSize,
+			redelivery: () => this.redeliveryConfig,
+			redeliveryRng,
 			presence: (userId) => {
 				const user = this.directory.get(userId);
 				return user === undefined
@@ -402,6 +435,25 @@ export class GraphEmulator {
 		if (!(Number.isFinite(ms) && ms >= 0))
 			throw new RangeError(`notificationBatchMs must be a finite number >= 0, got ${ms}`);
 		this.batchMs = ms;
+	}
+
+	get notificationBatchSize(): number {
+		return this.batchSize;
+	}
+
+	/** Applies from the next notification on; Infinity lifts the limit. */
+	set notificationBatchSize(size: number) {
+		if (!(size === Infinity || (Number.isInteger(size) && size >= 1)))
+			throw new RangeError(`notificationBatchSize must be a whole number >= 1, got ${size}`);
+		this.batchSize = size;
+	}
+
+	get redelivery(): RedeliveryConfig | undefined {
+		return this.redeliveryConfig && { ...this.redeliveryConfig };
+	}
+
+	set redelivery(config: RedeliveryConfig | undefined) {
+		this.redeliveryConfig = config === undefined ? undefined : validateRedelivery(config);
 	}
 
 	get deliveryPolicy(): DeliveryPolicy {
@@ -736,6 +788,19 @@ export class GraphEmulator {
 			shuffleRng: this.shuffleRng,
 			baseUrl: this.url,
 			now: this.presenceNow(),
+			...(this.recordReads
+				? {
+						served: (presence: Presence) =>
+							this.presenceReads.push({
+								time: Date.now(),
+								userId: presence.id.toLowerCase(),
+								sequenceNumber: presence.sequenceNumber,
+								availability: presence.availability,
+								activity: presence.activity,
+								...(check.record.clientId === undefined ? {} : { clientId: check.record.clientId }),
+							}),
+					}
+				: {}),
 		});
 	}
 

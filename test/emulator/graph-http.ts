@@ -1,4 +1,4 @@
-import type { Directory } from './directory';
+import type { Directory, Presence } from './directory';
 import type { TokenRecord } from './tokens';
 import { graphDate, type Rng } from './util';
 
@@ -35,6 +35,8 @@ export interface RouteContext {
 	baseUrl: string;
 	/** The presence clock (ms since epoch): real time plus the emulator's advancePresenceClock offset. */
 	now: number;
+	/** Told every presence a read answers with (when the emulator records reads: `recordPresenceReads`). */
+	served?: (presence: Presence) => void;
 }
 
 export function graphError(

@@ -158,9 +158,11 @@ function presenceBody(
 	user: EmulatedUser,
 	entitySet: string,
 ): GraphResult {
+	const presence = ctx.directory.effectivePresence(user, ctx.now);
+	ctx.served?.(presence);
 	return ok({
 		'@odata.context': context(req, ctx, `${entitySet}/$entity`),
-		...ctx.directory.effectivePresence(user, ctx.now),
+		...presence,
 	});
 }
 
@@ -216,11 +218,10 @@ function getPresencesByUserId(req: GraphRequest, ctx: RouteContext): GraphResult
 		if (seen.has(key)) continue;
 		seen.add(key);
 		const user = ctx.directory.get(key);
-		if (user !== undefined)
-			value.push({
-				'@odata.type': '#microsoft.graph.presence',
-				...ctx.directory.effectivePresence(user, ctx.now),
-			});
+		if (user === undefined) continue;
+		const presence = ctx.directory.effectivePresence(user, ctx.now);
+		ctx.served?.(presence);
+		value.push({ '@odata.type': '#microsoft.graph.presence', ...presence });
 	}
 	return ok({
 		'@odata.context': context(req, ctx, 'Collection(microsoft.graph.presence)'),

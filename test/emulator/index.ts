@@ -8,6 +8,7 @@ export type {
 	GraphEmulatorOptions,
 	LogEntry,
 	EmulatorStats,
+	PresenceRead,
 	NextLinkRewrite,
 	RedirectRule,
 } from './graph-emulator';
@@ -64,6 +65,7 @@ export type {
 	LifecycleNotification,
 	LifecyclePayload,
 	NotificationPayload,
+	RedeliveryConfig,
 	PresenceNotification,
 	SubscriptionResource,
 } from './subscriptions';

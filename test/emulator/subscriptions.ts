@@ -21,7 +21,7 @@ import {
 	type GraphResult,
 } from './graph-http';
 import type { TokenRecord } from './tokens';
-import { isGuid, isRecord } from './util';
+import { isGuid, isRecord, type Rng } from './util';
 import type { WebhookSender } from './webhooks';
 
 /**
@@ -47,6 +47,31 @@ export const MAX_SUBSCRIPTION_MINUTES = 60;
 export const SUBSCRIPTION_EXPIRY_TOLERANCE_MS = 60_000;
 export const MAX_CLIENT_STATE_LENGTH = 128;
 export const DEFAULT_NOTIFICATION_BATCH_MS = 50;
+
+/**
+ * Notification POSTs sent a second time, the identical body, as if Graph had not seen the 2xx. Graph documents
+ * resending only when it gets no 2xx within 3 s ("tries to resend the change notification multiple times, for up
+ * to 4 hours": https://learn.microsoft.com/graph/change-notifications-delivery-webhooks, "Processing the change
+ * notification"; webhooks.md: "it will retry the notification a number of times"). No page promises that a POST
+ * answered in time is never sent again, nor that a retry cannot overlap what the receiver is still doing (an
+ * answer lost on the way back, a 202 that arrived just after Graph's timeout): the emulator takes that harsher
+ * assumption (README, "What Graph does not document, and what the node assumes").
+ */
+export interface RedeliveryConfig {
+	/** The share of notification POSTs sent again, 0..1, drawn with the emulator's seed. */
+	share: number;
+	/** The second POST goes out uniformly 0..maxDelayMs after the first was sent. */
+	maxDelayMs: number;
+}
+
+export function validateRedelivery(config: RedeliveryConfig): RedeliveryConfig {
+	const { share, maxDelayMs } = config;
+	if (!(Number.isFinite(share) && share >= 0 && share <= 1))
+		throw new RangeError(`redelivery.share must be within 0..1, got ${share}`);
+	if (!(Number.isFinite(maxDelayMs) && maxDelayMs >= 0))
+		throw new RangeError(`redelivery.maxDelayMs must be >= 0, got ${maxDelayMs}`);
+	return { share, maxDelayMs };
+}
 export const TLS_VERSIONS = ['v1_0', 'v1_1', 'v1_2', 'v1_3'] as const;
 export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
 export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = [
@@ -133,6 +158,11 @@ export interface SubscriptionDeps {
 	now: () => number;
 	sender: WebhookSender;
 	batchMs: () => number;
+	/** At most this many notifications in one POST (Infinity: the batch window alone decides). */
+	batchSize: () => number;
+	redelivery: () => RedeliveryConfig | undefined;
+	/** Draws which POSTs are redelivered and when. */
+	redeliveryRng: Rng;
 	/** The user's effective presence now; undefined for an id the directory does not have. */
 	presence: (userId: string) => Presence | undefined;
 	/** Drops the user's expired presence sessions now (which reports the change back if any). */
@@ -745,6 +775,13 @@ export class SubscriptionService {
 		batch.entries.push(entry);
 		if (entry.encryptedContent !== undefined)
 			batch.richApps.add(`${sub.applicationId}|${sub.tenantId}`);
+		// CREATE/PRESENCE give no size for a POST's `value` ("When many changes occur, Microsoft Graph may send
+		// multiple notifications ... in the same POST request": change-notifications-delivery-webhooks): a test
+		// may cap it, so that one burst of changes arrives as several POSTs.
+		if (batch.entries.length >= this.deps.batchSize()) {
+			clearTimeout(batch.timer);
+			this.flush(url);
+		}
 	}
 
 	private flush(url: string): void {
@@ -758,7 +795,13 @@ export class SubscriptionService {
 				return this.validationToken(applicationId, tenantId);
 			});
 		}
-		void this.deps.sender.deliver('notification', url, batch.entries[0].subscriptionId, payload);
+		const subscriptionId = batch.entries[0].subscriptionId;
+		void this.deps.sender.deliver('notification', url, subscriptionId, payload);
+		const redelivery = this.deps.redelivery();
+		if (redelivery !== undefined && this.deps.redeliveryRng() < redelivery.share) {
+			const delayMs = Math.round(this.deps.redeliveryRng() * redelivery.maxDelayMs);
+			void this.deps.sender.redeliver(url, subscriptionId, payload, delayMs);
+		}
 	}
 
 	/**

@@ -27,6 +27,8 @@ export interface Delivery {
 	attempt: number;
 	/** Why there was no answer, or why a validation answer was refused. */
 	error?: string;
+	/** A notification POST sent again with the identical body (the emulator's `redelivery` option). */
+	redelivery?: true;
 	/** The receiver's answer (at most the first 4 KB). */
 	responseText?: string;
 }
@@ -116,6 +118,25 @@ export class WebhookSender {
 		return this.track(this.deliverWithRetries(kind, url, subscriptionId, payload));
 	}
 
+	/**
+	 * The same POST again after `delayMs` (with its own retries), recorded with `redelivery`: a receiver
+	 * that is told the same notifications twice. Never rejects.
+	 */
+	redeliver(
+		url: string,
+		subscriptionId: string,
+		payload: unknown,
+		delayMs: number,
+	): Promise<boolean> {
+		return this.track(
+			this.sleep(delayMs).then(() =>
+				this.stopped
+					? false
+					: this.deliverWithRetries('notification', url, subscriptionId, payload, true),
+			),
+		);
+	}
+
 	/** Graph's handshake: POST {url}?validationToken=…, which must be echoed (200, text/plain) in time. */
 	validate(url: string, subscriptionId: string): Promise<ValidationOutcome> {
 		return this.track(this.runValidation(url, subscriptionId));
@@ -138,6 +159,7 @@ export class WebhookSender {
 		url: string,
 		subscriptionId: string,
 		payload: unknown,
+		redelivery = false,
 	): Promise<boolean> {
 		const body = Buffer.from(JSON.stringify(payload));
 		const policy = this.policy();
@@ -149,7 +171,18 @@ export class WebhookSender {
 				'application/json; charset=utf-8',
 				policy.timeoutMs,
 			);
-			this.record({ time, url, subscriptionId, kind, body: payload, attempt }, answer);
+			this.record(
+				{
+					time,
+					url,
+					subscriptionId,
+					kind,
+					body: payload,
+					attempt,
+					...(redelivery ? { redelivery: true as const } : {}),
+				},
+				answer,
+			);
 			if (answer.status >= 200 && answer.status < 300) return true;
 			if (attempt < policy.attempts) await this.sleep(policy.retryDelayMs);
 		}

@@ -827,6 +827,70 @@ describe('notifications', () => {
 		expect(receiver.notifications()).toHaveLength(2);
 	});
 
+	it('sends at most notificationBatchSize notifications a POST: a full batch goes out before its window ends', async () => {
+		emu.notificationBatchMs = 1500;
+		emu.notificationBatchSize = 2;
+		const ids = emu.users.slice(1, 6).map((user) => user.id);
+		await subscribe({ resource: filterOf(ids) });
+		const started = Date.now();
+		for (const id of ids) emu.setPresence(id, { availability: 'Busy', activity: 'Busy' });
+		await waitFor(() => receiver.notifications().length === 2, 'the two full batches', 1000);
+		expect(Date.now() - started).toBeLessThan(1000);
+		expect(receiver.notifications().map((r) => asArray(asRecord(r.body).value).length)).toEqual([
+			2, 2,
+		]);
+		// The fifth waits for its window.
+		await emu.deliveriesIdle();
+		expect(receiver.entries().map((e) => asRecord(e.resourceData).id)).toEqual(ids);
+		expect(() => (emu.notificationBatchSize = 0)).toThrow(RangeError);
+	});
+
+	it('redelivers a share of notification POSTs, the identical body, within maxDelayMs, recorded as redeliveries', async () => {
+		emu.notificationBatchSize = 1;
+		emu.redelivery = { share: 0.5, maxDelayMs: 300 };
+		const ids = emu.users.slice(1, 9).map((user) => user.id);
+		await subscribe({ resource: filterOf(ids) });
+		for (const id of ids) emu.setPresence(id, { availability: 'Away', activity: 'Away' });
+		await emu.deliveriesIdle();
+		const sent = deliveries('notification');
+		const again = sent.filter((d) => d.redelivery === true);
+		expect(sent.length - again.length).toBe(ids.length);
+		// Seeded: the same runs redeliver the same POSTs; with a share of 0.5 some are and some are not.
+		expect(again.length).toBeGreaterThan(0);
+		expect(again.length).toBeLessThan(ids.length);
+		for (const copy of again) {
+			const original = sent.find(
+				(d) => d.redelivery !== true && JSON.stringify(d.body) === JSON.stringify(copy.body),
+			);
+			expect(original).toBeDefined();
+			expect(copy.time - original!.time).toBeLessThanOrEqual(300 + 100);
+		}
+		expect(receiver.notifications()).toHaveLength(sent.length);
+		expect(() => (emu.redelivery = { share: 2, maxDelayMs: 0 })).toThrow(RangeError);
+	});
+
+	it('records every presence a read served when recordPresenceReads is on', async () => {
+		await emu.stop();
+		emu = await GraphEmulator.start({ seed: 11, recordPresenceReads: true });
+		emu.addUsers(10);
+		registerClient(emu);
+		me = (await signIn()).access;
+		const [, a, b] = emu.users;
+		const changed = emu.setPresence(a.id, { availability: 'Busy', activity: 'InACall' });
+		expect(
+			(await post(me, '/v1.0/communications/getPresencesByUserId', { ids: [a.id, b.id] })).status,
+		).toBe(200);
+		expect((await graph(me, `/v1.0/users/${b.id}/presence`)).status).toBe(200);
+		expect(
+			emu.presenceReads.map((read) => [read.userId, read.sequenceNumber, read.availability]),
+		).toEqual([
+			[a.id.toLowerCase(), changed.sequenceNumber, 'Busy'],
+			[b.id.toLowerCase(), emu.effectivePresence(b.id).sequenceNumber, b.presence.availability],
+			[b.id.toLowerCase(), emu.effectivePresence(b.id).sequenceNumber, b.presence.availability],
+		]);
+		expect(emu.presenceReads[0].clientId).toBe(CLIENT);
+	});
+
 	describe('rich notifications', () => {
 		let privateKey: string;
 		let certificate: X509Certificate;

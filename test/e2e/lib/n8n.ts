@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'child_process';
 import {
 	closeSync,
+	cpSync,
 	existsSync,
 	mkdirSync,
 	mkdtempSync,
@@ -173,6 +174,13 @@ export async function createUserFolder(
 	);
 	await npm(['install', packageTarball, '--ignore-scripts'], nodes);
 	return userFolder;
+}
+
+/** A user folder with the community packages of `userFolder` copied in, as another machine of the same n8n has. */
+export function copyUserFolderNodes(userFolder: string, prefix: string): string {
+	const folder = mkdtempSync(join(tmpdir(), prefix));
+	cpSync(join(userFolder, '.n8n', 'nodes'), join(folder, '.n8n', 'nodes'), { recursive: true });
+	return folder;
 }
 
 export function n8nEnv(userFolder: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -351,6 +359,41 @@ export async function startN8nWorker(
 		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
 	}
 	return { url: '', process: child, output, stop };
+}
+
+/**
+ * `n8n webhook` on a port (queue mode: the same database, Redis and encryption key as the main), once it says it is
+ * ready: n8n 2.41.1 logs "Webhook listener waiting for requests." after its HTTP server listens
+ * (dist/commands/webhook.js). It serves production webhooks only (`/webhook/…`), and runs a webhook node's own
+ * code (the trigger's webhook method) itself, handing the rest of the execution to a worker.
+ */
+export async function startN8nWebhook(
+	install: N8nInstall,
+	userFolder: string,
+	port: number,
+	extraEnv: NodeJS.ProcessEnv = {},
+): Promise<RunningN8n> {
+	const url = `http://127.0.0.1:${port}`;
+	const child = spawn(install.nodeBin, [install.n8nMain, 'webhook'], {
+		env: n8nEnv(userFolder, {
+			N8N_PORT: String(port),
+			N8N_HOST: '127.0.0.1',
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			...extraEnv,
+		}),
+	});
+	const { output, stop } = watchProcess(child);
+	const deadline = Date.now() + 180_000;
+	while (!/Webhook listener waiting for requests/.test(output())) {
+		if (child.exitCode !== null)
+			throw new Error(`n8n webhook exited (${child.exitCode}):\n${output().slice(-4000)}`);
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`n8n webhook not ready within 180 s:\n${output().slice(-4000)}`);
+		}
+		await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+	}
+	return { url, process: child, output, stop };
 }
 
 /** Creates the owner account through n8n's REST API and returns the session cookie. */
