@@ -775,9 +775,9 @@ export class SubscriptionService {
 		batch.entries.push(entry);
 		if (entry.encryptedContent !== undefined)
 			batch.richApps.add(`${sub.applicationId}|${sub.tenantId}`);
-		// CREATE/PRESENCE give no size for a POST's `value` ("When many changes occur, Microsoft Graph may send
-		// multiple notifications ... in the same POST request": change-notifications-delivery-webhooks): a test
-		// may cap it, so that one burst of changes arrives as several POSTs.
+		// Graph gives no size for a POST's `value` ("Microsoft Graph may send multiple notifications ... in the same
+		// POST request": https://learn.microsoft.com/graph/change-notifications-delivery-webhooks): the node takes
+		// any number; a test may cap it, so that one burst of changes arrives as several POSTs.
 		if (batch.entries.length >= this.deps.batchSize()) {
 			clearTimeout(batch.timer);
 			this.flush(url);

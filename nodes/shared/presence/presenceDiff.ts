@@ -254,23 +254,10 @@ function record(
 		return;
 	}
 	const changed = changedFields(before, after);
+	const gap = how.gap && changed.length === 0;
+	if (gap ? !reportableGap(after, options) : !reportable(before, after, options, changed)) return;
+	const previous = gap ? null : view(before);
 	const { notification } = how;
-	if (changed.length === 0 && how.gap) {
-		if (!reportableGap(after, options)) return;
-		result.changes.push({
-			id,
-			presence,
-			before,
-			after,
-			previous: null,
-			changed,
-			observedAt,
-			notification,
-		});
-		return;
-	}
-	if (!reportable(before, after, options, changed)) return;
-	const previous = view(before);
 	result.changes.push({ id, presence, before, after, previous, changed, observedAt, notification });
 }
 
